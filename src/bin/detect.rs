@@ -1,0 +1,132 @@
+//! Native command line for the detection pipeline: the same `detection::run` the browser's
+//! worker calls, for benchmarks, the scikit-learn fidelity check and determinism tests.
+//!
+//! Usage: detect [--query 'seed=7&hosts=80'] [--config run.json] [--out report.json]
+//!               [--features-csv features.csv] [--no-timings]
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    if let Err(message) = cli::main() {
+        eprintln!("detect: {message}");
+        std::process::exit(2);
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli {
+    use anomaly_detector::detection::{self, Progress, RunOutput};
+    use anomaly_detector::features::feature_names;
+    use anomaly_detector::run_config::RunConfig;
+    use std::io::Write;
+
+    struct Args {
+        query: Option<String>,
+        config: Option<String>,
+        out: Option<String>,
+        features_csv: Option<String>,
+        no_timings: bool,
+    }
+
+    fn parse_args() -> Result<Args, String> {
+        let mut args = Args {
+            query: None,
+            config: None,
+            out: None,
+            features_csv: None,
+            no_timings: false,
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(a) = it.next() {
+            let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+            match a.as_str() {
+                "--query" => args.query = Some(value("--query")?),
+                "--config" => args.config = Some(value("--config")?),
+                "--out" => args.out = Some(value("--out")?),
+                "--features-csv" => args.features_csv = Some(value("--features-csv")?),
+                "--no-timings" => args.no_timings = true,
+                "-h" | "--help" => {
+                    println!("usage: detect [--query Q] [--config FILE] [--out FILE] [--features-csv FILE] [--no-timings]");
+                    std::process::exit(0);
+                }
+                other => return Err(format!("unknown argument {other:?}")),
+            }
+        }
+        Ok(args)
+    }
+
+    /// Scaled features as the models saw them, with ground truth, the training flag and our
+    /// scores: the input of tests/fidelity/pipeline_vs_sklearn.py.
+    fn write_features(path: &str, config: &RunConfig, out: &RunOutput) -> Result<(), String> {
+        let x = detection::scaled_features(config).map_err(|e| e.to_string())?;
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?,
+        );
+        let mut header: Vec<String> = feature_names().into_iter().map(String::from).collect();
+        header.extend(["label", "training", "if_score", "mlp_score", "ensemble"].map(String::from));
+        let io = |e: std::io::Error| format!("{path}: {e}");
+        writeln!(f, "{}", header.join(",")).map_err(io)?;
+        for i in 0..x.rows() {
+            let mut cells: Vec<String> = x.row(i).iter().map(|v| format!("{v:.17e}")).collect();
+            cells.push(out.plot.label[i].to_string());
+            cells.push(u8::from(out.plot.training[i]).to_string());
+            cells.push(format!("{:.9e}", out.plot.isolation_forest[i]));
+            cells.push(format!("{:.9e}", out.plot.mlp[i]));
+            cells.push(format!("{:.9e}", out.plot.ensemble[i]));
+            writeln!(f, "{}", cells.join(",")).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    pub fn main() -> Result<(), String> {
+        let args = parse_args()?;
+        let mut config = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+                serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?
+            }
+            None => RunConfig::default(),
+        };
+        if let Some(q) = &args.query {
+            for notice in config.apply_query(q) {
+                eprintln!("notice: {notice}");
+            }
+        }
+        let clock = detection::native_clock();
+        let mut last_epoch = 0;
+        let out = detection::run(&config, &clock, &mut |p| {
+            if let Progress::Epoch(e) = p {
+                last_epoch = e.epoch;
+            }
+            true
+        })
+        .map_err(|e| e.to_string())?;
+        let report = if args.no_timings {
+            out.report.without_timings()
+        } else {
+            out.report.clone()
+        };
+        let json = report.to_json_pretty();
+        match &args.out {
+            Some(path) => std::fs::write(path, json + "\n").map_err(|e| format!("{path}: {e}"))?,
+            None => println!("{json}"),
+        }
+        if let Some(path) = &args.features_csv {
+            write_features(path, &config, &out)?;
+        }
+        let m = &out.report.metrics;
+        eprintln!(
+            "flows {}  anomalies {}  epochs {}  ROC-AUC if {:.4} mlp {:.4} ensemble {:.4}  total {:.0} ms",
+            out.report.data.flows,
+            out.report.anomaly_count,
+            last_epoch,
+            m.isolation_forest.roc_auc.unwrap_or(f64::NAN),
+            m.mlp.roc_auc.unwrap_or(f64::NAN),
+            m.ensemble.roc_auc.unwrap_or(f64::NAN),
+            out.report.timings_ms.get("total").copied().unwrap_or(0.0)
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,16 @@
+//! Entry point of the compute Web Worker (built by Trunk with `data-type="worker"`).
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    use anomaly_detector::worker::{DetectionWorker, JsonCodec};
+    use gloo_worker::Registrable;
+    console_error_panic_hook::set_once();
+    DetectionWorker::registrar()
+        .encoding::<JsonCodec>()
+        .register();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("the worker runs in the browser; build it with `trunk build`");
+}

@@ -1,0 +1,152 @@
+//! Data reductions behind the charts: per-time-bucket score summaries and class histograms.
+//!
+//! Plain functions so they are tested natively; the UI only draws what they return. A chart of
+//! 100,000 flows needs a few hundred buckets, not 100,000 shapes.
+
+use serde::{Deserialize, Serialize};
+
+/// Scores of the flows that started within one time bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TimeBucket {
+    pub t0_s: f64,
+    pub t1_s: f64,
+    pub count: u32,
+    pub max: f64,
+    pub mean: f64,
+    /// True when any flow in the bucket is an attack.
+    pub has_attack: bool,
+}
+
+/// Splits [0, span] into `buckets` equal intervals and summarises the scores in each; empty
+/// buckets are left out. `t_s` must be ≥ 0.
+pub fn time_buckets(
+    t_s: &[f32],
+    scores: &[f32],
+    is_attack: &[bool],
+    buckets: usize,
+) -> Vec<TimeBucket> {
+    let buckets = buckets.max(1);
+    let span = t_s.iter().copied().fold(0.0f32, f32::max) as f64;
+    let width = if span > 0.0 {
+        span / buckets as f64
+    } else {
+        1.0
+    };
+    let mut acc = vec![(0u32, f64::NEG_INFINITY, 0.0f64, false); buckets];
+    for ((&t, &s), &a) in t_s.iter().zip(scores).zip(is_attack) {
+        let b = ((t as f64 / width) as usize).min(buckets - 1);
+        let e = &mut acc[b];
+        e.0 += 1;
+        e.1 = e.1.max(s as f64);
+        e.2 += s as f64;
+        e.3 |= a;
+    }
+    acc.into_iter()
+        .enumerate()
+        .filter(|(_, e)| e.0 > 0)
+        .map(|(b, (count, max, sum, has_attack))| TimeBucket {
+            t0_s: b as f64 * width,
+            t1_s: (b + 1) as f64 * width,
+            count,
+            max,
+            mean: sum / f64::from(count),
+            has_attack,
+        })
+        .collect()
+}
+
+/// Score histograms of benign and attack flows over shared bins, each normalised to sum 1 so
+/// that a small attack class stays visible next to a large benign one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassHistogram {
+    /// `bins + 1` edges.
+    pub edges: Vec<f64>,
+    pub benign: Vec<f64>,
+    pub attack: Vec<f64>,
+    pub benign_count: u64,
+    pub attack_count: u64,
+}
+
+/// Histogram over [lo, hi] where lo/hi are the 0.1 % and 99.9 % quantiles, so a handful of
+/// extreme scores do not squash everything into one bin; values outside go to the end bins.
+pub fn class_histogram(scores: &[f32], is_attack: &[bool], bins: usize) -> Option<ClassHistogram> {
+    if scores.is_empty() {
+        return None;
+    }
+    let bins = bins.max(1);
+    let mut sorted: Vec<f64> = scores.iter().map(|&s| s as f64).collect();
+    sorted.sort_by(f64::total_cmp);
+    let lo = crate::metrics::quantile_sorted(&sorted, 0.001);
+    let mut hi = crate::metrics::quantile_sorted(&sorted, 0.999);
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    let width = (hi - lo) / bins as f64;
+    let edges: Vec<f64> = (0..=bins).map(|i| lo + i as f64 * width).collect();
+    let mut benign = vec![0.0; bins];
+    let mut attack = vec![0.0; bins];
+    let (mut nb, mut na) = (0u64, 0u64);
+    for (&s, &a) in scores.iter().zip(is_attack) {
+        let b = (((s as f64 - lo) / width).floor().max(0.0) as usize).min(bins - 1);
+        if a {
+            attack[b] += 1.0;
+            na += 1;
+        } else {
+            benign[b] += 1.0;
+            nb += 1;
+        }
+    }
+    let norm = |v: &mut Vec<f64>, n: u64| {
+        if n > 0 {
+            v.iter_mut().for_each(|c| *c /= n as f64);
+        }
+    };
+    norm(&mut benign, nb);
+    norm(&mut attack, na);
+    Some(ClassHistogram {
+        edges,
+        benign,
+        attack,
+        benign_count: nb,
+        attack_count: na,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_summarise_max_mean_and_attacks() {
+        let t = [0.0, 1.0, 5.0, 9.0, 10.0];
+        let s = [1.0, 3.0, 2.0, 7.0, 5.0];
+        let a = [false, false, false, true, false];
+        let b = time_buckets(&t, &s, &a, 2);
+        assert_eq!(b.len(), 2);
+        assert_eq!((b[0].count, b[0].max, b[0].mean), (2, 3.0, 2.0));
+        assert!(!b[0].has_attack);
+        assert_eq!((b[1].count, b[1].max), (3, 7.0));
+        assert!(b[1].has_attack);
+        assert_eq!(b[1].t1_s, 10.0);
+    }
+
+    #[test]
+    fn empty_buckets_are_dropped() {
+        let b = time_buckets(&[0.0, 100.0], &[1.0, 2.0], &[false, false], 10);
+        assert_eq!(b.len(), 2);
+    }
+
+    #[test]
+    fn histogram_normalises_each_class() {
+        let scores: Vec<f32> = (0..1000).map(|i| i as f32 / 1000.0).collect();
+        let attack: Vec<bool> = (0..1000).map(|i| i >= 990).collect();
+        let h = class_histogram(&scores, &attack, 20).unwrap();
+        assert_eq!(h.edges.len(), 21);
+        assert!((h.benign.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((h.attack.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!((h.benign_count, h.attack_count), (990, 10));
+        // All attacks sit at the top of the range.
+        assert_eq!(h.attack[19], 1.0);
+        assert!(class_histogram(&[], &[], 10).is_none());
+    }
+}

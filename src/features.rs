@@ -1,0 +1,424 @@
+//! Numeric features for each flow: its own fields plus the recent behaviour of its hosts.
+//!
+//! A single scan probe or flood SYN looks like an ordinary failed connection; what gives it
+//! away is context, so besides the flow's own sizes we count, over a trailing time window,
+//! what its source and destination have been doing (distinct ports and peers, failures), like
+//! the traffic features of KDD'99/NSL-KDD. Windows are causal (only earlier flows count), so
+//! the same features could be computed live. Not standardised here: see `scaler`.
+
+use crate::flow::{FlowRecord, Proto};
+use crate::math;
+use crate::matrix::Matrix;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::IpAddr;
+
+/// Trailing window for the host-context features.
+pub const DEFAULT_WINDOW_S: f64 = 60.0;
+
+/// What each feature column means; the order is the column order.
+pub const FEATURES: [FeatureInfo; 17] = [
+    FeatureInfo::new("log_duration_s", "connection duration", Scale::Log),
+    FeatureInfo::new("log_bytes_out", "bytes sent by the source", Scale::Log),
+    FeatureInfo::new("log_bytes_in", "bytes sent back", Scale::Log),
+    FeatureInfo::new("log_pkts_out", "packets sent by the source", Scale::Log),
+    FeatureInfo::new("log_pkts_in", "packets sent back", Scale::Log),
+    FeatureInfo::new(
+        "failed_attempt",
+        "unanswered or rejected connection",
+        Scale::Flag,
+    ),
+    FeatureInfo::new("reset", "connection reset", Scale::Flag),
+    FeatureInfo::new("proto_udp", "UDP", Scale::Flag),
+    FeatureInfo::new(
+        "dst_port_rarity",
+        "rarity of the destination port",
+        Scale::Plain,
+    ),
+    FeatureInfo::new(
+        "src_flows_w",
+        "connections from the source in the last minute",
+        Scale::Log,
+    ),
+    FeatureInfo::new(
+        "src_distinct_dst_ports_w",
+        "distinct destination ports from the source in the last minute",
+        Scale::Log,
+    ),
+    FeatureInfo::new(
+        "src_distinct_dst_hosts_w",
+        "distinct hosts contacted by the source in the last minute",
+        Scale::Log,
+    ),
+    FeatureInfo::new(
+        "src_failed_share_w",
+        "share of the source's recent connections that failed",
+        Scale::Plain,
+    ),
+    FeatureInfo::new(
+        "dst_flows_w",
+        "connections to the destination in the last minute",
+        Scale::Log,
+    ),
+    FeatureInfo::new(
+        "dst_distinct_src_hosts_w",
+        "distinct sources reaching the destination in the last minute",
+        Scale::Log,
+    ),
+    FeatureInfo::new(
+        "dst_failed_share_w",
+        "share of the destination's recent connections that failed",
+        Scale::Plain,
+    ),
+    FeatureInfo::new(
+        "pair_flows_w",
+        "repeated connections to the same host and port in the last minute",
+        Scale::Log,
+    ),
+];
+
+/// How a feature's stored value relates to the quantity it describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scale {
+    /// Stored as ln(1 + x): heavy-tailed counts and sizes.
+    Log,
+    /// 0 or 1.
+    Flag,
+    /// Stored as is.
+    Plain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeatureInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub scale: Scale,
+}
+
+impl FeatureInfo {
+    const fn new(name: &'static str, description: &'static str, scale: Scale) -> FeatureInfo {
+        FeatureInfo {
+            name,
+            description,
+            scale,
+        }
+    }
+
+    /// The quantity a stored value stands for (undoes the log transform).
+    pub fn natural_value(&self, stored: f64) -> f64 {
+        match self.scale {
+            Scale::Log => math::exp(stored) - 1.0,
+            Scale::Flag | Scale::Plain => stored,
+        }
+    }
+}
+
+pub fn feature_names() -> Vec<&'static str> {
+    FEATURES.iter().map(|f| f.name).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeatureConfig {
+    pub window_s: f64,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> FeatureConfig {
+        FeatureConfig {
+            window_s: DEFAULT_WINDOW_S,
+        }
+    }
+}
+
+/// Destination-port frequencies learned from the training flows: a port the training traffic
+/// never used is rare, and rarity is what a scan sweeping unused ports produces.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PortFrequency {
+    counts: HashMap<(Proto, u16), u64>,
+    total: u64,
+}
+
+impl PortFrequency {
+    pub fn fit(flows: &[FlowRecord]) -> PortFrequency {
+        let mut counts = HashMap::new();
+        for f in flows {
+            *counts.entry((f.proto, f.dst_port)).or_insert(0) += 1;
+        }
+        PortFrequency {
+            counts,
+            total: flows.len() as u64,
+        }
+    }
+
+    /// −ln of the port's smoothed relative frequency: 0 for a port every flow uses.
+    pub fn rarity(&self, proto: Proto, port: u16) -> f64 {
+        let c = self.counts.get(&(proto, port)).copied().unwrap_or(0);
+        -math::ln((c as f64 + 1.0) / (self.total as f64 + 1.0))
+    }
+}
+
+/// Counts of values seen for one key inside the window (a multiset), plus totals.
+#[derive(Debug)]
+struct Tally<V: Eq + Hash> {
+    flows: u32,
+    failed: u32,
+    distinct: HashMap<V, u32>,
+}
+
+// Derived Default would demand `V: Default`, which IpAddr is not.
+impl<V: Eq + Hash> Default for Tally<V> {
+    fn default() -> Tally<V> {
+        Tally {
+            flows: 0,
+            failed: 0,
+            distinct: HashMap::new(),
+        }
+    }
+}
+
+impl<V: Eq + Hash> Tally<V> {
+    fn add(&mut self, value: V, failed: bool) {
+        self.flows += 1;
+        self.failed += u32::from(failed);
+        *self.distinct.entry(value).or_insert(0) += 1;
+    }
+
+    fn remove(&mut self, value: &V, failed: bool) {
+        self.flows -= 1;
+        self.failed -= u32::from(failed);
+        if let Some(c) = self.distinct.get_mut(value) {
+            *c -= 1;
+            if *c == 0 {
+                self.distinct.remove(value);
+            }
+        }
+    }
+
+    fn failed_share(&self) -> f64 {
+        if self.flows == 0 {
+            0.0
+        } else {
+            f64::from(self.failed) / f64::from(self.flows)
+        }
+    }
+}
+
+/// Window state keyed by host: the multisets for the source- and destination-side features.
+#[derive(Default)]
+struct WindowState {
+    src_ports: HashMap<IpAddr, Tally<u16>>,
+    src_hosts: HashMap<IpAddr, Tally<IpAddr>>,
+    dst_srcs: HashMap<IpAddr, Tally<IpAddr>>,
+    pairs: HashMap<(IpAddr, IpAddr, u16), u32>,
+}
+
+impl WindowState {
+    fn add(&mut self, f: &FlowRecord) {
+        let failed = f.conn_state.is_failed_attempt();
+        self.src_ports
+            .entry(f.src_ip)
+            .or_default()
+            .add(f.dst_port, failed);
+        self.src_hosts
+            .entry(f.src_ip)
+            .or_default()
+            .add(f.dst_ip, failed);
+        self.dst_srcs
+            .entry(f.dst_ip)
+            .or_default()
+            .add(f.src_ip, failed);
+        *self
+            .pairs
+            .entry((f.src_ip, f.dst_ip, f.dst_port))
+            .or_insert(0) += 1;
+    }
+
+    fn remove(&mut self, f: &FlowRecord) {
+        let failed = f.conn_state.is_failed_attempt();
+        remove_from(&mut self.src_ports, &f.src_ip, &f.dst_port, failed);
+        remove_from(&mut self.src_hosts, &f.src_ip, &f.dst_ip, failed);
+        remove_from(&mut self.dst_srcs, &f.dst_ip, &f.src_ip, failed);
+        let key = (f.src_ip, f.dst_ip, f.dst_port);
+        if let Some(c) = self.pairs.get_mut(&key) {
+            *c -= 1;
+            if *c == 0 {
+                self.pairs.remove(&key);
+            }
+        }
+    }
+}
+
+fn remove_from<V: Eq + Hash>(
+    map: &mut HashMap<IpAddr, Tally<V>>,
+    key: &IpAddr,
+    value: &V,
+    failed: bool,
+) {
+    if let Some(t) = map.get_mut(key) {
+        t.remove(value, failed);
+        if t.flows == 0 {
+            map.remove(key);
+        }
+    }
+}
+
+fn log1p(x: f64) -> f64 {
+    math::ln(1.0 + x)
+}
+
+/// One feature row per flow, in flow order. `flows` must be sorted by `ts` (the generator's
+/// output is); `ports` gives destination-port rarity.
+pub fn extract(flows: &[FlowRecord], ports: &PortFrequency, config: &FeatureConfig) -> Matrix {
+    extract_with_progress(flows, ports, config, &mut |_| {})
+}
+
+/// As [`extract`], reporting progress in [0, 1] about twenty times.
+pub fn extract_with_progress(
+    flows: &[FlowRecord],
+    ports: &PortFrequency,
+    config: &FeatureConfig,
+    on_progress: &mut dyn FnMut(f64),
+) -> Matrix {
+    let d = FEATURES.len();
+    let mut x = Matrix::zeros(flows.len(), d);
+    let mut state = WindowState::default();
+    let mut oldest = 0;
+    let report_every = (flows.len() / 20).max(1);
+    for (i, f) in flows.iter().enumerate() {
+        while oldest < i && flows[oldest].ts <= f.ts - config.window_s {
+            state.remove(&flows[oldest]);
+            oldest += 1;
+        }
+        state.add(f);
+        let src_ports = &state.src_ports[&f.src_ip];
+        let src_hosts = &state.src_hosts[&f.src_ip];
+        let dst_srcs = &state.dst_srcs[&f.dst_ip];
+        let pair = state.pairs[&(f.src_ip, f.dst_ip, f.dst_port)];
+        let row = x.row_mut(i);
+        row[0] = log1p(f.duration_s.max(0.0));
+        row[1] = log1p(f.bytes_out as f64);
+        row[2] = log1p(f.bytes_in as f64);
+        row[3] = log1p(f.pkts_out as f64);
+        row[4] = log1p(f.pkts_in as f64);
+        row[5] = f64::from(u8::from(f.conn_state.is_failed_attempt()));
+        row[6] = f64::from(u8::from(matches!(
+            f.conn_state,
+            crate::flow::ConnState::RSTO | crate::flow::ConnState::RSTR
+        )));
+        row[7] = f64::from(u8::from(f.proto == Proto::Udp));
+        row[8] = ports.rarity(f.proto, f.dst_port);
+        row[9] = log1p(f64::from(src_ports.flows));
+        row[10] = log1p(src_ports.distinct.len() as f64);
+        row[11] = log1p(src_hosts.distinct.len() as f64);
+        row[12] = src_ports.failed_share();
+        row[13] = log1p(f64::from(dst_srcs.flows));
+        row[14] = log1p(dst_srcs.distinct.len() as f64);
+        row[15] = dst_srcs.failed_share();
+        row[16] = log1p(f64::from(pair));
+        if i % report_every == 0 {
+            on_progress(i as f64 / flows.len() as f64);
+        }
+    }
+    on_progress(1.0);
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{ConnState, Label, Service};
+    use std::net::Ipv4Addr;
+
+    fn flow(ts: f64, src: u8, dst: u8, port: u16, state: ConnState) -> FlowRecord {
+        FlowRecord {
+            ts,
+            src_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 1, src)),
+            src_port: 50_000,
+            dst_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, dst)),
+            dst_port: port,
+            proto: Proto::Tcp,
+            service: Service::None,
+            duration_s: 1.5,
+            bytes_out: 100,
+            bytes_in: 0,
+            pkts_out: 2,
+            pkts_in: 0,
+            conn_state: state,
+            label: Label::Benign,
+        }
+    }
+
+    fn natural(x: &Matrix, row: usize, name: &str) -> f64 {
+        let j = FEATURES.iter().position(|f| f.name == name).unwrap();
+        FEATURES[j].natural_value(x.get(row, j))
+    }
+
+    #[test]
+    fn window_counts_distinct_ports_and_expires_old_flows() {
+        let flows = vec![
+            flow(0.0, 1, 1, 22, ConnState::S0),
+            flow(1.0, 1, 1, 23, ConnState::REJ),
+            flow(2.0, 1, 1, 23, ConnState::SF),
+            flow(3.0, 2, 1, 80, ConnState::SF),
+            // 70 s later the first four have left the 60 s window.
+            flow(73.0, 1, 2, 80, ConnState::SF),
+        ];
+        let x = extract(&flows, &PortFrequency::default(), &FeatureConfig::default());
+        assert_eq!(x.rows(), 5);
+        assert_eq!(x.cols(), FEATURES.len());
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(natural(&x, 2, "src_flows_w"), 3.0));
+        assert!(close(natural(&x, 2, "src_distinct_dst_ports_w"), 2.0));
+        assert!(close(natural(&x, 2, "src_failed_share_w"), 2.0 / 3.0));
+        assert!(close(natural(&x, 2, "pair_flows_w"), 2.0));
+        assert!(close(natural(&x, 3, "dst_distinct_src_hosts_w"), 2.0));
+        assert!(close(natural(&x, 3, "dst_flows_w"), 4.0));
+        assert!(close(natural(&x, 4, "src_flows_w"), 1.0));
+        assert!(close(natural(&x, 4, "dst_flows_w"), 1.0));
+        assert!(close(natural(&x, 0, "failed_attempt"), 1.0));
+        assert!(close(natural(&x, 3, "failed_attempt"), 0.0));
+        assert!(close(natural(&x, 0, "log_bytes_out"), 100.0));
+    }
+
+    #[test]
+    fn port_rarity_orders_common_below_unseen() {
+        let train: Vec<FlowRecord> = (0..99)
+            .map(|i| flow(i as f64, 1, 1, 443, ConnState::SF))
+            .chain([flow(100.0, 1, 1, 22, ConnState::SF)])
+            .collect();
+        let p = PortFrequency::fit(&train);
+        let common = p.rarity(Proto::Tcp, 443);
+        let rare = p.rarity(Proto::Tcp, 22);
+        let unseen = p.rarity(Proto::Tcp, 31337);
+        assert!(common < rare && rare < unseen);
+        assert!(common < 0.02);
+        assert!(
+            p.rarity(Proto::Udp, 443) == unseen,
+            "protocol is part of the key"
+        );
+    }
+
+    #[test]
+    fn all_values_finite() {
+        let flows: Vec<FlowRecord> = (0..500)
+            .map(|i| {
+                flow(
+                    i as f64 * 0.3,
+                    (i % 7) as u8,
+                    (i % 5) as u8,
+                    (i % 40) as u16,
+                    ConnState::SF,
+                )
+            })
+            .collect();
+        let x = extract(
+            &flows,
+            &PortFrequency::fit(&flows),
+            &FeatureConfig::default(),
+        );
+        assert!(x.all_finite());
+    }
+}

@@ -1,0 +1,30 @@
+//! Cybersecurity anomaly detector: synthetic network traffic, an Isolation Forest and an MLP
+//! autoencoder faithful to scikit-learn, evaluation metrics and a JSON report.
+//!
+//! Everything outside `ui` and `worker` is plain Rust with no browser imports, so it is tested
+//! natively with `cargo test` and compiled unchanged into the Web Worker. The browser shell
+//! (`ui`, `worker`) exists only on wasm32.
+
+pub mod chart_data;
+pub mod detection;
+pub mod features;
+pub mod flow;
+pub mod generator;
+pub mod math;
+pub mod matrix;
+pub mod metrics;
+pub mod models;
+pub mod protocol;
+pub mod report;
+pub mod rng;
+pub mod run_config;
+pub mod scaler;
+pub mod time_format;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
+
+/// The app's version, as written into reports.
+pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");

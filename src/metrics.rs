@@ -1,0 +1,264 @@
+//! Ranking and threshold metrics against ground truth: ROC, precision–recall, confusion counts.
+//!
+//! Definitions follow scikit-learn (`roc_curve`, `roc_auc_score`, `average_precision_score`) so
+//! figures can be compared one to one; tied scores are treated as one threshold. Higher score
+//! means "more anomalous" everywhere. Not a place for thresholds policy or plotting.
+
+use serde::{Deserialize, Serialize};
+
+/// One point of a ROC curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RocPoint {
+    pub fpr: f64,
+    pub tpr: f64,
+}
+
+/// Counts at a fixed threshold (`score >= threshold` is flagged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Confusion {
+    pub true_positives: u64,
+    pub false_positives: u64,
+    pub true_negatives: u64,
+    pub false_negatives: u64,
+}
+
+impl Confusion {
+    pub fn at_threshold(scores: &[f64], positive: &[bool], threshold: f64) -> Confusion {
+        let mut c = Confusion::default();
+        for (&s, &p) in scores.iter().zip(positive) {
+            match (s >= threshold, p) {
+                (true, true) => c.true_positives += 1,
+                (true, false) => c.false_positives += 1,
+                (false, false) => c.true_negatives += 1,
+                (false, true) => c.false_negatives += 1,
+            }
+        }
+        c
+    }
+
+    pub fn precision(&self) -> Option<f64> {
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_positives,
+        )
+    }
+
+    pub fn recall(&self) -> Option<f64> {
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_negatives,
+        )
+    }
+
+    pub fn false_positive_rate(&self) -> Option<f64> {
+        ratio(
+            self.false_positives,
+            self.false_positives + self.true_negatives,
+        )
+    }
+
+    pub fn f1(&self) -> Option<f64> {
+        let (p, r) = (self.precision()?, self.recall()?);
+        if p + r == 0.0 {
+            Some(0.0)
+        } else {
+            Some(2.0 * p * r / (p + r))
+        }
+    }
+}
+
+fn ratio(num: u64, den: u64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+/// Cumulative (false positives, true positives) at each distinct score, from the highest down.
+fn cumulative_counts(scores: &[f64], positive: &[bool]) -> Vec<(u64, u64, f64)> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut out = Vec::new();
+    let (mut fp, mut tp) = (0u64, 0u64);
+    for (k, &i) in order.iter().enumerate() {
+        if positive[i] {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        let last_of_tie = order.get(k + 1).is_none_or(|&j| scores[j] != scores[i]);
+        if last_of_tie {
+            out.push((fp, tp, scores[i]));
+        }
+    }
+    out
+}
+
+/// The ROC curve from (0, 0) to (1, 1), one point per distinct score; `None` unless both
+/// classes are present (the curve is undefined otherwise).
+pub fn roc_curve(scores: &[f64], positive: &[bool]) -> Option<Vec<RocPoint>> {
+    let pos = positive.iter().filter(|&&p| p).count() as f64;
+    let neg = positive.len() as f64 - pos;
+    if pos == 0.0 || neg == 0.0 || scores.len() != positive.len() {
+        return None;
+    }
+    let mut curve = vec![RocPoint { fpr: 0.0, tpr: 0.0 }];
+    curve.extend(
+        cumulative_counts(scores, positive)
+            .into_iter()
+            .map(|(fp, tp, _)| RocPoint {
+                fpr: fp as f64 / neg,
+                tpr: tp as f64 / pos,
+            }),
+    );
+    Some(curve)
+}
+
+/// Area under the ROC curve by the trapezoid rule (ties count one half, as in sklearn).
+pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    let curve = roc_curve(scores, positive)?;
+    Some(
+        curve
+            .windows(2)
+            .map(|w| (w[1].fpr - w[0].fpr) * (w[1].tpr + w[0].tpr) / 2.0)
+            .sum(),
+    )
+}
+
+/// Average precision: Σ (Rₙ − Rₙ₋₁) Pₙ over distinct thresholds, sklearn's step-wise
+/// area under the precision–recall curve (no interpolation). `None` without positives.
+pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    let pos = positive.iter().filter(|&&p| p).count() as f64;
+    if pos == 0.0 || scores.len() != positive.len() {
+        return None;
+    }
+    let mut ap = 0.0;
+    let mut prev_recall = 0.0;
+    for (fp, tp, _) in cumulative_counts(scores, positive) {
+        let recall = tp as f64 / pos;
+        let precision = tp as f64 / (tp + fp) as f64;
+        ap += (recall - prev_recall) * precision;
+        prev_recall = recall;
+    }
+    Some(ap)
+}
+
+/// Keeps at most `max_points` points of a curve (always the first and the last), for plotting
+/// and for reports that should not carry one point per flow.
+pub fn thin_curve(curve: &[RocPoint], max_points: usize) -> Vec<RocPoint> {
+    if curve.len() <= max_points || max_points < 2 {
+        return curve.to_vec();
+    }
+    let step = (curve.len() - 1) as f64 / (max_points - 1) as f64;
+    (0..max_points)
+        .map(|k| curve[((k as f64 * step).round() as usize).min(curve.len() - 1)])
+        .collect()
+}
+
+/// The q-quantile (0..=1) with linear interpolation between order statistics, as numpy's
+/// default `percentile`. `None` for empty input.
+pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Some(quantile_sorted(&sorted, q))
+}
+
+/// As [`quantile`], for already sorted, non-empty input.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_of_hand_example() {
+        // sklearn docs example: roc_auc_score([0,0,1,1], [0.1,0.4,0.35,0.8]) == 0.75
+        let y = [false, false, true, true];
+        let s = [0.1, 0.4, 0.35, 0.8];
+        assert!((roc_auc(&s, &y).unwrap() - 0.75).abs() < 1e-12);
+        // average_precision_score of the same: 0.8333...
+        assert!((average_precision(&s, &y).unwrap() - 5.0 / 6.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn perfect_inverted_and_tied_rankings() {
+        let y = [false, true, false, true];
+        assert_eq!(roc_auc(&[0.1, 0.9, 0.2, 0.8], &y), Some(1.0));
+        assert_eq!(roc_auc(&[0.9, 0.1, 0.8, 0.2], &y), Some(0.0));
+        // All scores tied: one threshold, the diagonal, AUC one half.
+        assert_eq!(roc_auc(&[0.5; 4], &y), Some(0.5));
+        assert_eq!(average_precision(&[0.5; 4], &y), Some(0.5));
+        assert_eq!(average_precision(&[0.1, 0.9, 0.2, 0.8], &y), Some(1.0));
+    }
+
+    #[test]
+    fn undefined_without_both_classes() {
+        assert_eq!(roc_auc(&[0.1, 0.2], &[false, false]), None);
+        assert_eq!(roc_auc(&[0.1, 0.2], &[true, true]), None);
+        assert_eq!(average_precision(&[0.1, 0.2], &[false, false]), None);
+    }
+
+    #[test]
+    fn roc_curve_runs_corner_to_corner_monotonically() {
+        let y = [true, false, true, false, false, true];
+        let s = [0.9, 0.8, 0.8, 0.3, 0.2, 0.1];
+        let c = roc_curve(&s, &y).unwrap();
+        assert_eq!(c.first(), Some(&RocPoint { fpr: 0.0, tpr: 0.0 }));
+        assert_eq!(c.last(), Some(&RocPoint { fpr: 1.0, tpr: 1.0 }));
+        assert!(c
+            .windows(2)
+            .all(|w| w[1].fpr >= w[0].fpr && w[1].tpr >= w[0].tpr));
+        // The 0.8 tie is a single step: (1/3, 2/3) directly after (0, 1/3).
+        assert_eq!(c.len(), 6);
+        assert!((c[2].fpr - 1.0 / 3.0).abs() < 1e-12 && (c[2].tpr - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn confusion_counts_and_rates() {
+        let y = [true, true, false, false, false];
+        let s = [0.9, 0.2, 0.8, 0.1, 0.0];
+        let c = Confusion::at_threshold(&s, &y, 0.5);
+        assert_eq!(
+            c,
+            Confusion {
+                true_positives: 1,
+                false_positives: 1,
+                true_negatives: 2,
+                false_negatives: 1
+            }
+        );
+        assert_eq!(c.precision(), Some(0.5));
+        assert_eq!(c.recall(), Some(0.5));
+        assert_eq!(c.false_positive_rate(), Some(1.0 / 3.0));
+        assert_eq!(c.f1(), Some(0.5));
+    }
+
+    #[test]
+    fn quantile_matches_numpy_linear() {
+        // np.percentile([1, 2, 3, 4], 25) == 1.75; 100 -> 4; 0 -> 1
+        let v = [4.0, 1.0, 3.0, 2.0];
+        assert_eq!(quantile(&v, 0.25), Some(1.75));
+        assert_eq!(quantile(&v, 1.0), Some(4.0));
+        assert_eq!(quantile(&v, 0.0), Some(1.0));
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn thinning_keeps_ends() {
+        let curve: Vec<RocPoint> = (0..=100)
+            .map(|i| RocPoint {
+                fpr: i as f64 / 100.0,
+                tpr: i as f64 / 100.0,
+            })
+            .collect();
+        let t = thin_curve(&curve, 11);
+        assert_eq!(t.len(), 11);
+        assert_eq!(t[0], curve[0]);
+        assert_eq!(t[10], curve[100]);
+    }
+}

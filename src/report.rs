@@ -1,0 +1,235 @@
+//! The JSON report a run produces: what was run, how well it did, and what it flagged.
+//!
+//! Plain serde data, schema documented in `docs/report-schema.md` and versioned by
+//! [`SCHEMA_VERSION`]. Timings live in their own block (`timings_ms`) so that everything else
+//! is identical for the same configuration and seed. Not responsible for computing anything.
+
+use crate::flow::{AttackKind, ConnState, Proto, Service};
+use crate::generator::Incident;
+use crate::metrics::{Confusion, RocPoint};
+use crate::run_config::RunConfig;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+pub const SCHEMA_VERSION: &str = "1.0.0";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: String,
+    pub app_version: String,
+    /// The full configuration of the run; `config.seed` repeats the generator's seed.
+    pub config: ReportConfig,
+    pub data: DataSummary,
+    /// Wall-clock milliseconds per stage (the only part that varies between identical runs).
+    pub timings_ms: BTreeMap<String, f64>,
+    pub threshold: ThresholdInfo,
+    pub metrics: ModelMetrics,
+    pub mlp_training: TrainingSummary,
+    /// Ground truth: the attacks injected by the generator.
+    pub injected_attacks: Vec<Incident>,
+    /// Number of flagged flows in the evaluated part (may exceed `anomalies.len()`).
+    pub anomaly_count: u64,
+    /// True when `anomalies` lists only the highest-scoring `max_reported_anomalies`.
+    pub anomalies_truncated: bool,
+    /// Flagged flows, in time order.
+    pub anomalies: Vec<Anomaly>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportConfig {
+    pub seed: u64,
+    #[serde(flatten)]
+    pub run: RunConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSummary {
+    pub flows: u64,
+    pub training_flows: u64,
+    pub evaluated_flows: u64,
+    pub attack_flows: u64,
+    /// Which rows the metrics and anomalies cover, in words.
+    pub evaluated_on: String,
+    pub features: Vec<String>,
+    /// FNV-1a 64 of the generated flows: equal digests mean identical traffic.
+    pub flows_digest: String,
+    /// Unix seconds of the first and last flow.
+    pub start_ts: f64,
+    pub end_ts: f64,
+    /// Flows at or after this time were scored but not trained on.
+    pub training_end_ts: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdInfo {
+    /// "training_quantile": each model's threshold is its training scores' (1 − contamination)
+    /// quantile.
+    pub method: String,
+    pub contamination: f64,
+    pub isolation_forest: f64,
+    pub mlp: f64,
+    pub ensemble: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMetrics {
+    pub isolation_forest: Metrics,
+    pub mlp: Metrics,
+    pub ensemble: Metrics,
+}
+
+/// One model's quality against the ground truth, on the evaluated rows. Areas are `null` when
+/// the evaluated rows lack one of the classes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub roc_auc: Option<f64>,
+    /// Average precision (sklearn's step-wise area under the precision–recall curve).
+    pub pr_auc: Option<f64>,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub f1: Option<f64>,
+    pub false_positive_rate: Option<f64>,
+    pub confusion: Confusion,
+    /// Share of each attack kind's flows flagged at the threshold.
+    pub recall_by_kind: BTreeMap<AttackKind, f64>,
+    /// The ROC curve, thinned to at most a few hundred points.
+    pub roc_curve: Vec<RocPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSummary {
+    pub loss_curve: Vec<f64>,
+    pub validation_scores: Vec<f64>,
+    pub n_iter: usize,
+    pub converged: bool,
+    pub training_rows: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    /// 2^(−E[h(x)]/c(ψ)), i.e. minus sklearn's `score_samples`: near 1 is anomalous.
+    pub isolation_forest: f64,
+    /// Mean squared reconstruction error of the standardised features.
+    pub mlp: f64,
+    /// Weighted sum of both scores, each as robust z-score against the training scores.
+    pub ensemble: f64,
+}
+
+/// Why a flow was flagged: a feature the autoencoder reconstructed worst, with its value and
+/// the training median.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureContribution {
+    pub feature: String,
+    pub description: String,
+    pub value: f64,
+    pub typical: f64,
+    /// Share of this flow's reconstruction error due to this feature.
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Anomaly {
+    /// Row of the flow in the run (time order).
+    pub index: u64,
+    pub ts: f64,
+    pub src_ip: IpAddr,
+    pub src_port: u16,
+    pub dst_ip: IpAddr,
+    pub dst_port: u16,
+    pub proto: Proto,
+    pub service: Service,
+    pub duration_s: f64,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub pkts_out: u64,
+    pub pkts_in: u64,
+    pub conn_state: ConnState,
+    pub scores: Scores,
+    /// Ground truth: "benign" or the attack kind.
+    pub label: String,
+    pub explanation: Vec<FeatureContribution>,
+}
+
+impl FeatureContribution {
+    /// "distinct destination ports from the source in the last minute: 412 (typical 3)"
+    pub fn sentence(&self) -> String {
+        format!(
+            "{}: {} (typical {})",
+            self.description,
+            format_value(self.value),
+            format_value(self.typical)
+        )
+    }
+}
+
+/// Integers without decimals, small shares with two, large values with thousands grouped.
+pub fn format_value(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".to_string();
+    }
+    let rounded = v.round();
+    if (v - rounded).abs() < 0.005 && v.abs() >= 1.0 || v == 0.0 {
+        let digits = format!("{}", rounded.abs() as u64);
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        if rounded < 0.0 {
+            grouped.insert(0, '-');
+        }
+        grouped
+    } else if v.abs() < 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+impl Report {
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The report without its `timings_ms`, for byte-for-byte comparison of runs.
+    pub fn without_timings(&self) -> Report {
+        Report {
+            timings_ms: BTreeMap::new(),
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_naturally() {
+        assert_eq!(format_value(412.0), "412");
+        assert_eq!(format_value(1_234_567.0), "1,234,567");
+        assert_eq!(format_value(0.0), "0");
+        assert_eq!(format_value(0.6667), "0.67");
+        assert_eq!(format_value(-3.0), "-3");
+        assert_eq!(format_value(12.34), "12.3");
+        assert_eq!(format_value(f64::NAN), "n/a");
+    }
+
+    #[test]
+    fn explanation_sentence() {
+        let c = FeatureContribution {
+            feature: "src_distinct_dst_ports_w".into(),
+            description: "distinct destination ports from the source in the last minute".into(),
+            value: 412.0,
+            typical: 3.0,
+            share: 0.8,
+        };
+        assert_eq!(
+            c.sentence(),
+            "distinct destination ports from the source in the last minute: 412 (typical 3)"
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! Thin wrappers over the browser APIs the page needs: the URL, downloads, randomness.
+//!
+//! Every call degrades to a no-op (or a default) when an API is missing, so the page never
+//! panics because of its environment.
+
+use wasm_bindgen::JsCast;
+
+/// The current `location.search`, without the leading `?`.
+pub fn query_string() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .map(|s| s.trim_start_matches('?').to_string())
+        .unwrap_or_default()
+}
+
+/// Puts the run's settings into the address bar without reloading, so the link reproduces it.
+pub fn replace_query(query: &str) {
+    if let Some(w) = web_sys::window() {
+        if let Ok(history) = w.history() {
+            let _ = history.replace_state_with_url(
+                &wasm_bindgen::JsValue::NULL,
+                "",
+                Some(&format!("?{query}")),
+            );
+        }
+    }
+}
+
+/// Offers `contents` as a file download named `file_name`.
+pub fn download(file_name: &str, mime: &str, contents: &str) -> Result<(), String> {
+    let err = |what: &str| format!("download failed: {what}");
+    let window = web_sys::window().ok_or_else(|| err("no window"))?;
+    let document = window.document().ok_or_else(|| err("no document"))?;
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(contents));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|_| err("could not create the file"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| err("no object URL"))?;
+    let anchor: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| err("no anchor"))?
+        .dyn_into()
+        .map_err(|_| err("no anchor"))?;
+    anchor.set_href(&url);
+    anchor.set_download(file_name);
+    anchor.click();
+    // Revoking right away can cancel the download in some browsers; the page is long-lived,
+    // so release the URL a little later.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    let _ = window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
+    Ok(())
+}
+
+/// A fresh seed from the browser's crypto RNG (falls back to the clock).
+pub fn random_seed() -> u64 {
+    let mut bytes = [0u8; 4];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => u64::from(u32::from_le_bytes(bytes)),
+        Err(_) => js_sys::Date::now() as u64 % 1_000_000,
+    }
+}
+
+pub fn device_pixel_ratio() -> f64 {
+    web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .unwrap_or(1.0)
+}

@@ -1,0 +1,431 @@
+//! The four charts, drawn with plotters on `<canvas>` at device-pixel resolution.
+//!
+//! Each chart sizes its canvas backing store to CSS size × devicePixelRatio before drawing, so
+//! lines and text stay sharp on HiDPI screens; fonts and strokes scale with the ratio. Data
+//! reductions come from `crate::chart_data`; this file only draws.
+
+use super::browser::device_pixel_ratio;
+use crate::chart_data::{class_histogram, time_buckets};
+use crate::detection::RunOutput;
+use crate::flow::AttackKind;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+
+/// Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
+pub const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+pub const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+pub const ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+pub const SKY: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
+pub const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+pub const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+pub const GREY: RGBColor = RGBColor(0x88, 0x88, 0x88);
+pub const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+
+pub fn attack_colour(kind: AttackKind) -> RGBColor {
+    match kind {
+        AttackKind::PortScan => ORANGE,
+        AttackKind::SynFlood => SKY,
+        AttackKind::BruteForce => GREEN,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    ScoreOverTime,
+    Histogram,
+    Roc,
+    Loss,
+}
+
+impl ChartKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            ChartKind::ScoreOverTime => "score-over-time",
+            ChartKind::Histogram => "histogram",
+            ChartKind::Roc => "roc",
+            ChartKind::Loss => "loss",
+        }
+    }
+}
+
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Sizes the backing store to the element's CSS size × DPR; returns the ratio.
+fn prepare_canvas(canvas: &HtmlCanvasElement) -> f64 {
+    let dpr = device_pixel_ratio();
+    let css_w = match canvas.client_width() {
+        w if w > 0 => w as f64,
+        _ => 640.0,
+    };
+    let css_h = match canvas.client_height() {
+        h if h > 0 => h as f64,
+        _ => 300.0,
+    };
+    let (w, h) = ((css_w * dpr).round() as u32, (css_h * dpr).round() as u32);
+    if canvas.width() != w {
+        canvas.set_width(w);
+    }
+    if canvas.height() != h {
+        canvas.set_height(h);
+    }
+    dpr
+}
+
+/// Draws `kind` for `output` (or a placeholder when there is nothing yet). Drawing errors are
+/// logged, never raised: a chart that fails must not take the page down.
+pub fn draw_chart(
+    canvas: &HtmlCanvasElement,
+    kind: ChartKind,
+    output: Option<&RunOutput>,
+    live_loss: &[f64],
+) {
+    let dpr = prepare_canvas(canvas);
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+        return;
+    };
+    let root = backend.into_drawing_area();
+    let result = match (kind, output) {
+        (ChartKind::Loss, out) => {
+            let curve = out
+                .map(|o| o.report.mlp_training.loss_curve.as_slice())
+                .filter(|c| !c.is_empty())
+                .unwrap_or(live_loss);
+            let validation = out.map(|o| o.report.mlp_training.validation_scores.as_slice());
+            draw_loss(&root, dpr, curve, validation.unwrap_or(&[]))
+        }
+        (_, None) => placeholder(&root, dpr, "Run detection to draw this chart"),
+        (ChartKind::ScoreOverTime, Some(o)) => draw_score_over_time(&root, dpr, o),
+        (ChartKind::Histogram, Some(o)) => draw_histogram(&root, dpr, o),
+        (ChartKind::Roc, Some(o)) => draw_roc(&root, dpr, o),
+    };
+    if let Err(e) = result.and_then(|_| root.present().map_err(Into::into)) {
+        web_sys::console::warn_1(&format!("chart {}: {e}", kind.id()).into());
+    }
+}
+
+type Area<'a> = DrawingArea<CanvasBackend, plotters::coord::Shift>;
+
+fn font(dpr: f64, size: f64) -> TextStyle<'static> {
+    ("sans-serif", size * dpr).into_font().color(&INK)
+}
+
+fn placeholder(root: &Area, dpr: f64, text: &str) -> DrawResult {
+    root.fill(&WHITE)?;
+    let (w, h) = root.dim_in_pixel();
+    root.draw(&Text::new(
+        text.to_string(),
+        ((w as f64 * 0.5 - 110.0 * dpr) as i32, (h / 2) as i32),
+        font(dpr, 14.0).color(&GREY),
+    ))?;
+    Ok(())
+}
+
+fn stroke(colour: RGBColor, dpr: f64, width: f64) -> ShapeStyle {
+    colour.stroke_width((width * dpr).round().max(1.0) as u32)
+}
+
+fn draw_score_over_time(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
+    root.fill(&WHITE)?;
+    let plot = &out.plot;
+    let report = &out.report;
+    let is_attack: Vec<bool> = plot.label.iter().map(|&l| l > 0).collect();
+    let (w, _) = root.dim_in_pixel();
+    let buckets = time_buckets(
+        &plot.t_s,
+        &plot.ensemble,
+        &is_attack,
+        (w as f64 / (3.0 * dpr)) as usize,
+    );
+    let t_first = report.data.start_ts;
+    let span_min = (report.data.end_ts - t_first).max(1.0) / 60.0;
+    let threshold = report.threshold.ensemble;
+    let y_min = buckets
+        .iter()
+        .map(|b| b.mean)
+        .fold(f64::INFINITY, f64::min)
+        .min(threshold);
+    let y_max = buckets
+        .iter()
+        .map(|b| b.max)
+        .fold(f64::NEG_INFINITY, f64::max)
+        .max(threshold);
+    let pad = (y_max - y_min).abs().max(1e-6) * 0.05;
+    let (y0, y1) = (y_min - pad, y_max + pad);
+
+    let mut chart = ChartBuilder::on(root)
+        .margin((10.0 * dpr) as i32)
+        .x_label_area_size((34.0 * dpr) as i32)
+        .y_label_area_size((52.0 * dpr) as i32)
+        .build_cartesian_2d(0.0..span_min, y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc("minutes since start")
+        .y_desc("ensemble score")
+        .label_style(font(dpr, 12.0))
+        .axis_desc_style(font(dpr, 12.0))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+
+    let train_end = (report.data.training_end_ts - t_first) / 60.0;
+    if train_end > 0.0 && train_end < span_min {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, y0), (train_end, y1)],
+                GREY.mix(0.12).filled(),
+            )))?
+            .label("training window")
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 15, y + 5)], GREY.mix(0.3).filled())
+            });
+    }
+    for kind in AttackKind::ALL {
+        let windows: Vec<_> = report
+            .injected_attacks
+            .iter()
+            .filter(|a| a.kind == kind)
+            .collect();
+        if windows.is_empty() {
+            continue;
+        }
+        let colour = attack_colour(kind);
+        chart
+            .draw_series(windows.iter().map(|a| {
+                let (x0, x1) = ((a.start_ts - t_first) / 60.0, (a.end_ts - t_first) / 60.0);
+                // Short attacks would vanish at a one-pixel width.
+                let min_w = span_min / 300.0;
+                Rectangle::new(
+                    [(x0, y0), (x1.max(x0 + min_w), y1)],
+                    colour.mix(0.25).filled(),
+                )
+            }))?
+            .label(kind.title())
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 15, y + 5)], colour.mix(0.5).filled())
+            });
+    }
+    chart
+        .draw_series(LineSeries::new(
+            buckets.iter().map(|b| ((b.t0_s + b.t1_s) / 120.0, b.mean)),
+            stroke(GREY, dpr, 1.0),
+        ))?
+        .label("mean per bucket")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], GREY));
+    chart
+        .draw_series(LineSeries::new(
+            buckets.iter().map(|b| ((b.t0_s + b.t1_s) / 120.0, b.max)),
+            stroke(BLUE, dpr, 1.5),
+        ))?
+        .label("max per bucket")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLUE));
+    chart
+        .draw_series(LineSeries::new(
+            [(0.0, threshold), (span_min, threshold)],
+            stroke(VERMILLION, dpr, 1.5),
+        ))?
+        .label("threshold")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], VERMILLION));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(font(dpr, 11.0))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()?;
+    Ok(())
+}
+
+fn draw_histogram(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
+    root.fill(&WHITE)?;
+    let plot = &out.plot;
+    let evaluated: Vec<usize> = (0..plot.ensemble.len())
+        .filter(|&i| !plot.training[i] || out.report.data.training_flows == out.report.data.flows)
+        .collect();
+    let scores: Vec<f32> = evaluated.iter().map(|&i| plot.ensemble[i]).collect();
+    let is_attack: Vec<bool> = evaluated.iter().map(|&i| plot.label[i] > 0).collect();
+    let Some(h) = class_histogram(&scores, &is_attack, 60) else {
+        return placeholder(root, dpr, "No scores to plot");
+    };
+    let y_max = h
+        .benign
+        .iter()
+        .chain(&h.attack)
+        .fold(0.0f64, |a, &b| a.max(b))
+        * 1.1;
+    let (x0, x1) = (h.edges[0], h.edges[h.edges.len() - 1]);
+    let mut chart = ChartBuilder::on(root)
+        .margin((10.0 * dpr) as i32)
+        .x_label_area_size((34.0 * dpr) as i32)
+        .y_label_area_size((52.0 * dpr) as i32)
+        .build_cartesian_2d(x0..x1, 0.0..y_max.max(1e-6))?;
+    chart
+        .configure_mesh()
+        .x_desc("ensemble score (evaluated flows)")
+        .y_desc("share of class")
+        .label_style(font(dpr, 12.0))
+        .axis_desc_style(font(dpr, 12.0))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    let bars = |values: &[f64], colour: RGBColor| {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                Rectangle::new(
+                    [(h.edges[i], 0.0), (h.edges[i + 1], v)],
+                    colour.mix(0.55).filled(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    chart
+        .draw_series(bars(&h.benign, BLUE))?
+        .label(format!("benign ({})", h.benign_count))
+        .legend(move |(x, y)| {
+            Rectangle::new([(x, y - 5), (x + 15, y + 5)], BLUE.mix(0.55).filled())
+        });
+    if h.attack_count > 0 {
+        chart
+            .draw_series(bars(&h.attack, VERMILLION))?
+            .label(format!("attack ({})", h.attack_count))
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 15, y + 5)], VERMILLION.mix(0.55).filled())
+            });
+    }
+    let t = out.report.threshold.ensemble.clamp(x0, x1);
+    chart
+        .draw_series(LineSeries::new(
+            [(t, 0.0), (t, y_max)],
+            stroke(INK, dpr, 1.5),
+        ))?
+        .label("threshold")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], INK));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(font(dpr, 11.0))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()?;
+    Ok(())
+}
+
+fn draw_roc(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
+    root.fill(&WHITE)?;
+    let m = &out.report.metrics;
+    let mut chart = ChartBuilder::on(root)
+        .margin((10.0 * dpr) as i32)
+        .x_label_area_size((34.0 * dpr) as i32)
+        .y_label_area_size((52.0 * dpr) as i32)
+        .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
+    chart
+        .configure_mesh()
+        .x_desc("false positive rate")
+        .y_desc("true positive rate")
+        .label_style(font(dpr, 12.0))
+        .axis_desc_style(font(dpr, 12.0))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    chart.draw_series(LineSeries::new(
+        [(0.0, 0.0), (1.0, 1.0)],
+        stroke(GREY, dpr, 1.0),
+    ))?;
+    let auc = |a: Option<f64>| a.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+    for (name, metrics, colour) in [
+        ("Isolation Forest", &m.isolation_forest, BLUE),
+        ("Autoencoder", &m.mlp, VERMILLION),
+        ("Ensemble", &m.ensemble, PURPLE),
+    ] {
+        if metrics.roc_curve.is_empty() {
+            continue;
+        }
+        chart
+            .draw_series(LineSeries::new(
+                metrics.roc_curve.iter().map(|p| (p.fpr, p.tpr)),
+                stroke(colour, dpr, 2.0),
+            ))?
+            .label(format!("{name} (AUC {})", auc(metrics.roc_auc)))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 15, y)], stroke(colour, 1.0, 2.0))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(font(dpr, 11.0))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()?;
+    Ok(())
+}
+
+fn draw_loss(root: &Area, dpr: f64, loss: &[f64], validation: &[f64]) -> DrawResult {
+    if loss.is_empty() {
+        return placeholder(
+            root,
+            dpr,
+            "The autoencoder's loss appears here as it trains",
+        );
+    }
+    root.fill(&WHITE)?;
+    let y_max = loss.iter().copied().fold(0.0f64, f64::max) * 1.05;
+    let y_min = loss
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .min(y_max)
+        * 0.95;
+    let epochs = loss.len().max(2) as f64;
+    let mut chart = ChartBuilder::on(root)
+        .margin((10.0 * dpr) as i32)
+        .x_label_area_size((34.0 * dpr) as i32)
+        .y_label_area_size((60.0 * dpr) as i32)
+        .right_y_label_area_size(if validation.is_empty() {
+            0
+        } else {
+            (52.0 * dpr) as i32
+        })
+        .build_cartesian_2d(1.0..epochs, y_min..y_max.max(y_min + 1e-9))?
+        .set_secondary_coord(1.0..epochs, 0.0..1.0);
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("training loss")
+        .label_style(font(dpr, 12.0))
+        .axis_desc_style(font(dpr, 12.0))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    chart
+        .draw_series(LineSeries::new(
+            loss.iter().enumerate().map(|(i, &l)| (i as f64 + 1.0, l)),
+            stroke(VERMILLION, dpr, 2.0),
+        ))?
+        .label("training loss")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], VERMILLION));
+    if !validation.is_empty() {
+        chart
+            .configure_secondary_axes()
+            .y_desc("validation R²")
+            .label_style(font(dpr, 12.0))
+            .axis_desc_style(font(dpr, 12.0))
+            .draw()?;
+        chart
+            .draw_secondary_series(LineSeries::new(
+                validation
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| (i as f64 + 1.0, v.clamp(0.0, 1.0))),
+                stroke(BLUE, dpr, 1.5),
+            ))?
+            .label("validation R² (right axis)")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLUE));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(font(dpr, 11.0))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()?;
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! The page: a leptos component tree that configures a run, sends it to the compute worker,
+//! shows progress, draws the charts and offers the report for download.
+//!
+//! Components only read and write signals and call the core; all computing happens in the
+//! worker (`crate::worker`), all chart reductions in `crate::chart_data`.
+
+mod browser;
+mod charts;
+mod config_panel;
+mod progress;
+mod results;
+
+use crate::detection::{Progress, RunOutput, Stage};
+use crate::protocol::{WorkerEvent, WorkerRequest};
+use crate::run_config::{ConfigNotice, RunConfig};
+use crate::worker::{DetectionWorker, JsonCodec};
+use gloo_worker::{Spawnable, WorkerBridge};
+use leptos::prelude::*;
+use std::cell::RefCell;
+use std::sync::Arc;
+
+pub use charts::{draw_chart, ChartKind};
+pub use config_panel::ConfigPanel;
+pub use progress::ProgressPanel;
+pub use results::{AnomalyTable, MetricsSummary};
+
+/// Where the run is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    Idle,
+    Running,
+    Done,
+    Failed(String),
+}
+
+/// All the page's state, shared with child components through context.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub config: RwSignal<RunConfig>,
+    pub notices: RwSignal<Vec<ConfigNotice>>,
+    pub run_state: RwSignal<RunState>,
+    /// Progress of each stage in [0, 1], in `Stage::ALL` order.
+    pub stage_progress: RwSignal<[f64; 6]>,
+    pub current_stage: RwSignal<Option<Stage>>,
+    /// Training loss per epoch, live while the autoencoder trains.
+    pub loss_curve: RwSignal<Vec<f64>>,
+    pub output: RwSignal<Option<Arc<RunOutput>>>,
+}
+
+impl AppState {
+    fn new(config: RunConfig, notices: Vec<ConfigNotice>) -> AppState {
+        AppState {
+            config: RwSignal::new(config),
+            notices: RwSignal::new(notices),
+            run_state: RwSignal::new(RunState::Idle),
+            stage_progress: RwSignal::new([0.0; 6]),
+            current_stage: RwSignal::new(None),
+            loss_curve: RwSignal::new(Vec::new()),
+            output: RwSignal::new(None),
+        }
+    }
+
+    fn on_event(&self, event: WorkerEvent) {
+        match event {
+            WorkerEvent::Progress(Progress::Stage { stage, fraction }) => {
+                let i = Stage::ALL.iter().position(|&s| s == stage).unwrap_or(0);
+                self.stage_progress.update(|p| {
+                    for (j, v) in p.iter_mut().enumerate() {
+                        if j < i {
+                            *v = 1.0;
+                        }
+                    }
+                    p[i] = fraction.clamp(0.0, 1.0);
+                });
+                if self.current_stage.get_untracked() != Some(stage) {
+                    self.current_stage.set(Some(stage));
+                }
+            }
+            WorkerEvent::Progress(Progress::Epoch(e)) => {
+                self.loss_curve.update(|c| c.push(e.loss));
+            }
+            WorkerEvent::Finished(out) => {
+                self.stage_progress.set([1.0; 6]);
+                self.current_stage.set(None);
+                self.output.set(Some(Arc::from(out)));
+                self.run_state.set(RunState::Done);
+            }
+            WorkerEvent::Failed(message) => {
+                self.current_stage.set(None);
+                self.run_state.set(RunState::Failed(message));
+            }
+        }
+    }
+}
+
+thread_local! {
+    static BRIDGE: RefCell<Option<WorkerBridge<DetectionWorker>>> = const { RefCell::new(None) };
+}
+
+fn start_run(state: AppState) {
+    let config = state.config.get_untracked();
+    browser::replace_query(&config.to_query());
+    state.loss_curve.set(Vec::new());
+    state.stage_progress.set([0.0; 6]);
+    state.output.set(None);
+    state.run_state.set(RunState::Running);
+    BRIDGE.with(|b| {
+        let mut b = b.borrow_mut();
+        let bridge = b.get_or_insert_with(|| {
+            DetectionWorker::spawner()
+                .encoding::<JsonCodec>()
+                .callback(move |event| state.on_event(event))
+                .spawn("./worker.js")
+        });
+        bridge.send(WorkerRequest::Run(Box::new(config)));
+    });
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let (config, notices) = RunConfig::from_query(&browser::query_string());
+    let state = AppState::new(config, notices);
+    provide_context(state);
+    let running = move || state.run_state.get() == RunState::Running;
+
+    view! {
+        <header class="app-header">
+            <h1>"Network anomaly detector"</h1>
+            <p class="tagline">
+                "Synthetic traffic, an Isolation Forest and an autoencoder, all running in this tab. Nothing leaves your machine."
+            </p>
+        </header>
+        <main class="layout">
+            <section class="panel config" aria-labelledby="config-heading">
+                <h2 id="config-heading">"Configuration"</h2>
+                <Notices/>
+                <ConfigPanel/>
+                <div class="actions">
+                    <button
+                        class="primary"
+                        on:click=move |_| start_run(state)
+                        disabled=running
+                    >
+                        "Run detection"
+                    </button>
+                </div>
+            </section>
+            <section class="panel results" aria-labelledby="results-heading">
+                <h2 id="results-heading">"Results"</h2>
+                <ProgressPanel/>
+                <MetricsSummary/>
+                <div class="charts">
+                    <Chart kind=ChartKind::ScoreOverTime label="Ensemble anomaly score over time, with threshold and attack periods"/>
+                    <Chart kind=ChartKind::Histogram label="Score histogram, benign versus attack flows"/>
+                    <Chart kind=ChartKind::Roc label="ROC curves of both models and the ensemble"/>
+                    <Chart kind=ChartKind::Loss label="Autoencoder training loss per epoch"/>
+                </div>
+                <AnomalyTable/>
+            </section>
+        </main>
+        <footer class="app-footer">
+            <span>{format!("anomaly-detector v{}", crate::APP_VERSION)}</span>
+            <span>" · runs offline · reports are JSON (schema in the README)"</span>
+        </footer>
+    }
+}
+
+/// What the URL asked for that was adjusted.
+#[component]
+fn Notices() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <Show when=move || !state.notices.with(Vec::is_empty)>
+            <div class="notices" role="alert">
+                <p>"Some settings were adjusted:"</p>
+                <ul>
+                    {move || {
+                        state
+                            .notices
+                            .get()
+                            .into_iter()
+                            .map(|n| view! { <li><code>{n.key.clone()}</code>": "{n.message.clone()}</li> })
+                            .collect_view()
+                    }}
+                </ul>
+                <button class="link" on:click=move |_| state.notices.set(Vec::new())>"Dismiss"</button>
+            </div>
+        </Show>
+    }
+}
+
+/// A canvas redrawn whenever the run output (or, for the loss chart, the live curve) changes.
+#[component]
+fn Chart(kind: ChartKind, label: &'static str) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        let output = state.output.get();
+        let loss = if kind == ChartKind::Loss {
+            state.loss_curve.get()
+        } else {
+            Vec::new()
+        };
+        if let Some(el) = canvas.get() {
+            draw_chart(&el, kind, output.as_deref(), &loss);
+        }
+    });
+    view! {
+        <figure class="chart">
+            <canvas node_ref=canvas class="chart-canvas" role="img" aria-label=label data-chart=kind.id()></canvas>
+            <figcaption>{label}</figcaption>
+        </figure>
+    }
+}

@@ -1,0 +1,173 @@
+// End-to-end test of the built site (dist/) in headless Chromium:
+// runs the default scenario, fails on any page error or console error, checks that every chart
+// canvas has been drawn, downloads the report, validates it against the JSON Schema and checks
+// that it equals the native `detect` run of the same configuration (timings aside), which
+// proves wasm and native compute the same scores. Also checks URL overrides and clamping.
+import { chromium } from 'playwright-core';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import assert from 'node:assert/strict';
+
+const root = new URL('../..', import.meta.url).pathname;
+const artifacts = `${root}tests/e2e/artifacts`;
+mkdirSync(artifacts, { recursive: true });
+const port = 18000 + Math.floor(Math.random() * 2000);
+const base = `http://127.0.0.1:${port}/`;
+const targetDir = process.env.CARGO_TARGET_DIR || `${root}target`;
+
+const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '-d', `${root}dist`], { stdio: 'ignore' });
+const failures = [];
+let browser;
+
+async function waitForServer() {
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(base)).ok) return; } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  throw new Error('static server did not start');
+}
+
+async function newPage(viewport) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 2, acceptDownloads: true });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) errors.push(`external request: ${r.url()}`); });
+  return { context, page, errors };
+}
+
+async function runAndWait(page, timeoutMs = 120_000) {
+  const started = Date.now();
+  await page.getByRole('button', { name: 'Run detection' }).click();
+  await page.locator('.status[data-state="done"], .status[data-state="failed"]').waitFor({ timeout: timeoutMs });
+  const state = await page.locator('.status').getAttribute('data-state');
+  const text = await page.locator('.status').innerText();
+  assert.equal(state, 'done', `run did not finish: ${text}`);
+  return Date.now() - started;
+}
+
+async function canvasesDrawn(page) {
+  return page.evaluate(() => [...document.querySelectorAll('canvas[data-chart]')].map((c) => {
+    const ctx = c.getContext('2d');
+    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+    const colours = new Set();
+    let nonWhite = 0;
+    for (let i = 0; i < data.length; i += 16) {
+      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+      if (r < 245 || g < 245 || b < 245) nonWhite++;
+      colours.add((r >> 4) << 8 | (g >> 4) << 4 | (b >> 4));
+    }
+    return { chart: c.dataset.chart, width: c.width, cssWidth: c.clientWidth, nonWhite, colours: colours.size };
+  }));
+}
+
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failures.push(name);
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+  }
+}
+
+try {
+  await waitForServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+
+  await test('default scenario: run, charts, report download, native equality', async () => {
+    const { context, page, errors } = await newPage({ width: 1400, height: 1000 });
+    await page.goto(base);
+    await page.getByRole('button', { name: 'Run detection' }).waitFor();
+    const ms = await runAndWait(page);
+    console.log(`     default run finished ${ms} ms after the click`);
+    // Charts: every canvas drawn at device-pixel resolution, with real content.
+    const charts = await canvasesDrawn(page);
+    assert.equal(charts.length, 4, 'four charts');
+    for (const c of charts) {
+      assert.ok(c.width >= c.cssWidth * 2 - 1, `${c.chart} is not HiDPI: ${c.width} px for ${c.cssWidth} css px`);
+      assert.ok(c.nonWhite > 500 && c.colours > 4, `${c.chart} looks blank: ${JSON.stringify(c)}`);
+    }
+    const auc = Number(await page.getByTestId('ensemble-auc').innerText());
+    assert.ok(auc >= 0.9, `ensemble ROC-AUC ${auc} < 0.9`);
+    const rows = await page.locator('table.anomalies tbody tr').count();
+    assert.ok(rows > 0, 'anomaly table has rows');
+    // The URL now reproduces the run.
+    assert.match(page.url(), /\?seed=42/);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download report' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^anomaly-report-seed42\.json$/);
+    const path = `${artifacts}/report.json`;
+    await download.saveAs(path);
+    const report = JSON.parse(readFileSync(path, 'utf8'));
+    for (const key of ['schema_version', 'config', 'timings_ms', 'metrics', 'anomalies']) assert.ok(key in report, `report lacks ${key}`);
+    assert.equal(report.config.seed, 42);
+    for (const m of ['isolation_forest', 'mlp', 'ensemble']) {
+      assert.ok(report.metrics[m].roc_auc > 0.5 && report.metrics[m].pr_auc > 0, `${m} metrics`);
+      assert.ok(Object.keys(report.metrics[m].recall_by_kind).length >= 3, `${m} recall per kind`);
+    }
+    assert.ok(report.metrics.ensemble.roc_auc >= 0.9);
+    assert.ok(report.anomalies.length > 0);
+    const a = report.anomalies[0];
+    for (const k of ['ts', 'src_ip', 'src_port', 'dst_ip', 'dst_port', 'proto', 'scores', 'label']) assert.ok(k in a, `anomaly lacks ${k}`);
+    for (const k of ['isolation_forest', 'mlp', 'ensemble']) assert.equal(typeof a.scores[k], 'number');
+    for (const stage of ['generate', 'features', 'isolation_forest_fit', 'mlp_fit', 'total']) assert.ok(report.timings_ms[stage] >= 0, `timing ${stage}`);
+    execFileSync('python3', [`${root}tests/validate_report.py`, path], { stdio: 'inherit' });
+
+    // Same config natively: identical report apart from timings.
+    const native = JSON.parse(execFileSync(`${targetDir}/release/detect`, ['--query', 'seed=42', '--no-timings'], { maxBuffer: 1 << 30 }).toString());
+    const browserSide = { ...report, timings_ms: {} };
+    assert.equal(JSON.stringify(browserSide), JSON.stringify(native), 'wasm and native reports differ');
+    await page.screenshot({ path: `${artifacts}/desktop.png`, fullPage: false });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  await test('URL parameters override the configuration and clamp with a notice', async () => {
+    const { context, page, errors } = await newPage({ width: 1200, height: 900 });
+    await page.goto(`${base}?seed=7&hosts=100000&duration=1200&attacks=port_scan`);
+    await page.getByRole('button', { name: 'Run detection' }).waitFor();
+    assert.equal(await page.getByLabel('Seed').inputValue(), '7');
+    assert.equal(await page.getByLabel('Hosts').inputValue(), '500');
+    assert.equal(await page.getByLabel('Duration (minutes)').inputValue(), '20');
+    assert.equal(await page.getByLabel('Port scan', { exact: true }).isChecked(), true);
+    assert.equal(await page.getByLabel('SYN flood', { exact: true }).isChecked(), false);
+    const notice = await page.getByRole('alert').innerText();
+    assert.match(notice, /hosts/);
+    assert.match(notice, /maximum 500/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  await test('phone-sized viewport runs a small scenario', async () => {
+    const { context, page, errors } = await newPage({ width: 390, height: 844 });
+    await page.goto(`${base}?seed=3&hosts=10&duration=10`);
+    await runAndWait(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `page overflows the phone viewport by ${overflow} px`);
+    await page.screenshot({ path: `${artifacts}/phone.png` });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+} finally {
+  if (browser) await browser.close();
+  server.kill();
+}
+
+if (failures.length) {
+  console.log(`\n${failures.length} end-to-end test(s) failed: ${failures.join('; ')}`);
+  process.exit(1);
+}
+console.log('\nall end-to-end tests passed');

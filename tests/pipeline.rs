@@ -1,0 +1,152 @@
+//! End-to-end tests of the core pipeline, natively: the default demo detects its attacks,
+//! runs are deterministic, the report is complete and round-trips through JSON.
+#![cfg(not(target_arch = "wasm32"))]
+
+use anomaly_detector::detection::{self, DetectionError, Progress, Stage};
+use anomaly_detector::report::Report;
+use anomaly_detector::run_config::{RunConfig, TrainingPolicy};
+
+fn run(config: &RunConfig) -> detection::RunOutput {
+    let clock = detection::native_clock();
+    detection::run(config, &clock, &mut |_| true).expect("pipeline runs")
+}
+
+#[test]
+fn default_demo_detects_attacks_and_is_deterministic() {
+    let config = RunConfig::default();
+    let a = run(&config);
+    let b = run(&config);
+    let r = &a.report;
+    assert_eq!(
+        a.report.without_timings(),
+        b.report.without_timings(),
+        "same config and seed, same report"
+    );
+    assert_eq!(a.plot, b.plot);
+
+    let ens = r.metrics.ensemble.roc_auc.unwrap();
+    assert!(ens >= 0.9, "ensemble ROC-AUC {ens}");
+    for m in [&r.metrics.isolation_forest, &r.metrics.mlp] {
+        assert!(m.roc_auc.unwrap() > 0.7, "{m:?}");
+    }
+    assert_eq!(
+        r.metrics.ensemble.recall_by_kind.len(),
+        3,
+        "all three kinds evaluated"
+    );
+    assert!(r.anomaly_count > 0 && !r.anomalies.is_empty());
+    assert!(
+        r.anomalies.windows(2).all(|w| w[0].ts <= w[1].ts),
+        "anomalies in time order"
+    );
+    assert!(r
+        .anomalies
+        .iter()
+        .all(|x| x.scores.ensemble >= r.threshold.ensemble));
+    assert!(r.anomalies.iter().all(|x| x.explanation.len() == 3));
+    // Contamination 1 %: about 1 % of training rows sit above the threshold.
+    let train_flags = a.plot.ensemble[..r.data.training_flows as usize]
+        .iter()
+        .filter(|&&s| f64::from(s) >= r.threshold.ensemble)
+        .count() as f64
+        / r.data.training_flows as f64;
+    assert!((train_flags - 0.01).abs() < 0.005, "{train_flags}");
+    // Every stage timed.
+    for stage in [
+        "generate",
+        "features",
+        "isolation_forest_fit",
+        "mlp_fit",
+        "total",
+    ] {
+        assert!(r.timings_ms.contains_key(stage), "{stage}");
+    }
+    assert_eq!(r.config.seed, 42);
+    assert_eq!(r.data.flows as usize, a.plot.t_s.len());
+    assert!(r.mlp_training.n_iter > 0 && r.mlp_training.loss_curve.len() == r.mlp_training.n_iter);
+}
+
+#[test]
+fn report_round_trips_through_json() {
+    let (config, _) = RunConfig::from_query("seed=5&hosts=12&duration=900");
+    let out = run(&config);
+    let json = out.report.to_json_pretty();
+    let back: Report = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, out.report);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for key in [
+        "schema_version",
+        "config",
+        "timings_ms",
+        "metrics",
+        "anomalies",
+    ] {
+        assert!(v.get(key).is_some(), "{key}");
+    }
+    assert_eq!(v["config"]["seed"], 5);
+}
+
+#[test]
+fn different_seeds_give_different_traffic() {
+    let (a, _) = RunConfig::from_query("seed=1&hosts=10&duration=600");
+    let (b, _) = RunConfig::from_query("seed=2&hosts=10&duration=600");
+    assert_ne!(
+        run(&a).report.data.flows_digest,
+        run(&b).report.data.flows_digest
+    );
+}
+
+#[test]
+fn no_attacks_means_undefined_auc_not_a_crash() {
+    let (config, _) = RunConfig::from_query("seed=3&hosts=10&duration=600&attacks=none");
+    let r = run(&config).report;
+    assert_eq!(r.data.attack_flows, 0);
+    assert_eq!(r.metrics.ensemble.roc_auc, None);
+    assert!(r.anomalies.iter().all(|a| a.label == "benign"));
+}
+
+#[test]
+fn all_data_policy_trains_and_evaluates_on_everything() {
+    let (config, _) =
+        RunConfig::from_query("seed=4&hosts=15&duration=1200&train=all&contamination=0.05");
+    assert_eq!(config.detection.training, TrainingPolicy::AllData);
+    let r = run(&config).report;
+    assert_eq!(r.data.training_flows, r.data.flows);
+    assert_eq!(r.data.evaluated_flows, r.data.flows);
+    let share = r.anomaly_count as f64 / r.data.flows as f64;
+    assert!((share - 0.05).abs() < 0.01, "flagged share {share}");
+}
+
+#[test]
+fn progress_covers_every_stage_in_order_and_cancel_stops() {
+    let (config, _) = RunConfig::from_query("seed=6&hosts=10&duration=600");
+    let clock = detection::native_clock();
+    let mut seen: Vec<Stage> = Vec::new();
+    let mut epochs = 0;
+    detection::run(&config, &clock, &mut |p| {
+        match p {
+            Progress::Stage { stage, fraction } => {
+                assert!((0.0..=1.0).contains(&fraction));
+                if seen.last() != Some(&stage) {
+                    seen.push(stage);
+                }
+            }
+            Progress::Epoch(_) => epochs += 1,
+        }
+        true
+    })
+    .unwrap();
+    assert_eq!(seen, Stage::ALL.to_vec());
+    assert!(epochs > 0);
+
+    let result = detection::run(&config, &clock, &mut |p| {
+        !matches!(
+            p,
+            Progress::Stage {
+                stage: Stage::Features,
+                ..
+            }
+        )
+    });
+    assert!(matches!(result, Err(DetectionError::Cancelled)));
+}
