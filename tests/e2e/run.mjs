@@ -130,6 +130,7 @@ try {
     const native = JSON.parse(execFileSync(`${targetDir}/release/detect`, ['--query', 'seed=42', '--no-timings'], { maxBuffer: 1 << 30 }).toString());
     const browserSide = { ...report, timings_ms: {} };
     assert.equal(JSON.stringify(browserSide), JSON.stringify(native), 'wasm and native reports differ');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${artifacts}/desktop.png`, fullPage: false });
     assert.deepEqual(errors, []);
     await context.close();
