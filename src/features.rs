@@ -347,7 +347,10 @@ mod tests {
             pkts_out: 2,
             pkts_in: 0,
             conn_state: state,
+            history: crate::flow::ConnHistory::EMPTY,
             label: Label::Benign,
+            incident_id: None,
+            orig_role: crate::flow::OrigRole::None,
         }
     }
 

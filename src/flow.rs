@@ -15,6 +15,9 @@ pub enum Proto {
     Tcp,
     Udp,
     Icmp,
+    /// Zeek's `unknown_transport`: any other IP protocol.
+    #[serde(rename = "unknown_transport")]
+    Unknown,
 }
 
 impl Proto {
@@ -23,6 +26,18 @@ impl Proto {
             Proto::Tcp => "tcp",
             Proto::Udp => "udp",
             Proto::Icmp => "icmp",
+            Proto::Unknown => "unknown_transport",
+        }
+    }
+
+    /// Zeek's spelling, case-insensitive; `icmp6`/`ipv6-icmp` count as ICMP.
+    pub fn parse(name: &str) -> Option<Proto> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "tcp" | "6" => Some(Proto::Tcp),
+            "udp" | "17" => Some(Proto::Udp),
+            "icmp" | "1" | "icmp6" | "icmpv6" | "ipv6-icmp" | "58" => Some(Proto::Icmp),
+            "unknown_transport" => Some(Proto::Unknown),
+            _ => None,
         }
     }
 }
@@ -40,9 +55,39 @@ pub enum Service {
     Ssh,
     Smtp,
     Imap,
+    Smb,
+    Rdp,
+    Ftp,
+    Dhcp,
+    Krb,
+    Ldap,
+    Snmp,
+    Irc,
+    /// Zeek named a service this enum does not list.
+    Other,
 }
 
 impl Service {
+    pub const ALL: [Service; 17] = [
+        Service::None,
+        Service::Http,
+        Service::Ssl,
+        Service::Dns,
+        Service::Ntp,
+        Service::Ssh,
+        Service::Smtp,
+        Service::Imap,
+        Service::Smb,
+        Service::Rdp,
+        Service::Ftp,
+        Service::Dhcp,
+        Service::Krb,
+        Service::Ldap,
+        Service::Snmp,
+        Service::Irc,
+        Service::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Service::None => "-",
@@ -53,6 +98,55 @@ impl Service {
             Service::Ssh => "ssh",
             Service::Smtp => "smtp",
             Service::Imap => "imap",
+            Service::Smb => "smb",
+            Service::Rdp => "rdp",
+            Service::Ftp => "ftp",
+            Service::Dhcp => "dhcp",
+            Service::Krb => "krb",
+            Service::Ldap => "ldap",
+            Service::Snmp => "snmp",
+            Service::Irc => "irc",
+            Service::Other => "other",
+        }
+    }
+
+    /// Zeek's `service` column: `-`/empty is none; of a comma list (`ssl,http`) the first
+    /// known name wins; aliases (`https`, `krb_tcp`, `ftp-data`, ...) fold in; anything else
+    /// is `Other`.
+    pub fn parse(text: &str) -> Service {
+        let text = text.trim();
+        if text.is_empty() || text == "-" || text == "(empty)" {
+            return Service::None;
+        }
+        let mut first_other = false;
+        for part in text.split(',') {
+            let known = match part.trim().to_ascii_lowercase().as_str() {
+                "http" | "www" => Some(Service::Http),
+                "ssl" | "tls" | "https" | "quic" => Some(Service::Ssl),
+                "dns" | "domain" | "mdns" => Some(Service::Dns),
+                "ntp" => Some(Service::Ntp),
+                "ssh" => Some(Service::Ssh),
+                "smtp" | "smtps" => Some(Service::Smtp),
+                "imap" | "imaps" | "pop3" => Some(Service::Imap),
+                "smb" | "netbios" | "dce_rpc" => Some(Service::Smb),
+                "rdp" | "rdpeudp" => Some(Service::Rdp),
+                "ftp" | "ftp-data" | "ftp_data" => Some(Service::Ftp),
+                "dhcp" => Some(Service::Dhcp),
+                "krb" | "krb_tcp" | "kerberos" => Some(Service::Krb),
+                "ldap" | "ldap_tcp" | "ldap_udp" => Some(Service::Ldap),
+                "snmp" => Some(Service::Snmp),
+                "irc" => Some(Service::Irc),
+                _ => None,
+            };
+            match known {
+                Some(service) => return service,
+                None => first_other = true,
+            }
+        }
+        if first_other {
+            Service::Other
+        } else {
+            Service::None
         }
     }
 }
@@ -64,6 +158,10 @@ pub enum ConnState {
     S0,
     /// Established, not terminated.
     S1,
+    /// Established, originator attempted close, no reply from the responder.
+    S2,
+    /// Established, responder attempted close, no reply from the originator.
+    S3,
     /// Normal establishment and termination.
     SF,
     /// Connection attempt rejected (RST in reply to SYN).
@@ -72,30 +170,170 @@ pub enum ConnState {
     RSTO,
     /// Established, responder aborted.
     RSTR,
+    /// Originator sent a SYN then a RST, no SYN-ACK from the responder.
+    RSTOS0,
+    /// Responder sent a SYN-ACK then a RST, no SYN from the originator seen.
+    RSTRH,
     /// Originator sent a SYN followed by a FIN, no SYN-ACK from the responder.
     SH,
+    /// Responder sent a SYN-ACK followed by a FIN, no SYN from the originator seen.
+    SHR,
     /// No SYN seen, just midstream traffic (also Zeek's state for UDP/ICMP with replies).
     OTH,
 }
 
 impl ConnState {
+    pub const ALL: [ConnState; 13] = [
+        ConnState::S0,
+        ConnState::S1,
+        ConnState::S2,
+        ConnState::S3,
+        ConnState::SF,
+        ConnState::REJ,
+        ConnState::RSTO,
+        ConnState::RSTR,
+        ConnState::RSTOS0,
+        ConnState::RSTRH,
+        ConnState::SH,
+        ConnState::SHR,
+        ConnState::OTH,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ConnState::S0 => "S0",
             ConnState::S1 => "S1",
+            ConnState::S2 => "S2",
+            ConnState::S3 => "S3",
             ConnState::SF => "SF",
             ConnState::REJ => "REJ",
             ConnState::RSTO => "RSTO",
             ConnState::RSTR => "RSTR",
+            ConnState::RSTOS0 => "RSTOS0",
+            ConnState::RSTRH => "RSTRH",
             ConnState::SH => "SH",
+            ConnState::SHR => "SHR",
             ConnState::OTH => "OTH",
         }
     }
 
+    /// Zeek's spelling, case-insensitive.
+    pub fn parse(name: &str) -> Option<ConnState> {
+        let name = name.trim();
+        ConnState::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(name))
+    }
+
     /// True when the responder never accepted the connection.
     pub fn is_failed_attempt(self) -> bool {
-        matches!(self, ConnState::S0 | ConnState::REJ | ConnState::SH)
+        matches!(
+            self,
+            ConnState::S0 | ConnState::REJ | ConnState::SH | ConnState::RSTOS0
+        )
     }
+
+    /// True when either side aborted an established connection with a RST.
+    pub fn is_reset(self) -> bool {
+        matches!(
+            self,
+            ConnState::RSTO | ConnState::RSTR | ConnState::RSTOS0 | ConnState::RSTRH
+        )
+    }
+}
+
+/// Zeek's `history` letters (`ShADadFf`, ...), held inline so a flow stays allocation-free.
+/// Longer histories keep their first `ConnHistory::CAPACITY` letters; Zeek itself repeats a
+/// letter only at powers of ten, so real histories rarely come close.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ConnHistory {
+    len: u8,
+    letters: [u8; ConnHistory::CAPACITY],
+}
+
+impl ConnHistory {
+    pub const CAPACITY: usize = 15;
+
+    /// The empty history (Zeek's `-`).
+    pub const EMPTY: ConnHistory = ConnHistory {
+        len: 0,
+        letters: [0; ConnHistory::CAPACITY],
+    };
+
+    /// Keeps the ASCII letters of `text` (Zeek's alphabet is ASCII letters and `^`), up to
+    /// the capacity; `-` and `(empty)` are the empty history.
+    pub fn new(text: &str) -> ConnHistory {
+        let mut history = ConnHistory::EMPTY;
+        if text == "-" || text == "(empty)" {
+            return history;
+        }
+        for b in text.bytes() {
+            if b.is_ascii_alphabetic() || b == b'^' {
+                history.push(b);
+            }
+        }
+        history
+    }
+
+    /// Appends a letter; a full history ignores it.
+    pub fn push(&mut self, letter: u8) {
+        if (self.len as usize) < ConnHistory::CAPACITY {
+            self.letters[self.len as usize] = letter;
+            self.len += 1;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The letters, or `-` when there are none (Zeek's unset field).
+    pub fn as_str(&self) -> &str {
+        if self.len == 0 {
+            return "-";
+        }
+        // Only ASCII is ever stored.
+        std::str::from_utf8(&self.letters[..self.len as usize]).unwrap_or("-")
+    }
+}
+
+impl fmt::Debug for ConnHistory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConnHistory({:?})", self.as_str())
+    }
+}
+
+impl fmt::Display for ConnHistory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ConnHistory {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ConnHistory {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ConnHistory, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(ConnHistory::new(&text))
+    }
+}
+
+/// Which part an endpoint plays in an attack, from the connection originator's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrigRole {
+    /// Benign traffic, or ground truth unknown.
+    #[default]
+    None,
+    /// The originator is the attacker and the responder its victim (scans, floods, logins).
+    Attacker,
+    /// The originator is the victim, talking to the attacker (beacons, exfiltration from a
+    /// compromised host).
+    Victim,
 }
 
 /// The kinds of attack the generator can inject (more arrive with the generator issue).
@@ -203,7 +441,13 @@ pub struct FlowRecord {
     pub pkts_out: u64,
     pub pkts_in: u64,
     pub conn_state: ConnState,
+    /// Zeek's `history`; empty when the source does not record it.
+    pub history: ConnHistory,
     pub label: Label,
+    /// The ground-truth incident this flow belongs to (the generator's `Incident::id`).
+    pub incident_id: Option<u32>,
+    /// The originator's part in the incident; `None` for benign flows.
+    pub orig_role: OrigRole,
 }
 
 #[cfg(test)]
@@ -231,6 +475,39 @@ mod tests {
         }
         assert_eq!(AttackKind::parse(" Port_Scan "), Some(AttackKind::PortScan));
         assert_eq!(AttackKind::parse("scan"), None);
+    }
+
+    #[test]
+    fn history_is_inline_capped_and_round_trips() {
+        let h = ConnHistory::new("ShADadFf");
+        assert_eq!(h.as_str(), "ShADadFf");
+        assert_eq!(ConnHistory::new("-"), ConnHistory::EMPTY);
+        assert_eq!(ConnHistory::EMPTY.as_str(), "-");
+        let long = ConnHistory::new("ShADadttttttttttttttttFf");
+        assert_eq!(long.as_str().len(), ConnHistory::CAPACITY);
+        assert_eq!(ConnHistory::new("S h<b>"), ConnHistory::new("Shb"));
+        let json = serde_json::to_string(&h).unwrap();
+        assert_eq!(json, "\"ShADadFf\"");
+        assert_eq!(serde_json::from_str::<ConnHistory>(&json).unwrap(), h);
+    }
+
+    #[test]
+    fn zeek_names_parse() {
+        for state in ConnState::ALL {
+            assert_eq!(ConnState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(ConnState::parse("xx"), None);
+        for service in Service::ALL {
+            if service != Service::Other {
+                assert_eq!(Service::parse(service.as_str()), service);
+            }
+        }
+        assert_eq!(Service::parse("ssl,http"), Service::Ssl);
+        assert_eq!(Service::parse("gopher,dns"), Service::Dns);
+        assert_eq!(Service::parse("gopher"), Service::Other);
+        assert_eq!(Service::parse("(empty)"), Service::None);
+        assert_eq!(Proto::parse("ICMP6"), Some(Proto::Icmp));
+        assert_eq!(Proto::parse("sctp"), None);
     }
 
     #[test]

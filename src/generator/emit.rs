@@ -7,7 +7,7 @@
 
 use super::network::to_ip;
 use super::sample::bytes;
-use crate::flow::{ConnState, FlowRecord, Label, Proto, Service};
+use crate::flow::{ConnHistory, ConnState, FlowRecord, Label, OrigRole, Proto, Service};
 use crate::rng::DetRng;
 
 /// Payload bytes per full TCP segment (Ethernet MSS with timestamps).
@@ -204,7 +204,10 @@ impl<'a> Sink<'a> {
             pkts_out: ex.pkts_out,
             pkts_in: ex.pkts_in,
             conn_state: ex.state,
+            history: ConnHistory::EMPTY,
             label,
+            incident_id: None,
+            orig_role: OrigRole::None,
         });
     }
 }
