@@ -14,6 +14,8 @@ pub enum WorkerRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum WorkerEvent {
+    /// The worker has loaded and listens; requests sent earlier are held by the page.
+    Ready,
     Progress(Progress),
     Finished(Box<RunOutput>),
     Failed(String),

@@ -1,68 +1,66 @@
-//! The compute worker: runs the detection pipeline off the main thread and streams progress.
+//! The compute worker's side of the page/worker channel: runs the detection pipeline off the
+//! main thread and streams progress back.
 //!
-//! Only the glue between `gloo-worker` and `detection::run` lives here; messages are the core's
-//! `protocol` types, sent as JSON (bincode cannot carry serde's flattened or untagged forms,
-//! and JSON keeps every f64 exact with serde_json's `float_roundtrip`).
+//! Messages are the core's `protocol` types, sent as JSON strings (serde_json with
+//! `float_roundtrip` keeps every f64 exact). The worker announces `Ready` once its handler is
+//! installed, because messages posted before that would be lost while the wasm loads. The page
+//! side lives in `ui::worker_client`; cancelling there terminates this worker outright, so the
+//! pipeline needs no cancellation points of its own here.
 
 use crate::detection::{self, DetectionError};
 use crate::protocol::{WorkerEvent, WorkerRequest};
-use gloo_worker::{Codec, HandlerId, Worker, WorkerScope};
-use serde::{Deserialize, Serialize};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-/// Messages cross the worker boundary as JSON strings.
-pub struct JsonCodec;
-
-impl Codec for JsonCodec {
-    fn encode<I: Serialize>(input: I) -> JsValue {
-        match serde_json::to_string(&input) {
-            Ok(text) => JsValue::from_str(&text),
-            // Unreachable for the protocol's types (tested natively); never panic across the boundary.
-            Err(e) => JsValue::from_str(&format!("{{\"Failed\":\"encode: {e}\"}}")),
-        }
-    }
-
-    fn decode<O: for<'de> Deserialize<'de>>(input: JsValue) -> O {
-        let text = input.as_string().unwrap_or_default();
-        serde_json::from_str(&text).unwrap_or_else(|e| {
-            // The protocol types cannot fail to parse what the same build produced; a failure
-            // means mismatched app/worker builds, which a reload fixes.
-            panic!("worker message could not be decoded ({e}); reload the page")
-        })
-    }
+fn post(scope: &DedicatedWorkerGlobalScope, event: &WorkerEvent) {
+    let text = match serde_json::to_string(event) {
+        Ok(text) => text,
+        // Unreachable for the protocol's types (tested natively); never panic across the boundary.
+        Err(e) => format!("{{\"Failed\":\"encode: {e}\"}}"),
+    };
+    let _ = scope.post_message(&JsValue::from_str(&text));
 }
-
-pub struct DetectionWorker;
 
 fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-impl Worker for DetectionWorker {
-    type Message = ();
-    type Input = WorkerRequest;
-    type Output = WorkerEvent;
-
-    fn create(_scope: &WorkerScope<Self>) -> Self {
-        DetectionWorker
-    }
-
-    fn update(&mut self, _scope: &WorkerScope<Self>, _msg: Self::Message) {}
-
-    fn received(&mut self, scope: &WorkerScope<Self>, msg: Self::Input, id: HandlerId) {
-        match msg {
-            WorkerRequest::Run(config) => {
-                let result = detection::run(&config, &now_ms, &mut |p| {
-                    scope.respond(id, WorkerEvent::Progress(p));
-                    true
-                });
-                let event = match result {
-                    Ok(out) => WorkerEvent::Finished(Box::new(out)),
-                    Err(DetectionError::Cancelled) => WorkerEvent::Failed("cancelled".into()),
-                    Err(e) => WorkerEvent::Failed(e.to_string()),
-                };
-                scope.respond(id, event);
-            }
+fn handle(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest) {
+    match request {
+        WorkerRequest::Run(config) => {
+            let result = detection::run(&config, &now_ms, &mut |p| {
+                post(scope, &WorkerEvent::Progress(p));
+                true
+            });
+            let event = match result {
+                Ok(out) => WorkerEvent::Finished(Box::new(out)),
+                Err(DetectionError::Cancelled) => WorkerEvent::Failed("cancelled".into()),
+                Err(e) => WorkerEvent::Failed(e.to_string()),
+            };
+            post(scope, &event);
         }
     }
+}
+
+/// Installs the message handler in this worker and tells the page it is ready.
+pub fn register() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let handler_scope = scope.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let text = event.data().as_string().unwrap_or_default();
+        match serde_json::from_str::<WorkerRequest>(&text) {
+            Ok(request) => handle(&handler_scope, request),
+            Err(e) => post(
+                &handler_scope,
+                &WorkerEvent::Failed(format!(
+                    "the worker could not read the request ({e}); reload the page"
+                )),
+            ),
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    post(&scope, &WorkerEvent::Ready);
 }

@@ -2,12 +2,8 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    use anomaly_detector::worker::{DetectionWorker, JsonCodec};
-    use gloo_worker::Registrable;
     console_error_panic_hook::set_once();
-    DetectionWorker::registrar()
-        .encoding::<JsonCodec>()
-        .register();
+    anomaly_detector::worker::register();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

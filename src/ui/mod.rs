@@ -9,14 +9,12 @@ mod charts;
 mod config_panel;
 mod progress;
 mod results;
+mod worker_client;
 
 use crate::detection::{Progress, RunOutput, Stage};
 use crate::protocol::{WorkerEvent, WorkerRequest};
 use crate::run_config::{ConfigNotice, RunConfig};
-use crate::worker::{DetectionWorker, JsonCodec};
-use gloo_worker::{Spawnable, WorkerBridge};
 use leptos::prelude::*;
-use std::cell::RefCell;
 use std::sync::Arc;
 
 pub use charts::{draw_chart, ChartKind};
@@ -30,6 +28,7 @@ pub enum RunState {
     Idle,
     Running,
     Done,
+    Cancelled,
     Failed(String),
 }
 
@@ -61,7 +60,12 @@ impl AppState {
     }
 
     fn on_event(&self, event: WorkerEvent) {
+        if self.run_state.get_untracked() != RunState::Running {
+            // A late event from a cancelled run.
+            return;
+        }
         match event {
+            WorkerEvent::Ready => {}
             WorkerEvent::Progress(Progress::Stage { stage, fraction }) => {
                 let i = Stage::ALL.iter().position(|&s| s == stage).unwrap_or(0);
                 self.stage_progress.update(|p| {
@@ -93,27 +97,24 @@ impl AppState {
     }
 }
 
-thread_local! {
-    static BRIDGE: RefCell<Option<WorkerBridge<DetectionWorker>>> = const { RefCell::new(None) };
-}
-
 fn start_run(state: AppState) {
     let config = state.config.get_untracked();
     browser::replace_query(&config.to_query());
     state.loss_curve.set(Vec::new());
     state.stage_progress.set([0.0; 6]);
     state.output.set(None);
+    state.current_stage.set(None);
     state.run_state.set(RunState::Running);
-    BRIDGE.with(|b| {
-        let mut b = b.borrow_mut();
-        let bridge = b.get_or_insert_with(|| {
-            DetectionWorker::spawner()
-                .encoding::<JsonCodec>()
-                .callback(move |event| state.on_event(event))
-                .spawn("./worker.js")
-        });
-        bridge.send(WorkerRequest::Run(Box::new(config)));
-    });
+    let request = WorkerRequest::Run(Box::new(config));
+    if let Err(message) = worker_client::send(&request, move |event| state.on_event(event)) {
+        state.run_state.set(RunState::Failed(message));
+    }
+}
+
+fn cancel_run(state: AppState) {
+    worker_client::terminate();
+    state.current_stage.set(None);
+    state.run_state.set(RunState::Cancelled);
 }
 
 #[component]
@@ -143,6 +144,11 @@ pub fn App() -> impl IntoView {
                     >
                         "Run detection"
                     </button>
+                    <Show when=running>
+                        <button class="secondary" on:click=move |_| cancel_run(state)>
+                            "Cancel"
+                        </button>
+                    </Show>
                 </div>
             </section>
             <section class="panel results" aria-labelledby="results-heading">

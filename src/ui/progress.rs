@@ -27,6 +27,7 @@ pub fn ProgressPanel() -> impl IntoView {
             });
             format!("Done in {:.1} s.", total / 1000.0)
         }
+        RunState::Cancelled => "Cancelled. Change settings or run again.".to_string(),
         RunState::Failed(message) => format!("Failed: {message}"),
     };
     view! {
@@ -35,6 +36,7 @@ pub fn ProgressPanel() -> impl IntoView {
                 RunState::Idle => "idle",
                 RunState::Running => "running",
                 RunState::Done => "done",
+                RunState::Cancelled => "cancelled",
                 RunState::Failed(_) => "failed",
             }>{status_text}</p>
             <ol class="stages">
