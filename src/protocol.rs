@@ -1,8 +1,11 @@
 //! Messages between the page and the compute worker.
 //!
-//! Plain serde types so the bridge can encode them; kept in the core so both ends (and tests)
-//! agree on them without importing any browser code.
+//! Plain serde types so both ends (and native tests) agree on them without importing any
+//! browser code. They travel as JSON strings; the two bulky payloads do not: per-flow plot
+//! series go as transferred typed arrays and files as `Blob`s (see `worker` and
+//! `ui::worker_client`), so the page thread never parses megabytes.
 
+use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
 use crate::detection::{Progress, RunOutput};
 use crate::run_config::RunConfig;
 use serde::{Deserialize, Serialize};
@@ -10,6 +13,32 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum WorkerRequest {
     Run(Box<RunConfig>),
+    /// A page of the last run's anomalies.
+    Anomalies(AnomalyQuery),
+    /// A file made from the last run, answered with a `Blob`.
+    File(FileKind),
+}
+
+/// The downloads the worker can produce from the last run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Report,
+}
+
+impl FileKind {
+    pub fn mime(self) -> &'static str {
+        match self {
+            FileKind::Report => "application/json",
+        }
+    }
+
+    /// The suggested file name for a run with `seed`.
+    pub fn file_name(self, seed: u64) -> String {
+        match self {
+            FileKind::Report => format!("anomaly-report-seed{seed}.json"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,6 +46,11 @@ pub enum WorkerEvent {
     /// The worker has loaded and listens; requests sent earlier are held by the page.
     Ready,
     Progress(Progress),
+    /// The run's outcome without the bulk: `report.anomalies` is empty (pages come on request)
+    /// and `plot` is empty (its series arrive just before, as typed arrays).
     Finished(Box<RunOutput>),
+    Anomalies(AnomalyPage),
     Failed(String),
+    /// A file or page request failed; the run itself stands.
+    RequestFailed(String),
 }

@@ -26,17 +26,12 @@ pub fn replace_query(query: &str) {
     }
 }
 
-/// Offers `contents` as a file download named `file_name`.
-pub fn download(file_name: &str, mime: &str, contents: &str) -> Result<(), String> {
+/// Offers `blob` as a file download named `file_name`.
+pub fn download_blob(file_name: &str, blob: &web_sys::Blob) -> Result<(), String> {
     let err = |what: &str| format!("download failed: {what}");
     let window = web_sys::window().ok_or_else(|| err("no window"))?;
     let document = window.document().ok_or_else(|| err("no document"))?;
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(contents));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
-        .map_err(|_| err("could not create the file"))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| err("no object URL"))?;
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(|_| err("no object URL"))?;
     let anchor: web_sys::HtmlAnchorElement = document
         .create_element("a")
         .map_err(|_| err("no anchor"))?

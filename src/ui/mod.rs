@@ -11,11 +11,13 @@ mod progress;
 mod results;
 mod worker_client;
 
-use crate::detection::{Progress, RunOutput, Stage};
+use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
+use crate::detection::{PlotData, Progress, RunOutput, Stage};
 use crate::protocol::{WorkerEvent, WorkerRequest};
 use crate::run_config::{ConfigNotice, RunConfig};
 use leptos::prelude::*;
 use std::sync::Arc;
+use worker_client::Incoming;
 
 pub use charts::{draw_chart, ChartKind};
 pub use config_panel::ConfigPanel;
@@ -43,7 +45,14 @@ pub struct AppState {
     pub current_stage: RwSignal<Option<Stage>>,
     /// Training loss per epoch, live while the autoencoder trains.
     pub loss_curve: RwSignal<Vec<f64>>,
+    /// The finished run without its anomaly list (the worker pages it out on request).
     pub output: RwSignal<Option<Arc<RunOutput>>>,
+    /// The plot series of the run being finished, until its summary arrives.
+    pending_plot: StoredValue<Option<PlotData>>,
+    pub anomaly_query: RwSignal<AnomalyQuery>,
+    pub anomaly_page: RwSignal<Option<AnomalyPage>>,
+    /// The last failed page or file request.
+    pub request_error: RwSignal<Option<String>>,
 }
 
 impl AppState {
@@ -56,16 +65,42 @@ impl AppState {
             current_stage: RwSignal::new(None),
             loss_curve: RwSignal::new(Vec::new()),
             output: RwSignal::new(None),
+            pending_plot: StoredValue::new(None),
+            anomaly_query: RwSignal::new(AnomalyQuery::default()),
+            anomaly_page: RwSignal::new(None),
+            request_error: RwSignal::new(None),
+        }
+    }
+
+    /// Sends `request` to the worker; its answers come back through `on_incoming`.
+    pub fn request(self, request: WorkerRequest) {
+        if let Err(message) = worker_client::send(&request, move |i| self.on_incoming(i)) {
+            self.request_error.set(Some(message));
+        }
+    }
+
+    fn on_incoming(&self, incoming: Incoming) {
+        match incoming {
+            Incoming::Event(event) => self.on_event(event),
+            Incoming::Plot(plot) => self.pending_plot.set_value(Some(plot)),
+            Incoming::File { name, blob } => {
+                let result = browser::download_blob(&name, &blob);
+                self.request_error.set(result.err());
+            }
         }
     }
 
     fn on_event(&self, event: WorkerEvent) {
-        if self.run_state.get_untracked() != RunState::Running {
-            // A late event from a cancelled run.
-            return;
-        }
         match event {
             WorkerEvent::Ready => {}
+            WorkerEvent::Anomalies(page) => {
+                self.request_error.set(None);
+                self.anomaly_page.set(Some(page));
+            }
+            WorkerEvent::RequestFailed(message) => self.request_error.set(Some(message)),
+            _ if self.run_state.get_untracked() != RunState::Running => {
+                // A late event from a cancelled run.
+            }
             WorkerEvent::Progress(Progress::Stage { stage, fraction }) => {
                 let i = Stage::ALL.iter().position(|&s| s == stage).unwrap_or(0);
                 self.stage_progress.update(|p| {
@@ -83,9 +118,16 @@ impl AppState {
             WorkerEvent::Progress(Progress::Epoch(e)) => {
                 self.loss_curve.update(|c| c.push(e.loss));
             }
-            WorkerEvent::Finished(out) => {
+            WorkerEvent::Finished(mut out) => {
+                out.plot = self
+                    .pending_plot
+                    .try_update_value(Option::take)
+                    .flatten()
+                    .unwrap_or_default();
                 self.stage_progress.set([1.0; 6]);
                 self.current_stage.set(None);
+                self.anomaly_page.set(None);
+                self.anomaly_query.set(AnomalyQuery::default());
                 self.output.set(Some(Arc::from(out)));
                 self.run_state.set(RunState::Done);
             }
@@ -103,10 +145,13 @@ fn start_run(state: AppState) {
     state.loss_curve.set(Vec::new());
     state.stage_progress.set([0.0; 6]);
     state.output.set(None);
+    state.anomaly_page.set(None);
+    state.pending_plot.set_value(None);
     state.current_stage.set(None);
     state.run_state.set(RunState::Running);
     let request = WorkerRequest::Run(Box::new(config));
-    if let Err(message) = worker_client::send(&request, move |event| state.on_event(event)) {
+    let on_incoming = move |incoming| state.on_incoming(incoming);
+    if let Err(message) = worker_client::send(&request, on_incoming) {
         state.run_state.set(RunState::Failed(message));
     }
 }
@@ -123,6 +168,13 @@ pub fn App() -> impl IntoView {
     let state = AppState::new(config, notices);
     provide_context(state);
     let running = move || state.run_state.get() == RunState::Running;
+    // The table's page follows its query (and each new run).
+    Effect::new(move |_| {
+        let query = state.anomaly_query.get();
+        if state.output.with(Option::is_some) {
+            state.request(WorkerRequest::Anomalies(query));
+        }
+    });
 
     view! {
         <header class="app-header">
@@ -208,7 +260,11 @@ fn Chart(kind: ChartKind, label: &'static str) -> impl IntoView {
             Vec::new()
         };
         if let Some(el) = canvas.get() {
-            draw_chart(&el, kind, output.as_deref(), &loss);
+            // Each chart draws in its own task, so the page never blocks for all four at once.
+            set_timeout(
+                move || draw_chart(&el, kind, output.as_deref(), &loss),
+                std::time::Duration::ZERO,
+            );
         }
     });
     view! {

@@ -1,8 +1,10 @@
 //! The run's outcome: headline metrics, per-attack recall, the report download and the table
 //! of anomalies with their explanations.
 
-use super::browser;
 use super::AppState;
+use crate::anomaly_query::{AnomalyQuery, SortKey};
+use crate::flow::AttackKind;
+use crate::protocol::{FileKind, WorkerRequest};
 use crate::report::{format_value, Anomaly, Metrics};
 use crate::time_format::format_utc;
 use leptos::prelude::*;
@@ -18,19 +20,7 @@ fn num3(v: Option<f64>) -> String {
 #[component]
 pub fn MetricsSummary() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let download_error = RwSignal::new(None::<String>);
-    let download = move |_| {
-        state.output.with_untracked(|o| {
-            if let Some(o) = o {
-                let name = format!("anomaly-report-seed{}.json", o.report.config.seed);
-                if let Err(e) =
-                    browser::download(&name, "application/json", &o.report.to_json_pretty())
-                {
-                    download_error.set(Some(e));
-                }
-            }
-        })
-    };
+    let download = move |_| state.request(WorkerRequest::File(FileKind::Report));
     view! {
         {move || state.output.get().map(|o| {
             let r = &o.report;
@@ -86,83 +76,156 @@ pub fn MetricsSummary() -> impl IntoView {
             <button class="primary" on:click=download disabled=move || state.output.with(Option::is_none)>
                 "Download report"
             </button>
-            {move || download_error.get().map(|e| view! { <span class="error" role="alert">{e}</span> })}
+            {move || state.request_error.get().map(|e| view! { <span class="error" role="alert">{e}</span> })}
         </div>
     }
 }
 
-const PAGE: usize = 50;
-
 #[component]
 pub fn AnomalyTable() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let shown = RwSignal::new(PAGE);
-    Effect::new(move |_| {
-        state.output.track();
-        shown.set(PAGE);
-    });
-    let ranked = Memo::new(move |_| {
-        state.output.with(|o| {
-            o.as_ref().map(|o| {
-                let mut rows: Vec<Anomaly> = o.report.anomalies.clone();
-                rows.sort_by(|a, b| {
-                    b.scores
-                        .ensemble
-                        .total_cmp(&a.scores.ensemble)
-                        .then(a.index.cmp(&b.index))
-                });
-                rows
-            })
+    let query = state.anomaly_query;
+    // Filters start over at the first page.
+    let refine = move |f: &dyn Fn(&mut AnomalyQuery)| {
+        query.update(|q| {
+            f(q);
+            q.offset = 0;
         })
-    });
+    };
+    let kinds = move || {
+        state.output.with(|o| {
+            o.as_ref()
+                .map(|o| {
+                    o.report
+                        .metrics
+                        .ensemble
+                        .recall_by_kind
+                        .keys()
+                        .copied()
+                        .collect::<Vec<AttackKind>>()
+                })
+                .unwrap_or_default()
+        })
+    };
     view! {
-        {move || ranked.get().map(|rows| {
-            let total = rows.len();
-            let visible: Vec<Anomaly> = rows.into_iter().take(shown.get()).collect();
-            view! {
-                <div class="table-wrap">
-                    <table class="anomalies">
-                        <caption>{format!("Anomalies, highest ensemble score first ({} listed)", total)}</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">"Time (UTC)"</th>
-                                <th scope="col">"Source"</th>
-                                <th scope="col">"Destination"</th>
-                                <th scope="col">"Service"</th>
-                                <th scope="col">"State"</th>
-                                <th scope="col">"IF score"</th>
-                                <th scope="col">"AE error"</th>
-                                <th scope="col">"Ensemble"</th>
-                                <th scope="col">"Ground truth"</th>
-                                <th scope="col">"Why"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {visible.into_iter().map(|a| view! {
-                                <tr class:attack=a.label != "benign">
-                                    <td>{format_utc(a.ts)}</td>
-                                    <td>{format!("{}:{}", a.src_ip, a.src_port)}</td>
-                                    <td>{format!("{}:{}", a.dst_ip, a.dst_port)}</td>
-                                    <td>{format!("{}/{}", a.proto.as_str(), a.service.as_str())}</td>
-                                    <td>{a.conn_state.as_str()}</td>
-                                    <td>{format!("{:.3}", a.scores.isolation_forest)}</td>
-                                    <td>{format!("{:.3}", a.scores.mlp)}</td>
-                                    <td>{format!("{:.2}", a.scores.ensemble)}</td>
-                                    <td>{a.label.clone()}</td>
-                                    <td class="why">
-                                        <ul>{a.explanation.iter().map(|c| view! { <li>{c.sentence()}</li> }).collect_view()}</ul>
-                                    </td>
-                                </tr>
+        <Show when=move || state.output.with(Option::is_some)>
+            <section class="anomaly-explorer" aria-labelledby="anomalies-heading">
+                <h3 id="anomalies-heading">"Anomalies"</h3>
+                <div class="filters">
+                    <label>
+                        "Sort by"
+                        <select on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            refine(&|q| q.sort = SortKey::parse(&value).unwrap_or_default());
+                        }>
+                            {SortKey::ALL.into_iter().map(|k| view! {
+                                <option value=k.as_str() selected=move || query.with(|q| q.sort == k)>{k.title()}</option>
                             }).collect_view()}
-                        </tbody>
-                    </table>
+                        </select>
+                    </label>
+                    <label>
+                        "Order"
+                        <select on:change=move |ev| {
+                            let descending = event_target_value(&ev) != "asc";
+                            refine(&|q| q.descending = descending);
+                        }>
+                            <option value="desc" selected=move || query.with(|q| q.descending)>"Highest first"</option>
+                            <option value="asc" selected=move || query.with(|q| !q.descending)>"Lowest first"</option>
+                        </select>
+                    </label>
+                    <label>
+                        "Ground truth"
+                        <select on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            refine(&|q| q.label = (!value.is_empty()).then(|| value.clone()));
+                        }>
+                            <option value="">"Any"</option>
+                            <option value="benign">"Benign (false positives)"</option>
+                            {move || kinds().into_iter().map(|k| view! {
+                                <option value=k.as_str()>{k.title()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        "Host"
+                        <input type="search" placeholder="e.g. 10.0.1.7" on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            refine(&|q| q.host = value.clone());
+                        }/>
+                    </label>
+                    <label>
+                        "Minimum ensemble score"
+                        <input type="number" step="0.5" on:change=move |ev| {
+                            let value = event_target_value(&ev).trim().parse::<f64>().ok().filter(|v| v.is_finite());
+                            refine(&|q| q.min_ensemble = value);
+                        }/>
+                    </label>
                 </div>
-                <Show when=move || { shown.get() < total }>
-                    <button class="secondary" on:click=move |_| shown.update(|s| *s += PAGE)>
-                        {format!("Show {PAGE} more")}
-                    </button>
-                </Show>
-            }
-        })}
+                {move || state.anomaly_page.get().map(|page| {
+                    let (offset, limit, total) = (page.query.offset, page.query.limit, page.total);
+                    let first = if total == 0 { 0 } else { offset + 1 };
+                    let last = (offset + page.rows.len()).min(total);
+                    let caption = format!(
+                        "Anomalies {first}–{last} of {} matching ({} flagged in all), by {}",
+                        format_value(total as f64),
+                        format_value(page.unfiltered as f64),
+                        page.query.sort.title().to_lowercase()
+                    );
+                    view! {
+                        <div class="table-wrap">
+                            <table class="anomalies">
+                                <caption>{caption}</caption>
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Time (UTC)"</th>
+                                        <th scope="col">"Source"</th>
+                                        <th scope="col">"Destination"</th>
+                                        <th scope="col">"Service"</th>
+                                        <th scope="col">"State"</th>
+                                        <th scope="col">"IF score"</th>
+                                        <th scope="col">"AE error"</th>
+                                        <th scope="col">"Ensemble"</th>
+                                        <th scope="col">"Ground truth"</th>
+                                        <th scope="col">"Why"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {page.rows.into_iter().map(anomaly_row).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        <nav class="pager" aria-label="Anomaly pages">
+                            <button class="secondary" disabled=offset == 0
+                                on:click=move |_| query.update(|q| q.offset = offset.saturating_sub(limit))>
+                                "Previous page"
+                            </button>
+                            <button class="secondary" disabled=offset + limit >= total
+                                on:click=move |_| query.update(|q| q.offset = offset + limit)>
+                                "Next page"
+                            </button>
+                        </nav>
+                    }
+                })}
+            </section>
+        </Show>
+    }
+}
+
+fn anomaly_row(a: Anomaly) -> impl IntoView {
+    view! {
+        <tr class:attack=a.label != "benign">
+            <td>{format_utc(a.ts)}</td>
+            <td>{format!("{}:{}", a.src_ip, a.src_port)}</td>
+            <td>{format!("{}:{}", a.dst_ip, a.dst_port)}</td>
+            <td>{format!("{}/{}", a.proto.as_str(), a.service.as_str())}</td>
+            <td>{a.conn_state.as_str()}</td>
+            <td>{format!("{:.3}", a.scores.isolation_forest)}</td>
+            <td>{format!("{:.3}", a.scores.mlp)}</td>
+            <td>{format!("{:.2}", a.scores.ensemble)}</td>
+            <td>{a.label.clone()}</td>
+            <td class="why">
+                <ul>{a.explanation.iter().map(|c| view! { <li>{c.sentence()}</li> }).collect_view()}</ul>
+            </td>
+        </tr>
     }
 }

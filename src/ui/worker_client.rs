@@ -2,11 +2,67 @@
 //! delivers its events, and cancels by terminating it (a busy worker cannot read messages, and
 //! terminating frees the CPU at once; the next run spawns a fresh one).
 
+use crate::detection::PlotData;
 use crate::protocol::{WorkerEvent, WorkerRequest};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+/// What the worker sends: a protocol event, or one of the bulk payloads that bypass JSON.
+pub enum Incoming {
+    Event(WorkerEvent),
+    Plot(PlotData),
+    File { name: String, blob: web_sys::Blob },
+}
+
+fn get(object: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn f32s(object: &JsValue, key: &str) -> Vec<f32> {
+    get(object, key)
+        .dyn_into::<js_sys::Float32Array>()
+        .map(|a| a.to_vec())
+        .unwrap_or_default()
+}
+
+fn u8s(object: &JsValue, key: &str) -> Vec<u8> {
+    get(object, key)
+        .dyn_into::<js_sys::Uint8Array>()
+        .map(|a| a.to_vec())
+        .unwrap_or_default()
+}
+
+fn decode(data: JsValue) -> Incoming {
+    if let Some(text) = data.as_string() {
+        return Incoming::Event(serde_json::from_str(&text).unwrap_or_else(|e| {
+            WorkerEvent::Failed(format!(
+                "unreadable message from the worker ({e}); reload the page"
+            ))
+        }));
+    }
+    match get(&data, "kind").as_string().as_deref() {
+        Some("plot") => Incoming::Plot(PlotData {
+            t_s: f32s(&data, "t_s"),
+            isolation_forest: f32s(&data, "isolation_forest"),
+            mlp: f32s(&data, "mlp"),
+            ensemble: f32s(&data, "ensemble"),
+            label: u8s(&data, "label"),
+            training: u8s(&data, "training").into_iter().map(|t| t != 0).collect(),
+        }),
+        Some("file") => match get(&data, "blob").dyn_into::<web_sys::Blob>() {
+            Ok(blob) => Incoming::File {
+                name: get(&data, "name").as_string().unwrap_or_default(),
+                blob,
+            },
+            Err(_) => Incoming::Event(WorkerEvent::RequestFailed("the file was empty".into())),
+        },
+        _ => Incoming::Event(WorkerEvent::Failed(
+            "unknown message from the worker; reload the page".into(),
+        )),
+    }
+}
 
 /// Loads Trunk's `worker.js` and its wasm (see `src/web/worker_loader.js`).
 const WORKER_SCRIPT: &str = "./worker_loader.js";
@@ -24,26 +80,23 @@ thread_local! {
     static CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
 }
 
-fn spawn(on_event: impl Fn(WorkerEvent) + Clone + 'static) -> Result<Connection, String> {
+fn spawn(on_event: impl Fn(Incoming) + Clone + 'static) -> Result<Connection, String> {
     let worker = Worker::new(WORKER_SCRIPT)
         .map_err(|e| format!("the compute worker could not start: {e:?}"))?;
     let deliver = on_event.clone();
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
-        match serde_json::from_str::<WorkerEvent>(&text) {
-            Ok(WorkerEvent::Ready) => mark_ready(),
-            Ok(event) => deliver(event),
-            Err(e) => deliver(WorkerEvent::Failed(format!(
-                "unreadable message from the worker ({e}); reload the page"
-            ))),
-        }
-    });
+    let on_message =
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            match decode(event.data()) {
+                Incoming::Event(WorkerEvent::Ready) => mark_ready(),
+                incoming => deliver(incoming),
+            }
+        });
     let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
         event.prevent_default();
-        on_event(WorkerEvent::Failed(format!(
+        on_event(Incoming::Event(WorkerEvent::Failed(format!(
             "the compute worker stopped: {}",
             event.message()
-        )));
+        ))));
         terminate();
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -71,7 +124,7 @@ fn mark_ready() {
 /// Sends `request` to the worker, spawning it first if needed; events arrive in `on_event`.
 pub fn send(
     request: &WorkerRequest,
-    on_event: impl Fn(WorkerEvent) + Clone + 'static,
+    on_event: impl Fn(Incoming) + Clone + 'static,
 ) -> Result<(), String> {
     let text = serde_json::to_string(request).map_err(|e| format!("request: {e}"))?;
     CONNECTION.with(|c| {
