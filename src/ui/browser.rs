@@ -65,3 +65,26 @@ pub fn device_pixel_ratio() -> f64 {
         .filter(|r| r.is_finite() && *r > 0.0)
         .unwrap_or(1.0)
 }
+
+/// Registers the offline service worker (`src/web/sw.js`) where the browser allows one (http
+/// on localhost or https; not `file://`). Failure only means no offline copy, so it is logged,
+/// not shown.
+pub fn register_service_worker() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let navigator = window.navigator();
+    let has_container = js_sys::Reflect::get(&navigator, &"serviceWorker".into())
+        .map(|v| !v.is_undefined() && !v.is_null())
+        .unwrap_or(false);
+    if !has_container || !window.is_secure_context() {
+        return;
+    }
+    let promise = navigator.service_worker().register("./sw.js");
+    let on_error = wasm_bindgen::closure::Closure::new(|e: wasm_bindgen::JsValue| {
+        web_sys::console::warn_2(&"offline copy unavailable:".into(), &e);
+    });
+    let _ = promise.catch(&on_error);
+    // Called once per page load; the handler must outlive the promise.
+    on_error.forget();
+}

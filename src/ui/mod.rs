@@ -164,6 +164,7 @@ fn cancel_run(state: AppState) {
 
 #[component]
 pub fn App() -> impl IntoView {
+    browser::register_service_worker();
     let (config, notices) = RunConfig::from_query(&browser::query_string());
     let state = AppState::new(config, notices);
     provide_context(state);

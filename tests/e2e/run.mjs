@@ -185,6 +185,22 @@ try {
     await context.close();
   });
 
+  await test('after one visit the app loads and runs offline (service worker)', async () => {
+    const { context, page, errors } = await newPage({ width: 1280, height: 900 });
+    await page.goto(`${base}?seed=5&hosts=10&duration=600`);
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await context.setOffline(true);
+    await page.reload();
+    await page.getByRole('button', { name: 'Run detection' }).waitFor();
+    await runAndWait(page);
+    const manifest = await page.evaluate(() => document.querySelector('link[rel=manifest]').href);
+    assert.match(manifest, /manifest\.webmanifest$/);
+    await context.setOffline(false);
+    // Offline, the page's own requests are answered by the service worker, not the network.
+    assert.deepEqual(errors.filter((e) => !e.startsWith('request failed')), []);
+    await context.close();
+  });
+
   await test('phone-sized viewport runs a small scenario', async () => {
     const { context, page, errors } = await newPage({ width: 390, height: 844 });
     await page.goto(`${base}?seed=3&hosts=10&duration=10`);
