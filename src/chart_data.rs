@@ -150,3 +150,147 @@ mod tests {
         assert!(class_histogram(&[], &[], 10).is_none());
     }
 }
+
+/// Axis range covering `values` (finite ones), padded by 3 % so no point sits on the frame.
+pub fn padded_range(values: &[f32]) -> (f64, f64) {
+    let (lo, hi) = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v as f64), hi.max(v as f64))
+        });
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.03).max(1e-6);
+    (lo - pad, hi + pad)
+}
+
+/// Plots points into an RGBA pixel buffer (`width` × `height`, row-major, 4 bytes per pixel)
+/// in one pass, so 100,000 points cost one blit instead of 100,000 canvas calls. Point `i`
+/// lands at (`xs[i]`, `ys[i]`) mapped from the ranges (y up), as a `dot_px`-wide square in
+/// `colours[classes[i]]` (classes beyond the palette use its last colour). Class 0 (benign, the
+/// bulk) is drawn first so rarer classes stay visible on top. Non-finite points are skipped.
+/// Returns how many points were drawn.
+#[allow(clippy::too_many_arguments)]
+pub fn rasterize_scatter(
+    pixels: &mut [u8],
+    width: usize,
+    height: usize,
+    xs: &[f32],
+    ys: &[f32],
+    classes: &[u8],
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    colours: &[[u8; 3]],
+    dot_px: usize,
+) -> usize {
+    if width == 0 || height == 0 || colours.is_empty() || pixels.len() < width * height * 4 {
+        return 0;
+    }
+    let n = xs.len().min(ys.len()).min(classes.len());
+    let sx = (width - 1) as f64 / (x_range.1 - x_range.0).max(f64::MIN_POSITIVE);
+    let sy = (height - 1) as f64 / (y_range.1 - y_range.0).max(f64::MIN_POSITIVE);
+    let dot = dot_px.max(1);
+    let mut drawn = 0;
+    for pass_benign in [true, false] {
+        for i in 0..n {
+            if (classes[i] == 0) != pass_benign {
+                continue;
+            }
+            let (x, y) = (xs[i] as f64, ys[i] as f64);
+            if !x.is_finite() || !y.is_finite() {
+                continue;
+            }
+            let px = ((x - x_range.0) * sx).round();
+            let py = ((y_range.1 - y) * sy).round();
+            if px < 0.0 || py < 0.0 || px >= width as f64 || py >= height as f64 {
+                continue;
+            }
+            let colour = colours[(classes[i] as usize).min(colours.len() - 1)];
+            let (px, py) = (px as usize, py as usize);
+            for row in py..(py + dot).min(height) {
+                let start = (row * width + px) * 4;
+                let end = (row * width + (px + dot).min(width)) * 4;
+                for pixel in pixels[start..end].chunks_exact_mut(4) {
+                    pixel[..3].copy_from_slice(&colour);
+                    pixel[3] = 255;
+                }
+            }
+            drawn += 1;
+        }
+    }
+    drawn
+}
+
+#[cfg(test)]
+mod scatter_tests {
+    use super::*;
+
+    fn pixel(buf: &[u8], width: usize, x: usize, y: usize) -> [u8; 4] {
+        let i = (y * width + x) * 4;
+        [buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]
+    }
+
+    #[test]
+    fn corners_map_to_corners_with_y_up() {
+        let (w, h) = (10, 5);
+        let mut buf = vec![0u8; w * h * 4];
+        let colours = [[1, 2, 3], [200, 100, 0]];
+        let n = rasterize_scatter(
+            &mut buf,
+            w,
+            h,
+            &[0.0, 1.0, f32::NAN, 5.0],
+            &[0.0, 1.0, 0.5, 0.5],
+            &[0, 1, 0, 0],
+            (0.0, 1.0),
+            (0.0, 1.0),
+            &colours,
+            1,
+        );
+        assert_eq!(n, 2, "NaN and out-of-range points are skipped");
+        assert_eq!(pixel(&buf, w, 0, h - 1), [1, 2, 3, 255]);
+        assert_eq!(pixel(&buf, w, w - 1, 0), [200, 100, 0, 255]);
+        assert_eq!(pixel(&buf, w, 5, 2), [0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn attacks_are_drawn_over_benign_and_dots_clip_at_the_edge() {
+        let (w, h) = (4, 4);
+        let mut buf = vec![0u8; w * h * 4];
+        // The attack comes first in the input but must end on top.
+        rasterize_scatter(
+            &mut buf,
+            w,
+            h,
+            &[1.0, 1.0],
+            &[1.0, 1.0],
+            &[2, 0],
+            (0.0, 1.0),
+            (0.0, 1.0),
+            &[[9, 9, 9], [7, 7, 7]],
+            3,
+        );
+        assert_eq!(
+            pixel(&buf, w, 3, 0),
+            [7, 7, 7, 255],
+            "class 2 uses the last colour"
+        );
+        assert_eq!(
+            pixel(&buf, w, 2, 0),
+            [0, 0, 0, 0],
+            "the dot clips at the right edge"
+        );
+        assert_eq!(pixel(&buf, w, 3, 2), [7, 7, 7, 255]);
+    }
+
+    #[test]
+    fn ranges_pad_and_survive_degenerate_input() {
+        let (lo, hi) = padded_range(&[1.0, 3.0, f32::INFINITY]);
+        assert!(lo < 1.0 && hi > 3.0 && hi < 3.1);
+        assert_eq!(padded_range(&[]), (0.0, 1.0));
+        let (lo, hi) = padded_range(&[2.0, 2.0]);
+        assert!(lo < 2.0 && hi > 2.0);
+    }
+}

@@ -122,6 +122,7 @@ fn charts_draw_pixels_at_device_resolution() {
         ChartKind::Histogram,
         ChartKind::Roc,
         ChartKind::Loss,
+        ChartKind::Scatter,
     ] {
         let canvas: web_sys::HtmlCanvasElement = document()
             .create_element("canvas")

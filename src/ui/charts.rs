@@ -5,7 +5,7 @@
 //! reductions come from `crate::chart_data`; this file only draws.
 
 use super::browser::device_pixel_ratio;
-use crate::chart_data::{class_histogram, time_buckets};
+use crate::chart_data::{class_histogram, padded_range, rasterize_scatter, time_buckets};
 use crate::detection::RunOutput;
 use crate::flow::AttackKind;
 use plotters::prelude::*;
@@ -22,12 +22,16 @@ pub const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
 pub const GREY: RGBColor = RGBColor(0x88, 0x88, 0x88);
 pub const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 
+/// Benign points in the scatter: light, so the attacks drawn over them stand out.
+pub const BENIGN_DOT: RGBColor = RGBColor(0xA9, 0xB8, 0xC6);
+
+/// Attack colours by position in `AttackKind::ALL`; with more kinds than colours, a hue
+/// repeats and the legend tells them apart.
+const ATTACK_PALETTE: [RGBColor; 6] = [ORANGE, SKY, GREEN, PURPLE, VERMILLION, INK];
+
 pub fn attack_colour(kind: AttackKind) -> RGBColor {
-    match kind {
-        AttackKind::PortScan => ORANGE,
-        AttackKind::SynFlood => SKY,
-        AttackKind::BruteForce => GREEN,
-    }
+    let i = AttackKind::ALL.iter().position(|&k| k == kind).unwrap_or(0);
+    ATTACK_PALETTE[i % ATTACK_PALETTE.len()]
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +40,7 @@ pub enum ChartKind {
     Histogram,
     Roc,
     Loss,
+    Scatter,
 }
 
 impl ChartKind {
@@ -45,6 +50,7 @@ impl ChartKind {
             ChartKind::Histogram => "histogram",
             ChartKind::Roc => "roc",
             ChartKind::Loss => "loss",
+            ChartKind::Scatter => "scatter",
         }
     }
 }
@@ -98,6 +104,7 @@ pub fn draw_chart(
         (ChartKind::ScoreOverTime, Some(o)) => draw_score_over_time(&root, dpr, o),
         (ChartKind::Histogram, Some(o)) => draw_histogram(&root, dpr, o),
         (ChartKind::Roc, Some(o)) => draw_roc(&root, dpr, o),
+        (ChartKind::Scatter, Some(o)) => draw_scatter(canvas, &root, dpr, o),
     };
     if let Err(e) = result.and_then(|_| root.present().map_err(Into::into)) {
         web_sys::console::warn_1(&format!("chart {}: {e}", kind.id()).into());
@@ -105,6 +112,97 @@ pub fn draw_chart(
 }
 
 type Area<'a> = DrawingArea<CanvasBackend, plotters::coord::Shift>;
+
+/// Isolation-Forest score against autoencoder error (log scale), every flow one dot: the frame
+/// comes from plotters, the dots from one pixel buffer filled in Rust and blitted once. The
+/// canvas records the dots' cost in `data-points` and `data-draw-ms`.
+fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
+    let now = || {
+        web_sys::window()
+            .and_then(|w| w.performance())
+            .map_or(0.0, |p| p.now())
+    };
+    let started = now();
+    root.fill(&WHITE)?;
+    let plot = &out.plot;
+    let xs = &plot.isolation_forest;
+    let ys: Vec<f32> = plot.mlp.iter().map(|&e| e.max(1e-12).log10()).collect();
+    let (x0, x1) = padded_range(xs);
+    let (y0, y1) = padded_range(&ys);
+    let mut chart = ChartBuilder::on(root)
+        .margin((10.0 * dpr) as i32)
+        .x_label_area_size((34.0 * dpr) as i32)
+        .y_label_area_size((52.0 * dpr) as i32)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc("Isolation Forest score")
+        .y_desc("autoencoder error (log10)")
+        .label_style(font(dpr, 12.0))
+        .axis_desc_style(font(dpr, 12.0))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    let mut legend: Vec<(String, RGBColor)> = vec![("benign".into(), BENIGN_DOT)];
+    for (i, kind) in AttackKind::ALL.into_iter().enumerate() {
+        if plot.label.contains(&(i as u8 + 1)) {
+            legend.push((kind.title().into(), attack_colour(kind)));
+        }
+    }
+    for (name, colour) in &legend {
+        let colour = *colour;
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+            .label(name.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled()));
+    }
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    let (w, h) = (
+        (xr.end - xr.start).max(1) as u32,
+        (yr.end - yr.start).max(1) as u32,
+    );
+    let ctx = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| wasm_bindgen::JsCast::dyn_into::<web_sys::CanvasRenderingContext2d>(c).ok())
+        .ok_or("no 2d context")?;
+    let image = ctx
+        .get_image_data(xr.start as f64, yr.start as f64, w as f64, h as f64)
+        .map_err(|_| "getImageData failed")?;
+    let mut pixels = image.data().0;
+    let mut colours = vec![[BENIGN_DOT.0, BENIGN_DOT.1, BENIGN_DOT.2]];
+    colours.extend(AttackKind::ALL.into_iter().map(|k| {
+        let c = attack_colour(k);
+        [c.0, c.1, c.2]
+    }));
+    let drawn = rasterize_scatter(
+        &mut pixels,
+        w as usize,
+        h as usize,
+        xs,
+        &ys,
+        &plot.label,
+        (x0, x1),
+        (y0, y1),
+        &colours,
+        (2.0 * dpr).round() as usize,
+    );
+    let blit =
+        web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&pixels), w, h)
+            .map_err(|_| "ImageData failed")?;
+    ctx.put_image_data(&blit, xr.start as f64, yr.start as f64)
+        .map_err(|_| "putImageData failed")?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .label_font(font(dpr, 11.0))
+        .draw()?;
+    let _ = canvas.set_attribute("data-points", &drawn.to_string());
+    let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", now() - started));
+    Ok(())
+}
 
 fn font(dpr: f64, size: f64) -> TextStyle<'static> {
     ("sans-serif", size * dpr).into_font().color(&INK)

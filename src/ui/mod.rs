@@ -213,6 +213,7 @@ pub fn App() -> impl IntoView {
                     <Chart kind=ChartKind::Histogram label="Score histogram, benign versus attack flows"/>
                     <Chart kind=ChartKind::Roc label="ROC curves of both models and the ensemble"/>
                     <Chart kind=ChartKind::Loss label="Autoencoder training loss per epoch"/>
+                    <Chart kind=ChartKind::Scatter label="Isolation Forest score versus autoencoder error, every flow, coloured by ground truth"/>
                 </div>
                 <AnomalyTable/>
             </section>

@@ -104,7 +104,7 @@ try {
     console.log(`     main-thread tasks over 50 ms during the run: ${JSON.stringify(longTasks.map((t) => Math.round(t.ms)))}`);
     // Charts: every canvas drawn at device-pixel resolution, with real content.
     const charts = await canvasesDrawn(page);
-    assert.equal(charts.length, 4, 'four charts');
+    assert.equal(charts.length, 5, 'five charts');
     for (const c of charts) {
       assert.ok(c.width >= c.cssWidth * 2 - 1, `${c.chart} is not HiDPI: ${c.width} px for ${c.cssWidth} css px`);
       assert.ok(c.nonWhite > 500 && c.colours > 4, `${c.chart} looks blank: ${JSON.stringify(c)}`);
@@ -160,6 +160,21 @@ try {
     const notice = await page.getByRole('alert').innerText();
     assert.match(notice, /hosts/);
     assert.match(notice, /maximum 500/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  await test('scatter of both scores draws 100,000 flows in one blit within 100 ms', async () => {
+    const { context, page, errors } = await newPage({ width: 1400, height: 1000 });
+    await page.goto(`${base}?seed=11&hosts=90&duration=3600`);
+    await runAndWait(page);
+    const scatter = page.locator('canvas[data-chart="scatter"]');
+    await scatter.and(page.locator('[data-draw-ms]')).waitFor();
+    const points = Number(await scatter.getAttribute('data-points'));
+    const ms = Number(await scatter.getAttribute('data-draw-ms'));
+    console.log(`     scatter: ${points} points drawn in ${ms} ms`);
+    assert.ok(points >= 100_000, `only ${points} points`);
+    assert.ok(ms <= 100, `scatter took ${ms} ms`);
     assert.deepEqual(errors, []);
     await context.close();
   });
