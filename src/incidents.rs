@@ -117,6 +117,8 @@ pub struct DetectedIncident {
     pub distinct_dst_ports: u64,
     pub bytes_out: u64,
     pub bytes_in: u64,
+    pub pkts_out: u64,
+    pub pkts_in: u64,
     /// Share of the flows that never got an answer (S0, REJ, ...).
     pub failed_share: f64,
     /// Sources, at most [`LISTED_HOSTS`], most active first (ties by address).
@@ -307,6 +309,7 @@ fn build(
     let mut dst: BTreeMap<IpAddr, u64> = BTreeMap::new();
     let mut ports: BTreeMap<u16, u64> = BTreeMap::new();
     let (mut bytes_out, mut bytes_in, mut failed) = (0u64, 0u64, 0u64);
+    let (mut pkts_out, mut pkts_in) = (0u64, 0u64);
     let (mut max_score, mut sum_score) = (f64::NEG_INFINITY, 0.0);
     let (mut first, mut last) = (f64::INFINITY, f64::NEG_INFINITY);
     for &i in members {
@@ -316,6 +319,8 @@ fn build(
         *ports.entry(f.dst_port).or_default() += 1;
         bytes_out = bytes_out.saturating_add(f.bytes_out);
         bytes_in = bytes_in.saturating_add(f.bytes_in);
+        pkts_out = pkts_out.saturating_add(f.pkts_out);
+        pkts_in = pkts_in.saturating_add(f.pkts_in);
         failed += u64::from(f.conn_state.is_failed_attempt());
         let s = scores.get(i).copied().unwrap_or(f64::NAN);
         if s.is_finite() {
@@ -342,6 +347,8 @@ fn build(
         distinct_dst_ports: ports.len() as u64,
         bytes_out,
         bytes_in,
+        pkts_out,
+        pkts_in,
         failed_share: failed as f64 / n as f64,
         src_ips: ranked(&src, LISTED_HOSTS),
         dst_ips: ranked(&dst, LISTED_HOSTS),

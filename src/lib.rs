@@ -20,6 +20,7 @@ pub mod report;
 pub mod rng;
 pub mod run_config;
 pub mod scaler;
+pub mod siem;
 pub mod time_format;
 
 #[cfg(target_arch = "wasm32")]
