@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod models;
 pub mod protocol;
 pub mod report;
+pub mod response;
 pub mod rng;
 pub mod run_config;
 pub mod scaler;
