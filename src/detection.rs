@@ -8,9 +8,10 @@
 
 use crate::features::{self, FeatureInfo, PortFrequency, FEATURES};
 use crate::flow::{AttackKind, FlowRecord, Label};
-use crate::generator::{self, GeneratorError, Traffic};
+use crate::generator::{self, GeneratorError, Incident, Traffic};
+use crate::incidents::{self, DetectedIncident, IncidentParams};
 use crate::matrix::Matrix;
-use crate::metrics::{self, Confusion, RocPoint};
+use crate::metrics::{self, Confusion, PrPoint, RocPoint};
 use crate::models::isolation_forest::IsolationForest;
 use crate::models::mlp::{EpochReport, MlpRegressor};
 use crate::models::ModelError;
@@ -18,7 +19,7 @@ use crate::report::{
     Anomaly, DataSummary, FeatureContribution, Metrics, ModelMetrics, Report, ReportConfig, Scores,
     ThresholdInfo, TrainingSummary, SCHEMA_VERSION,
 };
-use crate::run_config::{RunConfig, TrainingPolicy};
+use crate::run_config::{RunConfig, ThresholdSpec, TrainingPolicy};
 use crate::scaler::StandardScaler;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -113,6 +114,175 @@ pub struct PlotData {
 pub struct RunOutput {
     pub report: Report,
     pub plot: PlotData,
+    /// Everything needed to re-threshold without retraining (see [`rethreshold`]).
+    pub scored: ScoredRun,
+}
+
+/// A run's flows and full-precision scores: the input of [`rethreshold`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredRun {
+    pub flows: Vec<FlowRecord>,
+    pub isolation_forest: Vec<f64>,
+    pub mlp: Vec<f64>,
+    pub ensemble: Vec<f64>,
+    /// Rows `0..training_rows` were trained on.
+    pub training_rows: usize,
+    /// Rows `eval_start..` are evaluated (metrics, anomalies, incidents).
+    pub eval_start: usize,
+    /// Seconds of traffic the evaluated rows cover.
+    pub evaluated_duration_s: f64,
+    /// Ground truth: the injected attacks.
+    pub truth: Vec<Incident>,
+}
+
+/// Verdicts, metrics and incidents at one threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thresholded {
+    pub threshold: ThresholdInfo,
+    pub metrics: ModelMetrics,
+    /// Evaluated rows the ensemble flags, in row (time) order.
+    pub flagged: Vec<usize>,
+    pub incidents: Vec<DetectedIncident>,
+}
+
+/// The lowest threshold among `scores` that flags at most `fpr` of them (`score >=
+/// threshold`); ties are never split, so the flagged share never exceeds the target.
+pub fn threshold_for_rate(scores: &[f64], fpr: f64) -> f64 {
+    let mut sorted: Vec<f64> = scores.iter().copied().filter(|s| !s.is_nan()).collect();
+    if sorted.is_empty() {
+        return f64::INFINITY;
+    }
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let n = sorted.len();
+    let allowed = if fpr.is_finite() {
+        ((fpr.clamp(0.0, 1.0) * n as f64) + 1e-9).floor() as usize
+    } else {
+        0
+    };
+    if allowed >= n {
+        return sorted[n - 1];
+    }
+    let boundary = sorted[allowed];
+    // The prefix above the first disallowed score; its last element is the threshold.
+    let above = sorted.partition_point(|&s| s > boundary);
+    if above == 0 {
+        boundary.next_up()
+    } else {
+        sorted[above - 1]
+    }
+}
+
+fn flag_rate(scores: &[f64], threshold: f64) -> f64 {
+    if scores.is_empty() {
+        return 0.0;
+    }
+    scores.iter().filter(|&&s| s >= threshold).count() as f64 / scores.len() as f64
+}
+
+/// Each model's threshold under a policy, from the training rows' scores only.
+pub fn thresholds(scored: &ScoredRun, spec: &ThresholdSpec) -> ThresholdInfo {
+    let train = 0..scored.training_rows.min(scored.flows.len());
+    let (if_t, mlp_t, ens_t) = (
+        &scored.isolation_forest[train.clone()],
+        &scored.mlp[train.clone()],
+        &scored.ensemble[train],
+    );
+    let (method, contamination, target_fpr, fixed_score, t) = match *spec {
+        ThresholdSpec::Contamination { contamination } => {
+            let q = 1.0 - contamination;
+            let of = |s: &[f64]| metrics::quantile(s, q).unwrap_or(f64::INFINITY);
+            (
+                "training_quantile",
+                contamination,
+                None,
+                None,
+                [of(if_t), of(mlp_t), of(ens_t)],
+            )
+        }
+        ThresholdSpec::TargetFpr { target_fpr } => (
+            "training_fpr",
+            target_fpr,
+            Some(target_fpr),
+            None,
+            [
+                threshold_for_rate(if_t, target_fpr),
+                threshold_for_rate(mlp_t, target_fpr),
+                threshold_for_rate(ens_t, target_fpr),
+            ],
+        ),
+        ThresholdSpec::Score { score } => {
+            // The single models get the training flag rate the fixed ensemble score implies,
+            // so the three stay comparable.
+            let rate = flag_rate(ens_t, score);
+            (
+                "fixed_score",
+                rate,
+                None,
+                Some(score),
+                [
+                    threshold_for_rate(if_t, rate),
+                    threshold_for_rate(mlp_t, rate),
+                    score,
+                ],
+            )
+        }
+    };
+    ThresholdInfo {
+        method: method.to_string(),
+        mode: spec.mode(),
+        contamination,
+        target_fpr,
+        fixed_score,
+        training_flag_rate: flag_rate(ens_t, t[2]),
+        isolation_forest: t[0],
+        mlp: t[1],
+        ensemble: t[2],
+    }
+}
+
+/// Re-thresholds a scored run without retraining: new thresholds, metrics, flagged rows and
+/// incidents. `run` reports exactly this for the configured policy.
+pub fn rethreshold(
+    scored: &ScoredRun,
+    spec: &ThresholdSpec,
+    params: &IncidentParams,
+) -> Thresholded {
+    let threshold = thresholds(scored, spec);
+    let n = scored.flows.len();
+    let eval = scored.eval_start.min(n)..n;
+    let flows = &scored.flows[eval.clone()];
+    let labels: Vec<Label> = flows.iter().map(|f| f.label).collect();
+    let ev = |scores: &[f64], t: f64| {
+        evaluate(
+            &scores[eval.clone()],
+            &labels,
+            flows,
+            t,
+            scored.evaluated_duration_s,
+            &scored.truth,
+        )
+    };
+    let metrics = ModelMetrics {
+        isolation_forest: ev(&scored.isolation_forest, threshold.isolation_forest),
+        mlp: ev(&scored.mlp, threshold.mlp),
+        ensemble: ev(&scored.ensemble, threshold.ensemble),
+    };
+    let flagged: Vec<usize> = eval
+        .filter(|&i| scored.ensemble[i] >= threshold.ensemble)
+        .collect();
+    let incidents = incidents::group(
+        &scored.flows,
+        &flagged,
+        &scored.ensemble,
+        threshold.ensemble,
+        params,
+    );
+    Thresholded {
+        threshold,
+        metrics,
+        flagged,
+        incidents,
+    }
 }
 
 pub fn label_code(label: Label) -> u8 {
@@ -185,7 +355,14 @@ fn mlp_ensemble_input(error: f64) -> f64 {
     crate::math::ln(error + 1e-12)
 }
 
-fn evaluate(scores: &[f64], labels: &[Label], threshold: f64) -> Metrics {
+fn evaluate(
+    scores: &[f64],
+    labels: &[Label],
+    flows: &[FlowRecord],
+    threshold: f64,
+    evaluated_s: f64,
+    truth: &[Incident],
+) -> Metrics {
     let positive: Vec<bool> = labels.iter().map(|l| l.is_attack()).collect();
     let confusion = Confusion::at_threshold(scores, &positive, threshold);
     let mut recall_by_kind = BTreeMap::new();
@@ -204,6 +381,10 @@ fn evaluate(scores: &[f64], labels: &[Label], threshold: f64) -> Metrics {
     let roc_curve: Vec<RocPoint> = metrics::roc_curve(scores, &positive)
         .map(|c| metrics::thin_curve(&c, 300))
         .unwrap_or_default();
+    let pr_curve: Vec<PrPoint> = metrics::precision_recall_curve(scores, &positive)
+        .map(|c| metrics::thin_pr_curve(&c, 300))
+        .unwrap_or_default();
+    let flagged: Vec<bool> = scores.iter().map(|&s| s >= threshold).collect();
     Metrics {
         roc_auc: metrics::roc_auc(scores, &positive),
         pr_auc: metrics::average_precision(scores, &positive),
@@ -214,6 +395,12 @@ fn evaluate(scores: &[f64], labels: &[Label], threshold: f64) -> Metrics {
         confusion,
         recall_by_kind,
         roc_curve,
+        pr_curve,
+        false_positives_per_hour: metrics::false_positives_per_hour(
+            confusion.false_positives,
+            evaluated_s,
+        ),
+        detection_delays: metrics::detection_delays(flows, &flagged, truth),
     }
 }
 
@@ -424,14 +611,19 @@ pub fn run(
         .zip(&mlp_inputs)
         .map(|(&a, &b)| w * if_scale.apply(a) + (1.0 - w) * mlp_scale.apply(b))
         .collect();
-    let q = 1.0 - d.contamination;
-    let threshold_of = |s: &[f64]| metrics::quantile(&s[train.clone()], q).unwrap_or(f64::INFINITY);
-    let threshold = ThresholdInfo {
-        method: "training_quantile".to_string(),
-        contamination: d.contamination,
-        isolation_forest: threshold_of(&if_scores),
-        mlp: threshold_of(&mlp_scores),
-        ensemble: threshold_of(&ensemble),
+    let evaluated_duration_s = match d.training {
+        TrainingPolicy::InitialWindow => config.generator.duration_s * (1.0 - d.train_fraction),
+        TrainingPolicy::AllData => config.generator.duration_s,
+    };
+    let scored = ScoredRun {
+        flows: traffic.flows.clone(),
+        isolation_forest: if_scores,
+        mlp: mlp_scores,
+        ensemble,
+        training_rows: n_train,
+        eval_start: eval.start,
+        evaluated_duration_s,
+        truth: traffic.incidents.clone(),
     };
     timings.insert("ensemble".to_string(), now_ms() - t0);
     if !stage(Stage::Scoring, 1.0) {
@@ -441,20 +633,21 @@ pub fn run(
     // 6. Metrics and report.
     let t0 = now_ms();
     stage(Stage::Report, 0.0);
-    let eval_labels = &labels[eval.clone()];
-    let metrics = ModelMetrics {
-        isolation_forest: evaluate(
-            &if_scores[eval.clone()],
-            eval_labels,
-            threshold.isolation_forest,
-        ),
-        mlp: evaluate(&mlp_scores[eval.clone()], eval_labels, threshold.mlp),
-        ensemble: evaluate(&ensemble[eval.clone()], eval_labels, threshold.ensemble),
-    };
-    let mut flagged: Vec<usize> = eval
-        .clone()
-        .filter(|&i| ensemble[i] >= threshold.ensemble)
-        .collect();
+    let Thresholded {
+        threshold,
+        metrics,
+        flagged,
+        incidents,
+    } = rethreshold(&scored, &d.threshold_spec(), &IncidentParams::default());
+    let mut incident_of: BTreeMap<usize, u32> = BTreeMap::new();
+    for inc in &incidents {
+        for &row in &inc.flows {
+            incident_of.insert(row as usize, inc.id);
+        }
+    }
+    let (if_scores, mlp_scores, ensemble) =
+        (&scored.isolation_forest, &scored.mlp, &scored.ensemble);
+    let mut flagged = flagged;
     let anomaly_count = flagged.len() as u64;
     let truncated = flagged.len() > d.max_reported_anomalies;
     if truncated {
@@ -482,13 +675,17 @@ pub fn run(
                 pkts_out: f.pkts_out,
                 pkts_in: f.pkts_in,
                 conn_state: f.conn_state,
+                history: f.history,
                 scores: Scores {
                     isolation_forest: if_scores[i],
                     mlp: mlp_scores[i],
                     ensemble: ensemble[i],
                 },
                 label: f.label.as_str().to_string(),
+                incident_id: metrics::truth_incident(f, &scored.truth),
+                detected_incident: incident_of.get(&i).copied(),
                 explanation: explain(&mlp, x.row(i), x_raw.row(i), &medians),
+                isolation_forest_explanation: None,
             }
         })
         .collect();
@@ -531,6 +728,7 @@ pub fn run(
             start_ts: t_first,
             end_ts: flows.last().map_or(start_ts, |f| f.ts),
             training_end_ts: training_end_ts.min(flows.last().map_or(start_ts, |f| f.ts)),
+            evaluated_duration_s,
         },
         timings_ms: timings,
         threshold,
@@ -546,12 +744,17 @@ pub fn run(
             training_rows: n_train as u64,
         },
         injected_attacks: traffic.incidents.clone(),
+        incidents,
         anomaly_count,
         anomalies_truncated: truncated,
         anomalies,
     };
     stage(Stage::Report, 1.0);
-    Ok(RunOutput { report, plot })
+    Ok(RunOutput {
+        report,
+        plot,
+        scored,
+    })
 }
 
 /// A monotonic clock for native callers.
@@ -559,4 +762,108 @@ pub fn run(
 pub fn native_clock() -> impl Fn() -> f64 {
     let start = std::time::Instant::now();
     move || start.elapsed().as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incidents::tests::flow;
+
+    #[test]
+    fn rate_threshold_never_splits_ties_or_exceeds_target() {
+        let s = [1.0, 2.0, 3.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
+        // 20 % of 10 = 2 rows allowed: 9 and 8, threshold 8.
+        assert_eq!(threshold_for_rate(&s, 0.2), 8.0);
+        // 70 % = 7 rows would split the 3.0 tie: only the 6 rows ≥ 4 are flagged.
+        assert_eq!(threshold_for_rate(&s, 0.7), 4.0);
+        // 0 % flags nothing; 100 % flags everything.
+        assert!(threshold_for_rate(&s, 0.0) > 9.0);
+        assert_eq!(flag_rate(&s, threshold_for_rate(&s, 0.0)), 0.0);
+        assert_eq!(threshold_for_rate(&s, 1.0), 1.0);
+        assert_eq!(threshold_for_rate(&[], 0.1), f64::INFINITY);
+    }
+
+    fn scored() -> ScoredRun {
+        // 100 training rows with scores 0..99, then 10 evaluated rows: 5 attacks (high) and
+        // 5 benign (low), one hour of evaluated traffic.
+        let mut flows = Vec::new();
+        let mut ens = Vec::new();
+        for i in 0..100 {
+            flows.push(flow(i as f64, [10, 0, 0, 1], [10, 0, 0, 2], 80));
+            ens.push(i as f64);
+        }
+        for i in 0..10u8 {
+            let mut f = flow(
+                1000.0 + f64::from(i),
+                [10, 0, 0, 9],
+                [10, 0, 0, 3],
+                1000 + u16::from(i),
+            );
+            if i < 5 {
+                f.label = Label::Attack(AttackKind::ALL[0]);
+                f.incident_id = Some(0);
+                ens.push(200.0 + f64::from(i));
+            } else {
+                ens.push(50.0 + f64::from(i));
+            }
+            flows.push(f);
+        }
+        ScoredRun {
+            isolation_forest: ens.clone(),
+            mlp: ens.clone(),
+            ensemble: ens,
+            flows,
+            training_rows: 100,
+            eval_start: 100,
+            evaluated_duration_s: 3600.0,
+            truth: vec![Incident {
+                id: 0,
+                kind: AttackKind::ALL[0],
+                start_ts: 999.0,
+                end_ts: 1004.0,
+                attacker: "10.0.0.9".parse().unwrap(),
+                victim: "10.0.0.3".parse().unwrap(),
+                flows: 5,
+            }],
+        }
+    }
+
+    #[test]
+    fn rethreshold_modes_agree_with_hand_counts() {
+        let run = scored();
+        let p = IncidentParams::default();
+        // Fixed score 100: only the 5 attacks, no false positives.
+        let t = rethreshold(&run, &ThresholdSpec::Score { score: 100.0 }, &p);
+        assert_eq!(t.flagged, vec![100, 101, 102, 103, 104]);
+        let e = &t.metrics.ensemble;
+        assert_eq!(e.confusion.false_positives, 0);
+        assert_eq!(e.recall, Some(1.0));
+        assert_eq!(e.false_positives_per_hour, Some(0.0));
+        assert_eq!(t.threshold.training_flag_rate, 0.0);
+        assert_eq!(e.detection_delays[0].time_to_detect_s, Some(1.0));
+        assert_eq!(t.incidents.len(), 1);
+        assert_eq!(t.incidents[0].flow_count, 5);
+        // Fixed score 52: the benign rows scoring 55..59 are flagged too (5 false positives
+        // in one hour), and 48 % of the training rows (52..99).
+        let t = rethreshold(&run, &ThresholdSpec::Score { score: 52.0 }, &p);
+        assert_eq!(t.metrics.ensemble.false_positives_per_hour, Some(5.0));
+        assert!((t.threshold.training_flag_rate - 0.48).abs() < 1e-12);
+        // The single models get the same training flag rate.
+        assert!((t.threshold.isolation_forest - 52.0).abs() < 1e-12);
+        // Target FPR 10 %: the 10 highest training rows (90..99) at most.
+        let t = rethreshold(&run, &ThresholdSpec::TargetFpr { target_fpr: 0.1 }, &p);
+        assert_eq!(t.threshold.ensemble, 90.0);
+        assert!((t.threshold.training_flag_rate - 0.1).abs() < 1e-12);
+        assert_eq!(t.metrics.ensemble.confusion.false_positives, 0);
+        // Contamination 1 %: numpy's linear quantile of 0..99 at 0.99 = 98.01.
+        let t = rethreshold(
+            &run,
+            &ThresholdSpec::Contamination {
+                contamination: 0.01,
+            },
+            &p,
+        );
+        assert!((t.threshold.ensemble - 98.01).abs() < 1e-9);
+        assert_eq!(t.threshold.method, "training_quantile");
+    }
 }

@@ -11,15 +11,18 @@ pub mod detection;
 pub mod features;
 pub mod flow;
 pub mod generator;
+pub mod incidents;
 pub mod math;
 pub mod matrix;
 pub mod metrics;
 pub mod models;
 pub mod protocol;
 pub mod report;
+pub mod response;
 pub mod rng;
 pub mod run_config;
 pub mod scaler;
+pub mod siem;
 pub mod time_format;
 
 #[cfg(target_arch = "wasm32")]

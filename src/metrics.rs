@@ -4,6 +4,8 @@
 //! figures can be compared one to one; tied scores are treated as one threshold. Higher score
 //! means "more anomalous" everywhere. Not a place for thresholds policy or plotting.
 
+use crate::flow::{AttackKind, FlowRecord};
+use crate::generator::Incident;
 use serde::{Deserialize, Serialize};
 
 /// One point of a ROC curve.
@@ -140,6 +142,159 @@ pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
     Some(ap)
 }
 
+/// One point of a precision–recall curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PrPoint {
+    pub recall: f64,
+    pub precision: f64,
+}
+
+/// The precision–recall curve, one point per distinct score from the highest down, starting at
+/// (recall 0, precision 1) as sklearn's `precision_recall_curve` ends. `None` without
+/// positives.
+pub fn precision_recall_curve(scores: &[f64], positive: &[bool]) -> Option<Vec<PrPoint>> {
+    let pos = positive.iter().filter(|&&p| p).count() as f64;
+    if pos == 0.0 || scores.len() != positive.len() {
+        return None;
+    }
+    let mut curve = vec![PrPoint {
+        recall: 0.0,
+        precision: 1.0,
+    }];
+    curve.extend(
+        cumulative_counts(scores, positive)
+            .into_iter()
+            .map(|(fp, tp, _)| PrPoint {
+                recall: tp as f64 / pos,
+                precision: tp as f64 / (tp + fp) as f64,
+            }),
+    );
+    Some(curve)
+}
+
+/// False alarms per hour of evaluated traffic: what a threshold costs an analyst. `None` when
+/// the evaluated span is empty.
+pub fn false_positives_per_hour(false_positives: u64, evaluated_s: f64) -> Option<f64> {
+    (evaluated_s > 0.0 && evaluated_s.is_finite())
+        .then(|| false_positives as f64 / (evaluated_s / 3600.0))
+}
+
+/// How fast one ground-truth incident was noticed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectionDelay {
+    pub incident_id: u32,
+    pub kind: AttackKind,
+    /// The incident's first flow (Unix seconds).
+    pub start_ts: f64,
+    /// Flows of the incident among the evaluated rows.
+    pub evaluated_flows: u64,
+    /// Of those, flagged at the threshold.
+    pub detected_flows: u64,
+    /// The first flagged flow of the incident, `None` if it was missed.
+    pub first_detection_ts: Option<f64>,
+    /// `first_detection_ts − start_ts`.
+    pub time_to_detect_s: Option<f64>,
+}
+
+/// The ground-truth incident a flow belongs to: its own `incident_id`, or, for sources that do
+/// not record one, the incident of the same attack kind whose time window and endpoints
+/// (attacker or victim) match.
+pub fn truth_incident(flow: &FlowRecord, truth: &[Incident]) -> Option<u32> {
+    if flow.incident_id.is_some() {
+        return flow.incident_id;
+    }
+    let crate::flow::Label::Attack(kind) = flow.label else {
+        return None;
+    };
+    truth
+        .iter()
+        .find(|inc| {
+            inc.kind == kind
+                && flow.ts >= inc.start_ts
+                && flow.ts <= inc.end_ts
+                && (flow.src_ip == inc.attacker
+                    || flow.dst_ip == inc.victim
+                    || flow.src_ip == inc.victim
+                    || flow.dst_ip == inc.attacker)
+        })
+        .map(|inc| inc.id)
+}
+
+/// Time to first detection of each ground-truth incident. `flows` are the evaluated rows and
+/// `flagged` their verdicts; incidents with no evaluated flow (e.g. inside the training window)
+/// are listed with zero evaluated flows and no detection.
+pub fn detection_delays(
+    flows: &[FlowRecord],
+    flagged: &[bool],
+    truth: &[Incident],
+) -> Vec<DetectionDelay> {
+    truth
+        .iter()
+        .map(|inc| {
+            let mut evaluated_flows = 0u64;
+            let mut detected_flows = 0u64;
+            let mut first: Option<f64> = None;
+            for (f, &hit) in flows.iter().zip(flagged) {
+                if truth_incident(f, truth) != Some(inc.id) {
+                    continue;
+                }
+                evaluated_flows += 1;
+                if hit {
+                    detected_flows += 1;
+                    first = Some(first.map_or(f.ts, |t: f64| t.min(f.ts)));
+                }
+            }
+            DetectionDelay {
+                incident_id: inc.id,
+                kind: inc.kind,
+                start_ts: inc.start_ts,
+                evaluated_flows,
+                detected_flows,
+                first_detection_ts: first,
+                time_to_detect_s: first.map(|t| (t - inc.start_ts).max(0.0)),
+            }
+        })
+        .collect()
+}
+
+/// Recall per attack kind at a threshold, for the kinds present among the rows.
+pub fn recall_by_kind(
+    scores: &[f64],
+    kinds: &[Option<AttackKind>],
+    threshold: f64,
+) -> std::collections::BTreeMap<AttackKind, f64> {
+    let mut counts: std::collections::BTreeMap<AttackKind, (u64, u64)> = Default::default();
+    for (s, k) in scores.iter().zip(kinds) {
+        if let Some(k) = k {
+            let e = counts.entry(*k).or_default();
+            e.1 += 1;
+            e.0 += u64::from(*s >= threshold);
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(k, (hit, total))| (k, hit as f64 / total as f64))
+        .collect()
+}
+
+/// Thins a precision–recall curve like [`thin_curve`].
+pub fn thin_pr_curve(curve: &[PrPoint], max_points: usize) -> Vec<PrPoint> {
+    let as_roc: Vec<RocPoint> = curve
+        .iter()
+        .map(|p| RocPoint {
+            fpr: p.recall,
+            tpr: p.precision,
+        })
+        .collect();
+    thin_curve(&as_roc, max_points)
+        .into_iter()
+        .map(|p| PrPoint {
+            recall: p.fpr,
+            precision: p.tpr,
+        })
+        .collect()
+}
+
 /// Keeps at most `max_points` points of a curve (always the first and the last), for plotting
 /// and for reports that should not carry one point per flow.
 pub fn thin_curve(curve: &[RocPoint], max_points: usize) -> Vec<RocPoint> {
@@ -246,6 +401,63 @@ mod tests {
         assert_eq!(quantile(&v, 1.0), Some(4.0));
         assert_eq!(quantile(&v, 0.0), Some(1.0));
         assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn ties_across_classes_count_one_half() {
+        // Hand count: pairs (pos, neg) = 2 × 3 = 6. Positive 0.8 beats 0.3 and 0.2 (2) and ties
+        // the negative 0.8 (½); positive 0.3 ties the negative 0.3 (½) and beats 0.2 (1).
+        // AUC = (2 + ½ + ½ + 1) / 6 = 4 / 6.
+        let y = [true, false, true, false, false];
+        let s = [0.8, 0.8, 0.3, 0.3, 0.2];
+        assert!((roc_auc(&s, &y).unwrap() - 4.0 / 6.0).abs() < 1e-12);
+        // AP: threshold 0.8 → recall ½ at precision ½; 0.3 → recall 1 at precision 2/4.
+        // Σ ΔR·P = ½·½ + ½·½ = ½ (ties are one threshold, no interpolation).
+        assert!((average_precision(&s, &y).unwrap() - 0.5).abs() < 1e-12);
+        let pr = precision_recall_curve(&s, &y).unwrap();
+        assert_eq!(pr.len(), 4);
+        assert_eq!(
+            pr[1],
+            PrPoint {
+                recall: 0.5,
+                precision: 0.5
+            }
+        );
+    }
+
+    #[test]
+    fn auc_equals_pairwise_count_on_random_ties() {
+        // Independent definition: P(score_pos > score_neg) + ½ P(equal), by brute force.
+        let mut rng = crate::rng::DetRng::derive(7, "metrics-test");
+        for _ in 0..20 {
+            let n = 60;
+            let s: Vec<f64> = (0..n).map(|_| rng.index(8) as f64).collect();
+            let y: Vec<bool> = (0..n).map(|_| rng.chance(0.3)).collect();
+            let (mut wins, mut pairs) = (0.0, 0.0);
+            for i in 0..n {
+                for j in 0..n {
+                    if y[i] && !y[j] {
+                        pairs += 1.0;
+                        wins += if s[i] > s[j] {
+                            1.0
+                        } else if s[i] == s[j] {
+                            0.5
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+            }
+            if pairs > 0.0 {
+                assert!((roc_auc(&s, &y).unwrap() - wins / pairs).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn false_alarm_rate_per_hour() {
+        assert_eq!(false_positives_per_hour(6, 1800.0), Some(12.0));
+        assert_eq!(false_positives_per_hour(6, 0.0), None);
     }
 
     #[test]

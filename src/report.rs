@@ -4,15 +4,16 @@
 //! [`SCHEMA_VERSION`]. Timings live in their own block (`timings_ms`) so that everything else
 //! is identical for the same configuration and seed. Not responsible for computing anything.
 
-use crate::flow::{AttackKind, ConnState, Proto, Service};
+use crate::flow::{AttackKind, ConnHistory, ConnState, Proto, Service};
 use crate::generator::Incident;
-use crate::metrics::{Confusion, RocPoint};
-use crate::run_config::RunConfig;
+use crate::incidents::DetectedIncident;
+use crate::metrics::{Confusion, DetectionDelay, PrPoint, RocPoint};
+use crate::run_config::{RunConfig, ThresholdMode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-pub const SCHEMA_VERSION: &str = "1.0.0";
+pub const SCHEMA_VERSION: &str = "1.1.0";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -28,6 +29,8 @@ pub struct Report {
     pub mlp_training: TrainingSummary,
     /// Ground truth: the attacks injected by the generator.
     pub injected_attacks: Vec<Incident>,
+    /// What the ensemble flagged, grouped into incidents, most severe first.
+    pub incidents: Vec<DetectedIncident>,
     /// Number of flagged flows in the evaluated part (may exceed `anomalies.len()`).
     pub anomaly_count: u64,
     /// True when `anomalies` lists only the highest-scoring `max_reported_anomalies`.
@@ -59,14 +62,25 @@ pub struct DataSummary {
     pub end_ts: f64,
     /// Flows at or after this time were scored but not trained on.
     pub training_end_ts: f64,
+    /// Seconds of traffic the evaluated rows cover (the base of false positives per hour).
+    pub evaluated_duration_s: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdInfo {
-    /// "training_quantile": each model's threshold is its training scores' (1 − contamination)
-    /// quantile.
+    /// "training_quantile" (contamination), "training_fpr" (target false-positive rate on the
+    /// training rows) or "fixed_score" (the ensemble's score fixed; the single models flag the
+    /// same share of training rows as the ensemble does).
     pub method: String,
+    pub mode: ThresholdMode,
     pub contamination: f64,
+    /// The target share of training rows above the threshold, under `mode == target_fpr`.
+    pub target_fpr: Option<f64>,
+    /// The fixed ensemble threshold, under `mode == score`.
+    pub fixed_score: Option<f64>,
+    /// Share of training rows the ensemble flags at its threshold: the false-positive rate to
+    /// expect on normal traffic.
+    pub training_flag_rate: f64,
     pub isolation_forest: f64,
     pub mlp: f64,
     pub ensemble: f64,
@@ -95,6 +109,12 @@ pub struct Metrics {
     pub recall_by_kind: BTreeMap<AttackKind, f64>,
     /// The ROC curve, thinned to at most a few hundred points.
     pub roc_curve: Vec<RocPoint>,
+    /// The precision–recall curve, thinned likewise; empty without attack flows.
+    pub pr_curve: Vec<PrPoint>,
+    /// False positives per hour of evaluated traffic at the threshold.
+    pub false_positives_per_hour: Option<f64>,
+    /// Time to first detection of each injected attack.
+    pub detection_delays: Vec<DetectionDelay>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,10 +165,19 @@ pub struct Anomaly {
     pub pkts_out: u64,
     pub pkts_in: u64,
     pub conn_state: ConnState,
+    /// Zeek's `history` letters (`-` when unknown).
+    pub history: ConnHistory,
     pub scores: Scores,
     /// Ground truth: "benign" or the attack kind.
     pub label: String,
+    /// Ground truth: the injected attack this flow belongs to (`injected_attacks[].id`).
+    pub incident_id: Option<u32>,
+    /// The detected incident (`incidents[].id`) this anomaly was grouped into.
+    pub detected_incident: Option<u32>,
+    /// The autoencoder's explanation: the features it reconstructed worst.
     pub explanation: Vec<FeatureContribution>,
+    /// The Isolation Forest's attribution, when available.
+    pub isolation_forest_explanation: Option<Vec<FeatureContribution>>,
 }
 
 impl FeatureContribution {

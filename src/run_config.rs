@@ -33,6 +33,59 @@ impl TrainingPolicy {
     }
 }
 
+/// How the alert threshold is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdMode {
+    /// The training scores' (1 − `contamination`) quantile.
+    #[default]
+    Contamination,
+    /// The lowest threshold that flags at most `target_fpr` of the training rows (which are
+    /// taken as normal, so every flag there is a false positive).
+    TargetFpr,
+    /// A fixed ensemble score, `threshold_score`.
+    Score,
+}
+
+impl ThresholdMode {
+    /// The URL spelling (`threshold=contamination|fpr|score`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThresholdMode::Contamination => "contamination",
+            ThresholdMode::TargetFpr => "fpr",
+            ThresholdMode::Score => "score",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ThresholdMode> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "contamination" => Some(ThresholdMode::Contamination),
+            "fpr" | "target_fpr" => Some(ThresholdMode::TargetFpr),
+            "score" | "fixed" => Some(ThresholdMode::Score),
+            _ => None,
+        }
+    }
+}
+
+/// A threshold policy with its one parameter: what `detection::rethreshold` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum ThresholdSpec {
+    Contamination { contamination: f64 },
+    TargetFpr { target_fpr: f64 },
+    Score { score: f64 },
+}
+
+impl ThresholdSpec {
+    pub fn mode(&self) -> ThresholdMode {
+        match self {
+            ThresholdSpec::Contamination { .. } => ThresholdMode::Contamination,
+            ThresholdSpec::TargetFpr { .. } => ThresholdMode::TargetFpr,
+            ThresholdSpec::Score { .. } => ThresholdMode::Score,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DetectionConfig {
@@ -42,6 +95,13 @@ pub struct DetectionConfig {
     /// Expected share of anomalies in the training part: the threshold is the training
     /// scores' (1 − contamination) quantile.
     pub contamination: f64,
+    /// Which threshold policy applies; `contamination`, `target_fpr` or `threshold_score`
+    /// is its parameter.
+    pub threshold: ThresholdMode,
+    /// Share of training rows allowed above the threshold under `ThresholdMode::TargetFpr`.
+    pub target_fpr: f64,
+    /// The ensemble score threshold under `ThresholdMode::Score`.
+    pub threshold_score: f64,
     /// Weight of the Isolation Forest in the ensemble (the autoencoder gets the rest).
     pub forest_weight: f64,
     pub features: FeatureConfig,
@@ -57,11 +117,31 @@ impl Default for DetectionConfig {
             training: TrainingPolicy::InitialWindow,
             train_fraction: 0.25,
             contamination: 0.01,
+            threshold: ThresholdMode::Contamination,
+            target_fpr: 0.001,
+            threshold_score: 3.0,
             forest_weight: 0.5,
             features: FeatureConfig::default(),
             isolation_forest: IsolationForestParams::default(),
             mlp: default_autoencoder(),
             max_reported_anomalies: 10_000,
+        }
+    }
+}
+
+impl DetectionConfig {
+    /// The threshold policy this configuration selects.
+    pub fn threshold_spec(&self) -> ThresholdSpec {
+        match self.threshold {
+            ThresholdMode::Contamination => ThresholdSpec::Contamination {
+                contamination: self.contamination,
+            },
+            ThresholdMode::TargetFpr => ThresholdSpec::TargetFpr {
+                target_fpr: self.target_fpr,
+            },
+            ThresholdMode::Score => ThresholdSpec::Score {
+                score: self.threshold_score,
+            },
         }
     }
 }
@@ -90,6 +170,10 @@ pub const TRAIN_FRACTION_MIN: f64 = 0.05;
 pub const TRAIN_FRACTION_MAX: f64 = 0.9;
 pub const CONTAMINATION_MIN: f64 = 0.0005;
 pub const CONTAMINATION_MAX: f64 = 0.5;
+pub const TARGET_FPR_MIN: f64 = 0.00001;
+pub const TARGET_FPR_MAX: f64 = 0.5;
+/// Ensemble scores are robust z-scores; this bounds typing accidents, not meaningful values.
+pub const THRESHOLD_SCORE_ABS_MAX: f64 = 1e6;
 pub const TREES_MIN: usize = 1;
 pub const TREES_MAX: usize = 1000;
 pub const MAX_SAMPLES_MIN: usize = 2;
@@ -280,6 +364,18 @@ impl RunConfig {
         for (k, v) in &pairs {
             self.apply_pair(k, v, &mut n);
         }
+        // An explicit `threshold=` wins over the mode implied by `target_fpr`/`threshold_score`.
+        for (k, v) in &pairs {
+            if k == "threshold" {
+                match ThresholdMode::parse(v) {
+                    Some(mode) => self.detection.threshold = mode,
+                    None => n.push(
+                        k,
+                        format!("{v:?} is not \"contamination\", \"fpr\" or \"score\"; ignored"),
+                    ),
+                }
+            }
+        }
         n.0
     }
 
@@ -304,7 +400,21 @@ impl RunConfig {
     fn apply_pair(&mut self, key: &str, raw: &str, n: &mut Notices) {
         let d = &mut self.detection;
         match key {
-            "duration" | "attacks" => {}
+            "duration" | "attacks" | "threshold" => {}
+            "target_fpr" => {
+                if let Some(v) = n.float(key, raw, TARGET_FPR_MIN, TARGET_FPR_MAX) {
+                    d.target_fpr = v;
+                    d.threshold = ThresholdMode::TargetFpr;
+                }
+            }
+            "threshold_score" => {
+                if let Some(v) =
+                    n.float(key, raw, -THRESHOLD_SCORE_ABS_MAX, THRESHOLD_SCORE_ABS_MAX)
+                {
+                    d.threshold_score = v;
+                    d.threshold = ThresholdMode::Score;
+                }
+            }
             "seed" => {
                 if let Some(seed) = n.number::<u64>(key, raw) {
                     self.generator.seed = seed;
@@ -497,6 +607,15 @@ impl RunConfig {
         if d.contamination != dd.contamination {
             parts.push(format!("contamination={}", d.contamination));
         }
+        if d.threshold != dd.threshold {
+            parts.push(format!("threshold={}", d.threshold.as_str()));
+        }
+        if d.target_fpr != dd.target_fpr {
+            parts.push(format!("target_fpr={}", d.target_fpr));
+        }
+        if d.threshold_score != dd.threshold_score {
+            parts.push(format!("threshold_score={}", d.threshold_score));
+        }
         if d.forest_weight != dd.forest_weight {
             parts.push(format!("forest_weight={}", d.forest_weight));
         }
@@ -637,6 +756,31 @@ mod tests {
         assert!(notices.is_empty(), "{q}: {notices:?}");
         assert_eq!(back, c, "{q}");
         assert_eq!(RunConfig::default().to_query(), "seed=42");
+    }
+
+    #[test]
+    fn threshold_settings_apply_and_round_trip() {
+        let (c, notices) = RunConfig::from_query("target_fpr=0.002");
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(c.detection.threshold, ThresholdMode::TargetFpr);
+        assert_eq!(
+            c.detection.threshold_spec(),
+            ThresholdSpec::TargetFpr { target_fpr: 0.002 }
+        );
+        // An explicit mode wins, whatever the key order.
+        let (c, _) = RunConfig::from_query("threshold=contamination&threshold_score=4.5");
+        assert_eq!(c.detection.threshold, ThresholdMode::Contamination);
+        assert_eq!(c.detection.threshold_score, 4.5);
+        let (c, _) = RunConfig::from_query("threshold=score&threshold_score=-1.5");
+        assert_eq!(
+            c.detection.threshold_spec(),
+            ThresholdSpec::Score { score: -1.5 }
+        );
+        let q = c.to_query();
+        assert_eq!(RunConfig::from_query(&q).0, c, "{q}");
+        let (c, notices) = RunConfig::from_query("threshold=magic&target_fpr=2");
+        assert_eq!(c.detection.target_fpr, TARGET_FPR_MAX);
+        assert_eq!(notices.len(), 2, "{notices:?}");
     }
 
     #[test]
