@@ -186,13 +186,17 @@ mod tests {
             pkts_out: 1,
             pkts_in: 1,
             conn_state: ConnState::SF,
+            history: crate::flow::ConnHistory::new("ShADadFf"),
             scores: Scores {
                 isolation_forest: 0.5 + ensemble / 100.0,
                 mlp: ensemble * 2.0,
                 ensemble,
             },
             label: label.to_string(),
+            incident_id: None,
+            detected_incident: None,
             explanation: Vec::new(),
+            isolation_forest_explanation: None,
         }
     }
 

@@ -24,12 +24,17 @@ pub enum WorkerRequest {
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
     Report,
+    /// Suricata EVE JSON lines, one alert per incident.
+    EveJson,
+    /// Elastic Common Schema NDJSON, one alert per incident.
+    EcsNdjson,
 }
 
 impl FileKind {
     pub fn mime(self) -> &'static str {
         match self {
             FileKind::Report => "application/json",
+            FileKind::EveJson | FileKind::EcsNdjson => "application/x-ndjson",
         }
     }
 
@@ -37,6 +42,8 @@ impl FileKind {
     pub fn file_name(self, seed: u64) -> String {
         match self {
             FileKind::Report => format!("anomaly-report-seed{seed}.json"),
+            FileKind::EveJson => format!("anomaly-alerts-seed{seed}.eve.json"),
+            FileKind::EcsNdjson => format!("anomaly-alerts-seed{seed}.ecs.ndjson"),
         }
     }
 }

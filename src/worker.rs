@@ -8,8 +8,9 @@
 //! `ui::worker_client`) terminates this worker outright, so there are no cancellation points here.
 
 use crate::anomaly_query;
-use crate::detection::{self, DetectionError, PlotData, RunOutput};
+use crate::detection::{self, DetectionError, PlotData, RunOutput, ScoredRun};
 use crate::protocol::{FileKind, WorkerEvent, WorkerRequest};
+use crate::siem;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -94,9 +95,20 @@ fn handle(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest) {
                 Ok(mut out) => {
                     post_plot(scope, &out.plot);
                     let anomalies = std::mem::take(&mut out.report.anomalies);
+                    // Flows and full-precision scores stay here; re-thresholding runs here too.
                     let summary = RunOutput {
                         report: out.report.clone(),
                         plot: PlotData::default(),
+                        scored: ScoredRun {
+                            flows: Vec::new(),
+                            isolation_forest: Vec::new(),
+                            mlp: Vec::new(),
+                            ensemble: Vec::new(),
+                            training_rows: out.scored.training_rows,
+                            eval_start: out.scored.eval_start,
+                            evaluated_duration_s: out.scored.evaluated_duration_s,
+                            truth: out.scored.truth.clone(),
+                        },
                     };
                     out.report.anomalies = anomalies;
                     LAST_RUN.with(|r| *r.borrow_mut() = Some(out));
@@ -121,11 +133,17 @@ fn handle(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest) {
         }
         WorkerRequest::File(kind) => {
             let file = LAST_RUN.with(|r| {
-                r.borrow().as_ref().map(|out| match kind {
-                    FileKind::Report => (
-                        kind.file_name(out.report.config.seed),
-                        out.report.to_json_pretty(),
-                    ),
+                r.borrow().as_ref().map(|out| {
+                    let contents = match kind {
+                        FileKind::Report => out.report.to_json_pretty(),
+                        FileKind::EveJson => {
+                            siem::to_eve_json_lines(&out.report, siem::AlertUnit::Incident)
+                        }
+                        FileKind::EcsNdjson => {
+                            siem::to_ecs_ndjson(&out.report, siem::AlertUnit::Incident)
+                        }
+                    };
+                    (kind.file_name(out.report.config.seed), contents)
                 })
             });
             match file {

@@ -22,7 +22,7 @@ use worker_client::Incoming;
 pub use charts::{draw_chart, ChartKind};
 pub use config_panel::ConfigPanel;
 pub use progress::ProgressPanel;
-pub use results::{AnomalyTable, MetricsSummary};
+pub use results::{AnomalyTable, IncidentList, MetricsSummary};
 
 /// Where the run is.
 #[derive(Debug, Clone, PartialEq)]
@@ -215,6 +215,7 @@ pub fn App() -> impl IntoView {
                     <Chart kind=ChartKind::Loss label="Autoencoder training loss per epoch"/>
                     <Chart kind=ChartKind::Scatter label="Isolation Forest score versus autoencoder error, every flow, coloured by ground truth"/>
                 </div>
+                <IncidentList/>
                 <AnomalyTable/>
             </section>
         </main>

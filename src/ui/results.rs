@@ -20,7 +20,8 @@ fn num3(v: Option<f64>) -> String {
 #[component]
 pub fn MetricsSummary() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let download = move |_| state.request(WorkerRequest::File(FileKind::Report));
+    let download = move |kind: FileKind| move |_| state.request(WorkerRequest::File(kind));
+    let no_output = move || state.output.with(Option::is_none);
     view! {
         {move || state.output.get().map(|o| {
             let r = &o.report;
@@ -73,11 +74,62 @@ pub fn MetricsSummary() -> impl IntoView {
             }
         })}
         <div class="actions">
-            <button class="primary" on:click=download disabled=move || state.output.with(Option::is_none)>
+            <button class="primary" on:click=download(FileKind::Report) disabled=no_output>
                 "Download report"
+            </button>
+            <button class="secondary" on:click=download(FileKind::EveJson) disabled=no_output
+                title="Suricata EVE alerts, one JSON line per incident">
+                "Download EVE JSON"
+            </button>
+            <button class="secondary" on:click=download(FileKind::EcsNdjson) disabled=no_output
+                title="Elastic Common Schema alerts, one JSON line per incident">
+                "Download ECS NDJSON"
             </button>
             {move || state.request_error.get().map(|e| view! { <span class="error" role="alert">{e}</span> })}
         </div>
+    }
+}
+
+/// The ensemble's alerts grouped into incidents, most severe first: what an analyst reads first.
+#[component]
+pub fn IncidentList() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        {move || state.output.get().map(|o| {
+            let incidents = &o.report.incidents;
+            let count = incidents.len();
+            view! {
+                <section class="incidents" aria-labelledby="incidents-heading">
+                    <h3 id="incidents-heading">{format!("Incidents ({count})")}</h3>
+                    <div class="table-wrap">
+                        <table class="incident-table">
+                            <caption>"Flagged flows grouped by source (or victim) and time, most severe first"</caption>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Severity"</th>
+                                    <th scope="col">"First seen (UTC)"</th>
+                                    <th scope="col">"What happened"</th>
+                                    <th scope="col">"Flows"</th>
+                                    <th scope="col">"Peak ensemble score"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {incidents.iter().take(100).map(|i| view! {
+                                    <tr>
+                                        <td><span class=format!("severity {}", i.severity.as_str())>{i.severity.as_str()}</span></td>
+                                        <td>{format_utc(i.first_seen_ts)}</td>
+                                        <td>{i.summary.clone()}</td>
+                                        <td>{format_value(i.flow_count as f64)}</td>
+                                        <td>{format!("{:.2}", i.max_score)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                    {(count > 100).then(|| view! { <p class="hint">{format!("The 100 most severe of {count} are listed; the report has them all.")}</p> })}
+                </section>
+            }
+        })}
     }
 }
 

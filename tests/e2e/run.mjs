@@ -5,7 +5,7 @@
 // proves wasm and native compute the same scores. Also checks URL overrides and clamping.
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 
@@ -137,6 +137,21 @@ try {
     for (const k of ['isolation_forest', 'mlp', 'ensemble']) assert.equal(typeof a.scores[k], 'number');
     for (const stage of ['generate', 'features', 'isolation_forest_fit', 'mlp_fit', 'total']) assert.ok(report.timings_ms[stage] >= 0, `timing ${stage}`);
     execFileSync('python3', [`${root}tests/validate_report.py`, path], { stdio: 'inherit' });
+    // SIEM exports: one line per incident; EVE validated against Suricata's schema when present.
+    assert.ok(report.incidents.length > 0, 'report lists incidents');
+    assert.ok(await page.locator('table.incident-table tbody tr').count() > 0, 'incident table has rows');
+    for (const [button, file] of [['Download EVE JSON', 'alerts.eve.json'], ['Download ECS NDJSON', 'alerts.ecs.ndjson']]) {
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);
+      await dl.saveAs(`${artifacts}/${file}`);
+      const lines = readFileSync(`${artifacts}/${file}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(lines.length, report.incidents.length, `${button}: one line per incident`);
+    }
+    const eveSchema = `${root}../shared/schemas/suricata-eve.schema.json`;
+    if (existsSync(eveSchema)) {
+      execFileSync('python3', [`${root}tests/validate_eve.py`, eveSchema, `${artifacts}/alerts.eve.json`], { stdio: 'inherit' });
+    } else {
+      console.log(`     (EVE schema check skipped: ${eveSchema} absent)`);
+    }
 
     // Same config natively: identical report apart from timings.
     const native = JSON.parse(execFileSync(`${targetDir}/release/detect`, ['--query', 'seed=42', '--no-timings'], { maxBuffer: 1 << 30 }).toString());
