@@ -10,6 +10,7 @@ pub mod detection;
 pub mod features;
 pub mod flow;
 pub mod generator;
+pub mod import;
 pub mod math;
 pub mod matrix;
 pub mod metrics;
