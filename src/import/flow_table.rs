@@ -51,6 +51,7 @@ struct Endpoint {
     last_rst: Option<u32>,
     retransmits: u64,
     zero_windows: u64,
+    gaps: u64,
     hist_once: u8,
 }
 
@@ -67,13 +68,18 @@ impl Endpoint {
         last_rst: None,
         retransmits: 0,
         zero_windows: 0,
+        gaps: 0,
         hist_once: 0,
     };
 
+    /// `seq` relative to the start, in 64 bits: measured from the highest position seen so
+    /// far, so transfers beyond 4 GiB (sequence wrap-around) keep counting.
     fn rel(&self, seq: u32) -> Option<u64> {
         let start = self.start_seq?;
-        let d = seq.wrapping_sub(start);
-        (d < 0x8000_0000).then_some(u64::from(d))
+        let reference = self.last_rel.max(self.ack_rel);
+        let reference_seq = start.wrapping_add(reference as u32);
+        let delta = i64::from(seq.wrapping_sub(reference_seq) as i32);
+        u64::try_from(reference as i64 + delta).ok()
     }
 
     fn set_state(&mut self, state: EpState) {
@@ -431,6 +437,10 @@ fn is_reuse(c: &Conn, sender: (IpAddr, u16), t: &Transport) -> bool {
     if flags & SYN == 0 || flags & ACK != 0 {
         return false;
     }
+    // A SYN on a connection that already ended always starts a new one (Zeek's IsReuse).
+    if c.ended_at.is_some() {
+        return true;
+    }
     let dir = usize::from(c.orig != sender);
     match c.ep[dir].last_syn.or(c.ep[dir].start_seq) {
         Some(s) => s != seq,
@@ -439,12 +449,16 @@ fn is_reuse(c: &Conn, sender: (IpAddr, u16), t: &Transport) -> bool {
 }
 
 fn new_conn(ts: f64, proto: Proto, a: (IpAddr, u16), b: (IpAddr, u16), t: &Transport) -> Conn {
+    // Zeek guesses the true responder from the ports when the first packet is not a SYN:
+    // the sender is the server if its port is a likely server port and the other is not, or
+    // both are and the sender's is the lower one.
+    let guess = || likely_server_port(proto, a.1) && (!likely_server_port(proto, b.1) || a.1 < b.1);
     let flip = match *t {
         Transport::Tcp { flags, .. } => {
             let pure_syn = flags & SYN != 0 && flags & ACK == 0;
-            !pure_syn && likely_server_port(proto, a.1) && !likely_server_port(proto, b.1)
+            !pure_syn && guess()
         }
-        Transport::Udp { .. } => likely_server_port(proto, a.1) && !likely_server_port(proto, b.1),
+        Transport::Udp { .. } => guess(),
         _ => false,
     };
     let (orig, resp) = if flip { (b, a) } else { (a, b) };
@@ -586,6 +600,14 @@ fn tcp_update(
         let seg_len = u64::from(len) + u64::from(syn) + u64::from(fin);
         if let Some(rel) = ep.rel(seq) {
             let end = rel + seg_len;
+            // Data or FIN beyond everything seen so far: the capture missed bytes (Zeek's
+            // `G`/`g` content gap), logged at 1, 10, 100, ... gaps.
+            if !syn && !rst && rel > ep.last_rel && ep.last_rel > 0 && (len > 0 || fin) {
+                ep.gaps += 1;
+                if scaled(ep.gaps) {
+                    c.history.push(letter(dir, b'G'));
+                }
+            }
             if len > 0 && !syn && end <= ep.last_rel {
                 ep.retransmits += 1;
                 if scaled(ep.retransmits) {
@@ -640,6 +662,11 @@ fn tcp_update(
             if rst {
                 c.ep[dir].set_state(EpState::Reset);
             }
+            // The originator acknowledging a SYN-ACK it never sent a SYN for (a capture
+            // that starts mid-handshake): Zeek counts both sides established.
+            if is_orig && is_ack && !syn && c.ep[peer_dir].state == EpState::Established {
+                c.ep[dir].set_state(EpState::Established);
+            }
             if c.ep[dir].state == EpState::Inactive {
                 let ack_of_syn = !is_orig && len == 0 && c.ep[peer_dir].state == EpState::SynSent;
                 if !ack_of_syn {
@@ -672,8 +699,10 @@ fn tcp_update(
                 c.ep[dir].set_state(EpState::Reset);
             }
         }
+        // A reset after both sides closed changes nothing (Zeek logs `ShAdDafFr` as SF);
+        // after only this side closed it does (`ShAdDaFR` is RSTO).
         EpState::Closed => {
-            if rst {
+            if rst && c.ep[peer_dir].state != EpState::Closed {
                 c.ep[dir].set_state(EpState::Reset);
             }
         }

@@ -187,6 +187,13 @@ fn ethertype(mut ethertype: u16, mut data: &[u8], depth: u8) -> Decoded {
                 }
                 return raw_ip(&data[at..], depth);
             }
+            // Cisco FabricPath: a 2-byte tag, then the inner Ethernet frame.
+            0x8903 => {
+                return match data.get(2..) {
+                    Some(rest) => ethernet(rest, depth + 1),
+                    None => Decoded::Truncated,
+                };
+            }
             0x8864 => {
                 // PPPoE session: 6-byte header, then PPP's protocol field.
                 return match data.get(6..) {
