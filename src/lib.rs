@@ -11,6 +11,7 @@ pub mod detection;
 pub mod features;
 pub mod flow;
 pub mod generator;
+pub mod import;
 pub mod incidents;
 pub mod math;
 pub mod matrix;

@@ -1,0 +1,516 @@
+//! Decodes one captured frame down to the transport header: Ethernet (VLAN 802.1Q/QinQ, MPLS,
+//! PPPoE), Linux cooked capture v1/v2, raw IP, BSD loopback, PPP, NFLOG; IPv4 (options,
+//! fragments) and IPv6 (extension headers); IP-in-IP and GRE (v0) tunnels are decapsulated to
+//! the inner packet; TCP, UDP, ICMP and ICMPv6.
+//!
+//! Every length is checked: a frame cut short yields `Truncated` or the layers that fit, never
+//! a panic. Payload sizes come from the IP header's declared lengths, not the captured bytes,
+//! so captures with a short snap length still count full sizes (as Zeek does). Not here: flow
+//! state (`flow_table`), checksums, reassembly.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Link-layer types (LINKTYPE_* values) this decoder understands.
+pub fn link_type_supported(link_type: u32) -> bool {
+    matches!(
+        link_type,
+        0 | 1 | 9 | 12 | 14 | 101 | 108 | 113 | 228 | 229 | 239 | 276
+    )
+}
+
+/// TCP flag bits.
+pub const FIN: u8 = 0x01;
+pub const SYN: u8 = 0x02;
+pub const RST: u8 = 0x04;
+pub const ACK: u8 = 0x10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Tcp {
+        src_port: u16,
+        dst_port: u16,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        window: u16,
+        payload_len: u32,
+    },
+    Udp {
+        src_port: u16,
+        dst_port: u16,
+        payload_len: u32,
+    },
+    Icmp {
+        icmp_type: u8,
+        code: u8,
+        v6: bool,
+        payload_len: u32,
+    },
+    /// Another IP protocol (Zeek's `unknown_transport`).
+    Other { ip_proto: u8 },
+}
+
+/// Fragment position of an IP datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fragment {
+    Whole,
+    /// The first fragment (offset 0, more fragments follow): carries the transport header.
+    First {
+        id: u32,
+    },
+    /// A later fragment: no transport header.
+    Later {
+        id: u32,
+        ip_proto: u8,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpPacket {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub fragment: Fragment,
+    /// `None` for later fragments.
+    pub transport: Option<Transport>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoded {
+    Ip(IpPacket),
+    /// A frame without IP (ARP, LLDP, ...).
+    NotIp,
+    /// The capture ends before the transport header.
+    Truncated,
+    UnsupportedLinkType,
+}
+
+fn be16(d: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*d.get(at)?, *d.get(at + 1)?]))
+}
+
+fn be32(d: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes([
+        *d.get(at)?,
+        *d.get(at + 1)?,
+        *d.get(at + 2)?,
+        *d.get(at + 3)?,
+    ]))
+}
+
+/// How deep tunnels may nest before the decoder gives up (hostile captures nest forever).
+const MAX_DEPTH: u8 = 8;
+
+pub fn decode(link_type: u32, frame: &[u8]) -> Decoded {
+    match link_type {
+        1 => ethernet(frame, 0),
+        0 | 108 => {
+            // BSD loopback: the address family in host order (0) or network order (108).
+            let Some(bytes) = frame.get(..4) else {
+                return Decoded::Truncated;
+            };
+            let le = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            let be = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            let family = if link_type == 108 || le > 0xFFFF {
+                be
+            } else {
+                le
+            };
+            match family {
+                2 => ip(&frame[4..], 4, 0),
+                24 | 28 | 30 => ip(&frame[4..], 6, 0),
+                _ => Decoded::NotIp,
+            }
+        }
+        12 | 14 | 101 => raw_ip(frame, 0),
+        228 => ip(frame, 4, 0),
+        229 => ip(frame, 6, 0),
+        9 => ppp(frame, 0),
+        113 => match (be16(frame, 14), frame.get(16..)) {
+            (Some(proto), Some(rest)) => ethertype(proto, rest, 0),
+            _ => Decoded::Truncated,
+        },
+        276 => match (be16(frame, 0), frame.get(20..)) {
+            (Some(proto), Some(rest)) => ethertype(proto, rest, 0),
+            _ => Decoded::Truncated,
+        },
+        239 => nflog(frame),
+        _ => Decoded::UnsupportedLinkType,
+    }
+}
+
+fn raw_ip(data: &[u8], depth: u8) -> Decoded {
+    match data.first().map(|b| b >> 4) {
+        Some(4) => ip(data, 4, depth),
+        Some(6) => ip(data, 6, depth),
+        Some(_) => Decoded::NotIp,
+        None => Decoded::Truncated,
+    }
+}
+
+fn ethernet(frame: &[u8], depth: u8) -> Decoded {
+    match (be16(frame, 12), frame.get(14..)) {
+        (Some(t), Some(rest)) => ethertype(t, rest, depth),
+        _ => Decoded::Truncated,
+    }
+}
+
+fn ethertype(mut ethertype: u16, mut data: &[u8], depth: u8) -> Decoded {
+    if depth > MAX_DEPTH {
+        return Decoded::NotIp;
+    }
+    loop {
+        match ethertype {
+            0x0800 => return ip(data, 4, depth),
+            0x86DD => return ip(data, 6, depth),
+            // 802.1Q, 802.1ad (QinQ) and the old QinQ tag: 4 bytes, then the next type.
+            0x8100 | 0x88A8 | 0x9100 => match (be16(data, 2), data.get(4..)) {
+                (Some(t), Some(rest)) => {
+                    ethertype = t;
+                    data = rest;
+                }
+                _ => return Decoded::Truncated,
+            },
+            0x8847 | 0x8848 => {
+                // MPLS: labels until the bottom-of-stack bit, then IP by its version nibble.
+                let mut at = 0;
+                loop {
+                    let Some(entry) = be32(data, at) else {
+                        return Decoded::Truncated;
+                    };
+                    at += 4;
+                    if entry & 0x100 != 0 {
+                        break;
+                    }
+                    if at > 64 {
+                        return Decoded::NotIp;
+                    }
+                }
+                return raw_ip(&data[at..], depth);
+            }
+            // Cisco FabricPath: a 2-byte tag, then the inner Ethernet frame.
+            0x8903 => {
+                return match data.get(2..) {
+                    Some(rest) => ethernet(rest, depth + 1),
+                    None => Decoded::Truncated,
+                };
+            }
+            0x8864 => {
+                // PPPoE session: 6-byte header, then PPP's protocol field.
+                return match data.get(6..) {
+                    Some(rest) => ppp_proto(rest, depth),
+                    None => Decoded::Truncated,
+                };
+            }
+            _ => return Decoded::NotIp,
+        }
+    }
+}
+
+fn ppp(frame: &[u8], depth: u8) -> Decoded {
+    // Address/control bytes FF 03 precede the protocol when not compressed.
+    let rest = if frame.starts_with(&[0xFF, 0x03]) {
+        &frame[2..]
+    } else {
+        frame
+    };
+    ppp_proto(rest, depth)
+}
+
+fn ppp_proto(data: &[u8], depth: u8) -> Decoded {
+    match (be16(data, 0), data.get(2..)) {
+        (Some(0x0021), Some(rest)) => ip(rest, 4, depth),
+        (Some(0x0057), Some(rest)) => ip(rest, 6, depth),
+        (Some(_), Some(_)) => Decoded::NotIp,
+        _ => Decoded::Truncated,
+    }
+}
+
+fn nflog(frame: &[u8]) -> Decoded {
+    // 4-byte header (family, version, resource id), then TLVs with little-endian lengths.
+    let family = match frame.first() {
+        Some(f) => *f,
+        None => return Decoded::Truncated,
+    };
+    let mut at = 4usize;
+    while at + 4 <= frame.len() {
+        let len = u16::from_le_bytes([frame[at], frame[at + 1]]) as usize;
+        let kind = u16::from_le_bytes([frame[at + 2], frame[at + 3]]);
+        if len < 4 {
+            return Decoded::NotIp;
+        }
+        if kind == 9 {
+            let end = (at + len).min(frame.len());
+            let payload = &frame[at + 4..end];
+            return match family {
+                2 => ip(payload, 4, 0),
+                10 => ip(payload, 6, 0),
+                _ => raw_ip(payload, 0),
+            };
+        }
+        at += (len + 3) & !3;
+    }
+    Decoded::NotIp
+}
+
+fn ip(data: &[u8], version: u8, depth: u8) -> Decoded {
+    if depth > MAX_DEPTH {
+        return Decoded::NotIp;
+    }
+    if version == 4 {
+        ipv4(data, depth)
+    } else {
+        ipv6(data, depth)
+    }
+}
+
+fn ipv4(d: &[u8], depth: u8) -> Decoded {
+    if d.len() < 20 {
+        return Decoded::Truncated;
+    }
+    if d[0] >> 4 != 4 {
+        return Decoded::NotIp;
+    }
+    let header_len = usize::from(d[0] & 0x0F) * 4;
+    if header_len < 20 {
+        return Decoded::NotIp;
+    }
+    let declared = usize::from(u16::from_be_bytes([d[2], d[3]]));
+    // Segmentation offload writes 0; then the captured size is all we know.
+    let total = if declared == 0 { d.len() } else { declared };
+    if total < header_len {
+        return Decoded::NotIp;
+    }
+    let Some(body) = d.get(header_len..) else {
+        return Decoded::Truncated;
+    };
+    let id = u32::from(u16::from_be_bytes([d[4], d[5]]));
+    let frag = u16::from_be_bytes([d[6], d[7]]);
+    let (more, offset) = (frag & 0x2000 != 0, frag & 0x1FFF);
+    let proto = d[9];
+    let src = IpAddr::V4(Ipv4Addr::new(d[12], d[13], d[14], d[15]));
+    let dst = IpAddr::V4(Ipv4Addr::new(d[16], d[17], d[18], d[19]));
+    let fragment = if offset > 0 {
+        Fragment::Later {
+            id,
+            ip_proto: proto,
+        }
+    } else if more {
+        Fragment::First { id }
+    } else {
+        Fragment::Whole
+    };
+    transport(
+        src,
+        dst,
+        proto,
+        body,
+        (total - header_len) as u32,
+        fragment,
+        depth,
+    )
+}
+
+fn ipv6(d: &[u8], depth: u8) -> Decoded {
+    if d.len() < 40 {
+        return Decoded::Truncated;
+    }
+    if d[0] >> 4 != 6 {
+        return Decoded::NotIp;
+    }
+    let payload_declared = u32::from(u16::from_be_bytes([d[4], d[5]]));
+    let mut payload_len = if payload_declared == 0 {
+        (d.len() - 40) as u32
+    } else {
+        payload_declared
+    };
+    let mut next = d[6];
+    let mut src_bytes = [0u8; 16];
+    let mut dst_bytes = [0u8; 16];
+    src_bytes.copy_from_slice(&d[8..24]);
+    dst_bytes.copy_from_slice(&d[24..40]);
+    let src = IpAddr::V6(Ipv6Addr::from(src_bytes));
+    let dst = IpAddr::V6(Ipv6Addr::from(dst_bytes));
+    let mut at = 40usize;
+    let mut fragment = Fragment::Whole;
+    for _ in 0..16 {
+        let ext_len = match next {
+            0 | 43 | 60 | 135 | 139 | 140 => match d.get(at + 1) {
+                Some(l) => (usize::from(*l) + 1) * 8,
+                None => return Decoded::Truncated,
+            },
+            44 => {
+                let (Some(off), Some(id)) = (be16(d, at + 2), be32(d, at + 4)) else {
+                    return Decoded::Truncated;
+                };
+                let (offset, more) = (off >> 3, off & 1 != 0);
+                let inner = d[at];
+                fragment = if offset > 0 {
+                    Fragment::Later {
+                        id,
+                        ip_proto: inner,
+                    }
+                } else if more {
+                    Fragment::First { id }
+                } else {
+                    Fragment::Whole
+                };
+                8
+            }
+            51 => match d.get(at + 1) {
+                Some(l) => (usize::from(*l) + 2) * 4,
+                None => return Decoded::Truncated,
+            },
+            _ => break,
+        };
+        let Some(&following) = d.get(at) else {
+            return Decoded::Truncated;
+        };
+        next = following;
+        at += ext_len;
+        payload_len = payload_len.saturating_sub(ext_len as u32);
+        if matches!(fragment, Fragment::Later { .. }) {
+            break;
+        }
+    }
+    let body = d.get(at..).unwrap_or(&[]);
+    if at > d.len() {
+        return Decoded::Truncated;
+    }
+    transport(src, dst, next, body, payload_len, fragment, depth)
+}
+
+fn transport(
+    src: IpAddr,
+    dst: IpAddr,
+    proto: u8,
+    body: &[u8],
+    declared_len: u32,
+    fragment: Fragment,
+    depth: u8,
+) -> Decoded {
+    if let Fragment::Later { .. } = fragment {
+        return Decoded::Ip(IpPacket {
+            src,
+            dst,
+            fragment,
+            transport: None,
+        });
+    }
+    let t = match proto {
+        6 => {
+            if body.len() < 14 {
+                return Decoded::Truncated;
+            }
+            let header_len = u32::from(body[12] >> 4) * 4;
+            Transport::Tcp {
+                src_port: u16::from_be_bytes([body[0], body[1]]),
+                dst_port: u16::from_be_bytes([body[2], body[3]]),
+                seq: u32::from_be_bytes([body[4], body[5], body[6], body[7]]),
+                ack: u32::from_be_bytes([body[8], body[9], body[10], body[11]]),
+                flags: body[13],
+                window: be16(body, 14).unwrap_or(1),
+                payload_len: declared_len.saturating_sub(header_len.max(20)),
+            }
+        }
+        17 => {
+            if body.len() < 8 {
+                return Decoded::Truncated;
+            }
+            let udp_len = u32::from(u16::from_be_bytes([body[4], body[5]]));
+            // A first fragment's UDP length covers the whole datagram, as Zeek sees it
+            // after reassembly.
+            let len = if udp_len >= 8 && matches!(fragment, Fragment::First { .. }) {
+                udp_len
+            } else {
+                declared_len
+            };
+            Transport::Udp {
+                src_port: u16::from_be_bytes([body[0], body[1]]),
+                dst_port: u16::from_be_bytes([body[2], body[3]]),
+                payload_len: len.saturating_sub(8),
+            }
+        }
+        1 | 58 => {
+            if body.len() < 2 {
+                return Decoded::Truncated;
+            }
+            Transport::Icmp {
+                icmp_type: body[0],
+                code: body[1],
+                v6: proto == 58,
+                payload_len: declared_len.saturating_sub(8),
+            }
+        }
+        // IP-in-IP and IPv6-in-IP: the inner packet is the connection.
+        4 if matches!(fragment, Fragment::Whole) => return ip(body, 4, depth + 1),
+        41 if matches!(fragment, Fragment::Whole) => return ip(body, 6, depth + 1),
+        47 if matches!(fragment, Fragment::Whole) => {
+            if let Some(inner) = gre(body, depth) {
+                return inner;
+            }
+            Transport::Other { ip_proto: proto }
+        }
+        p => Transport::Other { ip_proto: p },
+    };
+    Decoded::Ip(IpPacket {
+        src,
+        dst,
+        fragment,
+        transport: Some(t),
+    })
+}
+
+/// GRE version 0 (with optional checksum, key, sequence) and ERSPAN I/II/III.
+fn gre(d: &[u8], depth: u8) -> Option<Decoded> {
+    let flags = be16(d, 0)?;
+    let proto = be16(d, 2)?;
+    if flags & 0x0007 != 0 {
+        return None;
+    }
+    let mut at = 4;
+    if flags & 0x8000 != 0 {
+        at += 4;
+    }
+    if flags & 0x2000 != 0 {
+        at += 4;
+    }
+    if flags & 0x1000 != 0 {
+        at += 4;
+    }
+    let inner = d.get(at..)?;
+    match proto {
+        0x6558 => Some(ethernet(inner, depth + 1)),
+        // ERSPAN type II (8-byte header, or none when the sequence bit is clear: type I).
+        0x88BE => {
+            let skip = if flags & 0x1000 != 0 { 8 } else { 0 };
+            Some(ethernet(inner.get(skip..)?, depth + 1))
+        }
+        // ERSPAN type III: 12 bytes, plus 8 when the optional subheader flag is set.
+        0x22EB => {
+            let optional = inner.get(11).is_some_and(|b| b & 0x01 != 0);
+            Some(ethernet(
+                inner.get(if optional { 20 } else { 12 }..)?,
+                depth + 1,
+            ))
+        }
+        0x0800 | 0x86DD | 0x8847 => Some(ethertype(proto, inner, depth + 1)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_frames_are_truncated_not_panics() {
+        for lt in [0, 1, 9, 12, 101, 108, 113, 228, 229, 239, 276] {
+            for len in 0..64 {
+                let frame = vec![0x45u8; len];
+                let _ = decode(lt, &frame);
+            }
+        }
+        assert_eq!(decode(1, &[0; 10]), Decoded::Truncated);
+        assert_eq!(decode(147, &[0; 60]), Decoded::UnsupportedLinkType);
+    }
+}

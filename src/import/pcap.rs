@@ -1,0 +1,164 @@
+//! Classic libpcap files (both byte orders, micro- and nanosecond timestamps), and the packet
+//! sink shared with pcapng that turns frames into flows.
+//!
+//! A record header whose length cannot fit the file stops the read (the framing is lost)
+//! and keeps everything before it; a frame that decodes only partly is counted, not fatal.
+
+use super::flow_table::FlowTable;
+use super::packet::{decode, link_type_supported, Decoded};
+use super::{
+    Format, ImportError, ImportLimits, ImportWarning, ImportedTraffic, LimitKind, Location,
+    PacketStats, Progress, SkipReason,
+};
+
+/// Collects frames into flows and counts what could not be used.
+pub struct PacketSink {
+    pub table: FlowTable,
+    pub stats: PacketStats,
+    unsupported: Vec<u32>,
+    pub stopped_by_limit: Option<LimitKind>,
+}
+
+impl PacketSink {
+    pub fn new() -> PacketSink {
+        PacketSink {
+            table: FlowTable::new(),
+            stats: PacketStats::default(),
+            unsupported: Vec::new(),
+            stopped_by_limit: None,
+        }
+    }
+
+    /// Adds one frame; false when a limit says stop.
+    pub fn frame(&mut self, limits: &ImportLimits, link_type: u32, ts: f64, frame: &[u8]) -> bool {
+        self.stats.packets += 1;
+        if self.stats.packets > limits.max_rows as u64 {
+            self.stopped_by_limit = Some(LimitKind::Rows);
+            return false;
+        }
+        if !link_type_supported(link_type) {
+            self.stats.unsupported_link_type += 1;
+            if !self.unsupported.contains(&link_type) && self.unsupported.len() < 16 {
+                self.unsupported.push(link_type);
+            }
+            return true;
+        }
+        match decode(link_type, frame) {
+            Decoded::Ip(p) => {
+                self.stats.ip_packets += 1;
+                self.table.add(ts, &p);
+                if self.table.flow_count() > limits.max_flows {
+                    self.stopped_by_limit = Some(LimitKind::Flows);
+                    return false;
+                }
+            }
+            Decoded::NotIp => self.stats.non_ip += 1,
+            Decoded::Truncated => self.stats.truncated += 1,
+            Decoded::UnsupportedLinkType => self.stats.unsupported_link_type += 1,
+        }
+        true
+    }
+
+    pub fn into_traffic(self, mut out: ImportedTraffic, limits: &ImportLimits) -> ImportedTraffic {
+        let mut stats = self.stats;
+        stats.later_fragments = self.table.later_fragments;
+        stats.other_ip_proto = self.table.other_proto;
+        if let Some(limit) = self.stopped_by_limit {
+            out.warn(ImportWarning::LimitReached {
+                limit,
+                value: match limit {
+                    LimitKind::Flows => limits.max_flows as u64,
+                    LimitKind::Rows => limits.max_rows as u64,
+                },
+            });
+        }
+        for lt in &self.unsupported {
+            out.warn(ImportWarning::UnsupportedLinkType { link_type: *lt });
+        }
+        if stats.non_ip + stats.truncated + stats.unsupported_link_type > 0 {
+            out.warn(ImportWarning::PacketsNotUsed {
+                non_ip: stats.non_ip,
+                truncated: stats.truncated,
+                unsupported_link_type: stats.unsupported_link_type,
+            });
+        }
+        let mut flows = self.table.finish();
+        flows.truncate(limits.max_flows);
+        out.truth = vec![None; flows.len()];
+        out.flows = flows;
+        out.packet_stats = Some(stats);
+        out
+    }
+}
+
+impl Default for PacketSink {
+    fn default() -> PacketSink {
+        PacketSink::new()
+    }
+}
+
+pub(crate) fn import_pcap(
+    bytes: &[u8],
+    limits: &ImportLimits,
+    progress: &mut Progress,
+) -> Result<ImportedTraffic, ImportError> {
+    let not_pcap = || ImportError::NotThisFormat {
+        format: Format::Pcap,
+        expected: "a 24-byte pcap file header with magic a1b2c3d4 or a1b23c4d".into(),
+    };
+    let header = bytes.get(..24).ok_or_else(not_pcap)?;
+    let magic = [header[0], header[1], header[2], header[3]];
+    let (little, nanos) = match magic {
+        [0xD4, 0xC3, 0xB2, 0xA1] => (true, false),
+        [0xA1, 0xB2, 0xC3, 0xD4] => (false, false),
+        [0x4D, 0x3C, 0xB2, 0xA1] => (true, true),
+        [0xA1, 0xB2, 0x3C, 0x4D] => (false, true),
+        _ => return Err(not_pcap()),
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+        Some(if little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    };
+    // The link type's upper bits may carry FCS information (LINKTYPE_... with 0x0FFFFFFF mask).
+    let link_type = u32_at(20).ok_or_else(not_pcap)? & 0x0FFF_FFFF;
+    let mut out = ImportedTraffic::new(Format::Pcap, bytes.len() as u64);
+    let mut sink = PacketSink::new();
+    let mut at = 24usize;
+    while at < bytes.len() {
+        progress.at(at as u64)?;
+        let (Some(sec), Some(frac), Some(caplen), Some(_len)) =
+            (u32_at(at), u32_at(at + 4), u32_at(at + 8), u32_at(at + 12))
+        else {
+            out.warn(ImportWarning::TruncatedFile { at_byte: at as u64 });
+            break;
+        };
+        let data_start = at + 16;
+        let available = bytes.len() - data_start.min(bytes.len());
+        // A caplen beyond any sane snap length means the framing is lost.
+        if caplen as usize > available || caplen > 0x0400_0000 {
+            out.skip(
+                limits,
+                Location::ByteOffset(at as u64),
+                SkipReason::BadRecordLength {
+                    needed: u64::from(caplen),
+                    available: available as u64,
+                },
+            );
+            if caplen as usize > available && caplen <= 0x0400_0000 {
+                out.warn(ImportWarning::TruncatedFile { at_byte: at as u64 });
+            }
+            break;
+        }
+        let ts = f64::from(sec) + f64::from(frac) / if nanos { 1e9 } else { 1e6 };
+        let frame = &bytes[data_start..data_start + caplen as usize];
+        at = data_start + caplen as usize;
+        if !sink.frame(limits, link_type, ts, frame) {
+            break;
+        }
+    }
+    Ok(sink.into_traffic(out, limits))
+}

@@ -1,0 +1,247 @@
+//! The CSV driver shared by CIC, KDD, UNSW-NB15 and generic CSV: reads the header (or makes
+//! one), settles the column mapping, converts rows, collects labels and extra numeric columns.
+//!
+//! Not here: what the columns mean per format (see `cic`, `kdd`, `unsw`, `generic_csv`).
+
+use super::csv_reader::{normalize_name, parse_f64, sniff_delimiter, CsvReader};
+use super::generic_csv::{row_to_flow, suggest_mapping, ColumnMapping};
+use super::{
+    cic, kdd, unsw, Format, ImportError, ImportLimits, ImportWarning, ImportedTraffic, LimitKind,
+    Location, Progress, SkipReason,
+};
+
+/// Names never used as extra features: identifiers, row numbers and ground truth.
+fn never_extra(name: &str) -> bool {
+    matches!(
+        normalize_name(name).as_str(),
+        "id" | "uid"
+            | "flowid"
+            | "label"
+            | "attackcat"
+            | "target"
+            | "class"
+            | "difficulty"
+            | "detailedlabel"
+    )
+}
+
+pub(crate) fn import_csv(
+    bytes: &[u8],
+    format: Format,
+    mapping: Option<&ColumnMapping>,
+    limits: &ImportLimits,
+    progress: &mut Progress,
+) -> Result<ImportedTraffic, ImportError> {
+    let delimiter = sniff_delimiter(bytes);
+    let mut reader = CsvReader::new(bytes, delimiter);
+    let mut out = ImportedTraffic::new(format, bytes.len() as u64);
+    let mut fields: Vec<String> = Vec::new();
+
+    // The first record: a header, or (KDD, raw UNSW) already data.
+    let first = match reader.next_record(&mut fields) {
+        Some(Ok(pos)) => pos,
+        Some(Err(_)) | None => {
+            return Err(ImportError::NotThisFormat {
+                format,
+                expected: "UTF-8 text with a first row".into(),
+            })
+        }
+    };
+    let first_fields: Vec<&str> = fields.iter().map(|s| s.as_str()).collect();
+    let headerless_unsw = format == Format::Unsw && unsw::looks_like_raw_row(&first_fields);
+    let (header, mut pending_first_row, mut m) = if format == Format::Kdd {
+        if !kdd::looks_like_row(&first_fields) {
+            return Err(ImportError::NotThisFormat {
+                format,
+                expected: "41 to 43 comma-separated fields: duration, protocol, service, flag, ..."
+                    .into(),
+            });
+        }
+        (kdd::header(fields.len()), true, kdd::mapping(fields.len()))
+    } else if headerless_unsw {
+        let header: Vec<String> = unsw::RAW_NAMES.iter().map(|s| s.to_string()).collect();
+        let m = suggest_mapping(&header);
+        (header, true, m)
+    } else {
+        let header = fields.clone();
+        let m = match mapping {
+            Some(m) => m.clone(),
+            None => {
+                let m = suggest_mapping(&header);
+                if format == Format::GenericCsv && super::detect::mapped_fields(&m) == 0 {
+                    return Err(ImportError::MissingColumn {
+                        format,
+                        column: "any flow field (time, addresses, ports, bytes, ...)".into(),
+                    });
+                }
+                m
+            }
+        };
+        (header, false, m)
+    };
+    let names: Vec<String> = header.iter().map(|h| normalize_name(h)).collect();
+
+    if format == Format::Unsw {
+        if !headerless_unsw && !unsw::looks_like_header(&names) {
+            return Err(ImportError::NotThisFormat {
+                format,
+                expected: "a header with UNSW-NB15 columns (sbytes, dbytes, spkts, ...)".into(),
+            });
+        }
+        // The attack category is the richer label; the binary one is the fallback.
+        if let Some(i) = names.iter().position(|n| n == "attackcat") {
+            m.label = Some(i);
+        }
+        m.service = names.iter().position(|n| n == "service");
+        out.warn(ImportWarning::BytesIncludeHeaders);
+    }
+    if format == Format::Cic && !cic::looks_like_header(&names) {
+        return Err(ImportError::NotThisFormat {
+            format,
+            expected: "a CICFlowMeter header (Flow Duration, Total Fwd Packets, ...)".into(),
+        });
+    }
+    for col in m.used_columns() {
+        if col >= header.len() {
+            return Err(ImportError::MappingOutOfRange {
+                column_index: col,
+                columns: header.len(),
+            });
+        }
+    }
+    let label_from_attack_cat = m
+        .label
+        .and_then(|i| names.get(i))
+        .is_some_and(|n| n == "attackcat");
+    out.has_labels = m.label.is_some();
+    if m.src_ip.is_none() && m.dst_ip.is_none() {
+        out.warn(ImportWarning::SynthesizedAddresses);
+    }
+    if m.time.is_none() {
+        out.warn(ImportWarning::SynthesizedTimestamps);
+    }
+    if m.conn_state.is_none() {
+        out.warn(ImportWarning::DerivedConnState);
+    }
+    let used = m.used_columns();
+    let extra_cols: Vec<usize> = (0..header.len())
+        .filter(|c| !used.contains(c) && !never_extra(&header[*c]))
+        .filter(|c| !(format == Format::Cic && cic::is_identifier(&header[*c])))
+        .collect();
+    out.extra_columns = extra_cols
+        .iter()
+        .map(|&c| header[c].trim().to_string())
+        .collect();
+
+    let expected_fields = header.len();
+    let mut non_finite: u64 = 0;
+    let mut unlabelled: u64 = 0;
+    let mut local_time = false;
+    let mut rows: u64 = 0;
+    let mut row_pos = first;
+    loop {
+        if !pending_first_row {
+            match reader.next_record(&mut fields) {
+                None => break,
+                Some(Err(line)) => {
+                    out.skip(limits, Location::Line(line), SkipReason::NotUtf8);
+                    continue;
+                }
+                Some(Ok(pos)) => row_pos = pos,
+            }
+        }
+        pending_first_row = false;
+        progress.at(reader.position() as u64)?;
+        rows += 1;
+        if rows > limits.max_rows as u64 {
+            out.warn(ImportWarning::LimitReached {
+                limit: LimitKind::Rows,
+                value: limits.max_rows as u64,
+            });
+            break;
+        }
+        if out.flows.len() >= limits.max_flows {
+            out.warn(ImportWarning::LimitReached {
+                limit: LimitKind::Flows,
+                value: limits.max_flows as u64,
+            });
+            break;
+        }
+        let line = Location::Line(row_pos.line);
+        let count_ok = if format == Format::Kdd {
+            (41..=43).contains(&fields.len())
+        } else {
+            fields.len() == expected_fields
+        };
+        if !count_ok {
+            out.skip(
+                limits,
+                line,
+                SkipReason::FieldCount {
+                    expected: expected_fields,
+                    found: fields.len(),
+                },
+            );
+            continue;
+        }
+        let outcome = match row_to_flow(&fields, &m, out.flows.len() as u64) {
+            Ok(o) => o,
+            Err(bad) => {
+                let column = header
+                    .get(bad.column)
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_default();
+                out.skip(
+                    limits,
+                    line,
+                    SkipReason::BadValue {
+                        column,
+                        value: bad.value,
+                    },
+                );
+                continue;
+            }
+        };
+        local_time |= outcome.local_time;
+        let label = if format == Format::Unsw {
+            unsw::label_text(outcome.label.as_deref(), label_from_attack_cat)
+        } else if format == Format::Kdd {
+            outcome.label.map(|l| l.trim_end_matches('.').to_string())
+        } else {
+            outcome.label
+        };
+        let truth = match label {
+            Some(l) => Some(out.label_id(&l)),
+            None => {
+                if out.has_labels {
+                    unlabelled += 1;
+                }
+                None
+            }
+        };
+        for &c in &extra_cols {
+            let v = fields.get(c).and_then(|t| parse_f64(t));
+            let v = match v {
+                Some(v) if v.is_finite() => v,
+                Some(_) => {
+                    non_finite += 1;
+                    f64::NAN
+                }
+                None => f64::NAN,
+            };
+            out.extra_values.push(v);
+        }
+        out.flows.push(outcome.flow);
+        out.truth.push(truth);
+    }
+    if non_finite > 0 {
+        out.warn(ImportWarning::NonFiniteCells { count: non_finite });
+    }
+    if unlabelled > 0 {
+        out.warn(ImportWarning::UnlabelledRows { count: unlabelled });
+    }
+    if local_time {
+        out.warn(ImportWarning::LocalTimesAsUtc);
+    }
+    Ok(out)
+}
