@@ -6,16 +6,16 @@
 //! settings never change benign flows. Not here: attacks (`attacks.rs`), record building
 //! (`emit.rs`), addresses and roles (`network.rs`).
 
-use super::emit::{benign_tcp_outcome, ephemeral_port, Exchange, FiveTuple, Sink};
+use super::emit::{benign_tcp_outcome, ephemeral_port, Exchange, FiveTuple, Sink, Tag};
 use super::network::{random_public_addr, server_count, Network, UPSTREAM_DNS, UPSTREAM_NTP};
 use super::sample::{bytes, exponential, geometric_count, log_normal, next_arrival, pareto};
 use super::{stream, GeneratorConfig};
-use crate::flow::{ConnState, Label, Proto, Service};
+use crate::flow::{ConnState, Proto, Service};
 use crate::math;
 use crate::rng::DetRng;
 use std::f64::consts::TAU;
 
-const BENIGN: Label = Label::Benign;
+const BENIGN: Tag = Tag::BENIGN;
 
 // --- Rates (events per second at the busiest time of day) ---------------------------------
 

@@ -3,20 +3,23 @@
 //!
 //! This module produces `FlowRecord`s and `Incident`s only; features, detection and reporting
 //! live elsewhere. Layout: `config` (request, limits, validation), `network` (hosts, roles,
-//! addresses), `benign` and `attacks` (what happens when), `emit` (record building) and
-//! `sample` (distributions).
+//! addresses), `benign` and `attacks` (what happens when), `emit` (record building),
+//! `sample` (distributions) and `presets` (named scenarios).
 
 mod attacks;
 mod benign;
 mod config;
 mod emit;
 mod network;
+pub mod presets;
 mod sample;
 
 pub use config::{
-    AttackSpec, GeneratorConfig, GeneratorError, Limits, ATTACKS_MAX, DEFAULT_DURATION_S,
-    DEFAULT_HOSTS, DEFAULT_SEED, DEFAULT_START_TS, DURATION_MAX_S, DURATION_MIN_S, FLOWS_MAX,
-    HOSTS_MAX, HOSTS_MIN, INTENSITY_MAX, INTENSITY_MIN, LIMITS, START_TS_MAX,
+    AttackSpec, GeneratorConfig, GeneratorError, Limits, ScanMethod, ATTACKS_MAX,
+    BEACON_PERIOD_MAX_S, BEACON_PERIOD_MIN_S, DEFAULT_ATTACK_KINDS, DEFAULT_BEACON_PERIOD_S,
+    DEFAULT_DURATION_S, DEFAULT_HOSTS, DEFAULT_SEED, DEFAULT_START_TS, DURATION_MAX_S,
+    DURATION_MIN_S, FLOWS_MAX, HOSTS_MAX, HOSTS_MIN, INTENSITY_MAX, INTENSITY_MIN, JITTER_MAX,
+    LIMITS, START_TS_MAX, STEALTH_MAX, STEALTH_MIN,
 };
 
 use crate::flow::{AttackKind, FlowRecord};
@@ -36,9 +39,13 @@ pub struct Incident {
     pub start_ts: f64,
     /// Timestamp of the attack's last flow.
     pub end_ts: f64,
-    /// `0.0.0.0` for a SYN flood: its sources are spoofed.
+    /// The attacker's address (the external C2, drop site, pool or name server for attacks a
+    /// compromised host originates); `0.0.0.0` for a SYN flood: its sources are spoofed.
     pub attacker: IpAddr,
+    /// The first (or only) victim; `0.0.0.0` when a sweep found no live host.
     pub victim: IpAddr,
+    /// Every victim the attack touched (live hosts only for sweeps), at most 256.
+    pub victims: Vec<IpAddr>,
     pub flows: u64,
 }
 
