@@ -77,7 +77,7 @@ pub const DEFAULT_DURATION_S: f64 = 3_600.0;
 const CLEAN_PREFIX_SHARE: f64 = 0.3;
 
 /// How a scan probes (port scan and horizontal scan; other kinds ignore it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanMethod {
     /// Half-open: SYN, then RST on a SYN-ACK (nmap -sS).

@@ -12,6 +12,9 @@ mod config;
 mod emit;
 mod network;
 pub mod presets;
+
+#[cfg(test)]
+mod attack_tests;
 mod sample;
 
 pub use config::{
