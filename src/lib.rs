@@ -7,6 +7,7 @@
 
 pub mod chart_data;
 pub mod detection;
+pub mod export;
 pub mod features;
 pub mod flow;
 pub mod generator;
