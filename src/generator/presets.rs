@@ -74,7 +74,7 @@ pub const PRESETS: [Preset; 5] = [
     Preset {
         id: "large_site",
         title: "Large site, working day",
-        description: "500 hosts for eight hours from 08:00 with every attack at medium \
+        description: "500 hosts for two hours from 08:00 with every attack at medium \
                       stealth: about a million flows, for scale and speed.",
         build: large_site,
     },
@@ -155,7 +155,7 @@ fn everything() -> GeneratorConfig {
 fn large_site() -> GeneratorConfig {
     let mut config = GeneratorConfig {
         hosts: 500,
-        duration_s: 8.0 * 3_600.0,
+        duration_s: 2.0 * 3_600.0,
         // 2026-01-05T08:00:00Z, a Monday morning.
         start_ts: 1_767_600_000.0,
         ..GeneratorConfig::default()
