@@ -823,6 +823,7 @@ mod tests {
                 end_ts: 1004.0,
                 attacker: "10.0.0.9".parse().unwrap(),
                 victim: "10.0.0.3".parse().unwrap(),
+                victims: vec!["10.0.0.3".parse().unwrap()],
                 flows: 5,
             }],
         }

@@ -18,7 +18,7 @@ use std::net::IpAddr;
 pub const DEFAULT_WINDOW_S: f64 = 60.0;
 
 /// What each feature column means; the order is the column order.
-pub const FEATURES: [FeatureInfo; 17] = [
+pub const FEATURES: [FeatureInfo; 20] = [
     FeatureInfo::new("log_duration_s", "connection duration", Scale::Log),
     FeatureInfo::new("log_bytes_out", "bytes sent by the source", Scale::Log),
     FeatureInfo::new("log_bytes_in", "bytes sent back", Scale::Log),
@@ -76,7 +76,73 @@ pub const FEATURES: [FeatureInfo; 17] = [
         "repeated connections to the same host and port in the last minute",
         Scale::Log,
     ),
+    FeatureInfo::new(
+        "out_share",
+        "share of the connection's bytes sent by the source",
+        Scale::Plain,
+    ),
+    FeatureInfo::new(
+        "src_dns_flows_w",
+        "DNS queries from the source in the last minute",
+        Scale::Log,
+    ),
+    FeatureInfo::new(
+        "pair_gap_regularity",
+        "regularity of the gaps between the source's connections to this host",
+        Scale::Plain,
+    ),
 ];
+
+/// Connections between one source and one destination before the gap regularity counts:
+/// fewer gaps say nothing about a rhythm.
+const REGULARITY_MIN_GAPS: u32 = 4;
+/// Weight of the newest gap in the running mean and mean absolute deviation.
+const REGULARITY_EWMA: f64 = 0.2;
+
+/// Running statistics of the gaps between consecutive connections of a host pair, over the
+/// whole run so far (beacons repeat over minutes to hours, longer than the window).
+#[derive(Debug, Clone, Copy)]
+struct PairGaps {
+    last_ts: f64,
+    gaps: u32,
+    mean_s: f64,
+    mad_s: f64,
+}
+
+impl PairGaps {
+    fn new(ts: f64) -> PairGaps {
+        PairGaps {
+            last_ts: ts,
+            gaps: 0,
+            mean_s: 0.0,
+            mad_s: 0.0,
+        }
+    }
+
+    fn add(&mut self, ts: f64) {
+        let gap = (ts - self.last_ts).max(0.0);
+        self.last_ts = ts;
+        if self.gaps == 0 {
+            self.mean_s = gap;
+            self.mad_s = 0.0;
+        } else {
+            let dev = (gap - self.mean_s).abs();
+            self.mean_s += REGULARITY_EWMA * (gap - self.mean_s);
+            self.mad_s += REGULARITY_EWMA * (dev - self.mad_s);
+        }
+        self.gaps += 1;
+    }
+
+    /// 1 for clockwork gaps, falling to 0 as the deviation reaches the mean gap; 0 until
+    /// enough gaps were seen, and for bursts (gaps under a second are parallel connections,
+    /// not a rhythm).
+    fn regularity(&self) -> f64 {
+        if self.gaps < REGULARITY_MIN_GAPS || self.mean_s < 1.0 {
+            return 0.0;
+        }
+        1.0 - (self.mad_s / self.mean_s).min(1.0)
+    }
+}
 
 /// How a feature's stored value relates to the quantity it describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +279,11 @@ struct WindowState {
     src_hosts: HashMap<IpAddr, Tally<IpAddr>>,
     dst_srcs: HashMap<IpAddr, Tally<IpAddr>>,
     pairs: HashMap<(IpAddr, IpAddr, u16), u32>,
+    src_dns: HashMap<IpAddr, u32>,
+}
+
+fn is_dns(f: &FlowRecord) -> bool {
+    f.service == crate::flow::Service::Dns || (f.proto == Proto::Udp && f.dst_port == 53)
 }
 
 impl WindowState {
@@ -234,6 +305,13 @@ impl WindowState {
             .pairs
             .entry((f.src_ip, f.dst_ip, f.dst_port))
             .or_insert(0) += 1;
+        if is_dns(f) {
+            *self.src_dns.entry(f.src_ip).or_insert(0) += 1;
+        }
+    }
+
+    fn src_dns(&self, src: &IpAddr) -> u32 {
+        self.src_dns.get(src).copied().unwrap_or(0)
     }
 
     fn remove(&mut self, f: &FlowRecord) {
@@ -246,6 +324,14 @@ impl WindowState {
             *c -= 1;
             if *c == 0 {
                 self.pairs.remove(&key);
+            }
+        }
+        if is_dns(f) {
+            if let Some(c) = self.src_dns.get_mut(&f.src_ip) {
+                *c -= 1;
+                if *c == 0 {
+                    self.src_dns.remove(&f.src_ip);
+                }
             }
         }
     }
@@ -285,6 +371,7 @@ pub fn extract_with_progress(
     let d = FEATURES.len();
     let mut x = Matrix::zeros(flows.len(), d);
     let mut state = WindowState::default();
+    let mut gaps: HashMap<(IpAddr, IpAddr), PairGaps> = HashMap::new();
     let mut oldest = 0;
     let report_every = (flows.len() / 20).max(1);
     for (i, f) in flows.iter().enumerate() {
@@ -318,6 +405,18 @@ pub fn extract_with_progress(
         row[14] = log1p(dst_srcs.distinct.len() as f64);
         row[15] = dst_srcs.failed_share();
         row[16] = log1p(f64::from(pair));
+        let total_bytes = f.bytes_out.saturating_add(f.bytes_in);
+        row[17] = if total_bytes == 0 {
+            0.0
+        } else {
+            f.bytes_out as f64 / total_bytes as f64
+        };
+        row[18] = log1p(f64::from(state.src_dns(&f.src_ip)));
+        let pair_gaps = gaps
+            .entry((f.src_ip, f.dst_ip))
+            .and_modify(|g| g.add(f.ts))
+            .or_insert_with(|| PairGaps::new(f.ts));
+        row[19] = pair_gaps.regularity();
         if i % report_every == 0 {
             on_progress(i as f64 / flows.len() as f64);
         }
@@ -384,6 +483,41 @@ mod tests {
         assert!(close(natural(&x, 0, "failed_attempt"), 1.0));
         assert!(close(natural(&x, 3, "failed_attempt"), 0.0));
         assert!(close(natural(&x, 0, "log_bytes_out"), 100.0));
+    }
+
+    #[test]
+    fn new_features_see_upload_share_dns_volume_and_rhythm() {
+        let mut flows: Vec<FlowRecord> = Vec::new();
+        // A clockwork pair (every 60 s ± 1 s) and a bursty one, interleaved.
+        for k in 0..12 {
+            let t = f64::from(k) * 60.0 + if k % 2 == 0 { 1.0 } else { -1.0 };
+            flows.push(flow(t + 5.0, 1, 1, 443, ConnState::SF));
+            let bursty = [0.0, 0.2, 0.4, 40.0, 41.0, 200.0][k as usize % 6];
+            flows.push(flow(t.max(0.0) + bursty, 2, 2, 443, ConnState::SF));
+        }
+        for k in 0..5 {
+            let mut q = flow(800.0 + f64::from(k), 3, 53, 53, ConnState::SF);
+            q.proto = Proto::Udp;
+            q.service = Service::Dns;
+            flows.push(q);
+        }
+        flows.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+        let x = extract(&flows, &PortFrequency::default(), &FeatureConfig::default());
+        let last_of = |src: u8| {
+            flows
+                .iter()
+                .rposition(|f| f.src_ip == IpAddr::V4(Ipv4Addr::new(10, 0, 1, src)))
+                .unwrap()
+        };
+        let clockwork = natural(&x, last_of(1), "pair_gap_regularity");
+        let bursty = natural(&x, last_of(2), "pair_gap_regularity");
+        assert!(clockwork > 0.9, "{clockwork}");
+        assert!(bursty < clockwork - 0.3, "{bursty}");
+        assert_eq!(natural(&x, 0, "pair_gap_regularity"), 0.0, "no rhythm yet");
+        assert!((natural(&x, last_of(3), "src_dns_flows_w") - 5.0).abs() < 1e-9);
+        assert_eq!(natural(&x, last_of(1), "src_dns_flows_w"), 0.0);
+        // flow(): 100 bytes out, none back.
+        assert_eq!(natural(&x, 0, "out_share"), 1.0);
     }
 
     #[test]

@@ -336,20 +336,51 @@ pub enum OrigRole {
     Victim,
 }
 
-/// The kinds of attack the generator can inject (more arrive with the generator issue).
+/// The kinds of attack the generator can inject. The first three keep their original names
+/// (`port_scan` is the vertical scan, `brute_force` the SSH one) so old links still work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttackKind {
+    /// Vertical scan: many ports of one host (SYN, connect or UDP probes).
     PortScan,
+    /// Spoofed-source SYN flood (DDoS) on one public port.
     SynFlood,
+    /// SSH password guessing.
     BruteForce,
+    /// Horizontal scan: one port across many hosts.
+    HorizontalScan,
+    /// RDP password guessing.
+    RdpBruteForce,
+    /// Large upload from a compromised host to a rare external address.
+    Exfiltration,
+    /// A compromised host calling home on a period with jitter.
+    C2Beacon,
+    /// Data smuggled in DNS queries and TXT answers for one domain.
+    DnsTunnel,
+    /// A compromised host fanning out to internal SMB/RDP.
+    LateralMovement,
+    /// ICMP echo requests across the internal address space.
+    IcmpSweep,
+    /// Slow HTTP DoS: many long, nearly idle connections (slowloris).
+    Slowloris,
+    /// A compromised server holding a long connection to a mining pool.
+    CryptoMining,
 }
 
 impl AttackKind {
-    pub const ALL: [AttackKind; 3] = [
+    pub const ALL: [AttackKind; 12] = [
         AttackKind::PortScan,
         AttackKind::SynFlood,
         AttackKind::BruteForce,
+        AttackKind::HorizontalScan,
+        AttackKind::RdpBruteForce,
+        AttackKind::Exfiltration,
+        AttackKind::C2Beacon,
+        AttackKind::DnsTunnel,
+        AttackKind::LateralMovement,
+        AttackKind::IcmpSweep,
+        AttackKind::Slowloris,
+        AttackKind::CryptoMining,
     ];
 
     /// The snake_case name used in URLs, JSON and CSV.
@@ -358,6 +389,15 @@ impl AttackKind {
             AttackKind::PortScan => "port_scan",
             AttackKind::SynFlood => "syn_flood",
             AttackKind::BruteForce => "brute_force",
+            AttackKind::HorizontalScan => "horizontal_scan",
+            AttackKind::RdpBruteForce => "rdp_brute_force",
+            AttackKind::Exfiltration => "exfiltration",
+            AttackKind::C2Beacon => "c2_beacon",
+            AttackKind::DnsTunnel => "dns_tunnel",
+            AttackKind::LateralMovement => "lateral_movement",
+            AttackKind::IcmpSweep => "icmp_sweep",
+            AttackKind::Slowloris => "slowloris",
+            AttackKind::CryptoMining => "crypto_mining",
         }
     }
 
@@ -367,6 +407,15 @@ impl AttackKind {
             AttackKind::PortScan => "Port scan",
             AttackKind::SynFlood => "SYN flood",
             AttackKind::BruteForce => "SSH brute force",
+            AttackKind::HorizontalScan => "Horizontal scan",
+            AttackKind::RdpBruteForce => "RDP brute force",
+            AttackKind::Exfiltration => "Data exfiltration",
+            AttackKind::C2Beacon => "C2 beaconing",
+            AttackKind::DnsTunnel => "DNS tunnelling",
+            AttackKind::LateralMovement => "Lateral movement",
+            AttackKind::IcmpSweep => "ICMP sweep",
+            AttackKind::Slowloris => "Slow HTTP DoS",
+            AttackKind::CryptoMining => "Crypto mining",
         }
     }
 
@@ -475,6 +524,21 @@ mod tests {
         }
         assert_eq!(AttackKind::parse(" Port_Scan "), Some(AttackKind::PortScan));
         assert_eq!(AttackKind::parse("scan"), None);
+        // Names and titles are distinct, and serde spells each kind as `as_str` does.
+        let mut names: Vec<&str> = AttackKind::ALL.iter().map(|k| k.as_str()).collect();
+        let mut titles: Vec<&str> = AttackKind::ALL.iter().map(|k| k.title()).collect();
+        names.sort_unstable();
+        names.dedup();
+        titles.sort_unstable();
+        titles.dedup();
+        assert_eq!(
+            (names.len(), titles.len()),
+            (AttackKind::ALL.len(), AttackKind::ALL.len())
+        );
+        for kind in AttackKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
     }
 
     #[test]

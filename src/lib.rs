@@ -8,6 +8,7 @@
 pub mod anomaly_query;
 pub mod chart_data;
 pub mod detection;
+pub mod export;
 pub mod features;
 pub mod flow;
 pub mod generator;

@@ -8,7 +8,8 @@
 
 use crate::features::FeatureConfig;
 use crate::flow::AttackKind;
-use crate::generator::{self, AttackSpec, GeneratorConfig};
+use crate::generator::presets::Preset;
+use crate::generator::{self, AttackSpec, GeneratorConfig, ScanMethod};
 use crate::models::isolation_forest::{IsolationForestParams, MaxSamples};
 use crate::models::mlp::{Activation, MlpParams};
 use serde::{Deserialize, Serialize};
@@ -338,7 +339,22 @@ impl RunConfig {
             })
             .collect();
 
-        // Duration first: attack timing defaults and limits depend on it.
+        // A preset replaces the whole scenario, so it comes before anything that adjusts it.
+        for (k, v) in &pairs {
+            if k == "preset" {
+                match Preset::find(v) {
+                    Some(p) => self.generator = p.config(),
+                    None => n.push(
+                        k,
+                        format!(
+                            "unknown preset {v:?}; known presets: {}",
+                            generator::presets::PRESETS.map(|p| p.id).join(", ")
+                        ),
+                    ),
+                }
+            }
+        }
+        // Duration next: attack timing defaults and limits depend on it.
         for (k, v) in &pairs {
             if k == "duration" {
                 if let Some(d) = n.float(k, v, generator::DURATION_MIN_S, generator::DURATION_MAX_S)
@@ -400,7 +416,7 @@ impl RunConfig {
     fn apply_pair(&mut self, key: &str, raw: &str, n: &mut Notices) {
         let d = &mut self.detection;
         match key {
-            "duration" | "attacks" | "threshold" => {}
+            "duration" | "attacks" | "threshold" | "preset" => {}
             "target_fpr" => {
                 if let Some(v) = n.float(key, raw, TARGET_FPR_MIN, TARGET_FPR_MAX) {
                     d.target_fpr = v;
@@ -413,6 +429,11 @@ impl RunConfig {
                 {
                     d.threshold_score = v;
                     d.threshold = ThresholdMode::Score;
+                }
+            }
+            "start_ts" => {
+                if let Some(v) = n.float(key, raw, 0.0, generator::START_TS_MAX) {
+                    self.generator.start_ts = v;
                 }
             }
             "seed" => {
@@ -515,7 +536,9 @@ impl RunConfig {
         }
     }
 
-    /// `<kind>.start`, `<kind>.duration` (seconds) and `<kind>.intensity`.
+    /// `<kind>.start`, `<kind>.duration` (seconds), `<kind>.intensity`, `<kind>.stealth`
+    /// (0..=1), `<kind>.method` (`syn`, `connect`, `udp`: scans), `<kind>.period` (seconds)
+    /// and `<kind>.jitter` (share of the period, or `auto`: beacons).
     fn apply_attack_pair(&mut self, key: &str, raw: &str, n: &mut Notices) {
         let Some((kind, field)) = key
             .split_once('.')
@@ -551,6 +574,32 @@ impl RunConfig {
                     spec.intensity = v;
                 }
             }
+            "stealth" => {
+                if let Some(v) = n.float(key, raw, generator::STEALTH_MIN, generator::STEALTH_MAX) {
+                    spec.stealth = v;
+                }
+            }
+            "method" => match ScanMethod::parse(raw) {
+                Some(m) => spec.method = m,
+                None => n.push(key, format!("{raw:?} is not syn, connect or udp; ignored")),
+            },
+            "period" => {
+                if let Some(v) = n.float(
+                    key,
+                    raw,
+                    generator::BEACON_PERIOD_MIN_S,
+                    generator::BEACON_PERIOD_MAX_S,
+                ) {
+                    spec.period_s = v;
+                }
+            }
+            "jitter" => {
+                if raw.trim().eq_ignore_ascii_case("auto") {
+                    spec.jitter = None;
+                } else if let Some(v) = n.float(key, raw, 0.0, generator::JITTER_MAX) {
+                    spec.jitter = Some(v);
+                }
+            }
             _ => n.push(key, "unknown attack setting; ignored".to_string()),
         }
     }
@@ -567,6 +616,9 @@ impl RunConfig {
         }
         if g.duration_s != def.generator.duration_s {
             parts.push(format!("duration={}", g.duration_s));
+        }
+        if g.start_ts != def.generator.start_ts {
+            parts.push(format!("start_ts={}", g.start_ts));
         }
         let kinds: Vec<&str> = g.attacks.iter().map(|a| a.kind.as_str()).collect();
         let def_kinds: Vec<&str> = def
@@ -595,6 +647,21 @@ impl RunConfig {
             }
             if a.intensity != default.intensity {
                 parts.push(format!("{}.intensity={}", a.kind, a.intensity));
+            }
+            if a.stealth != default.stealth {
+                parts.push(format!("{}.stealth={}", a.kind, a.stealth));
+            }
+            if a.method != default.method {
+                parts.push(format!("{}.method={}", a.kind, a.method.as_str()));
+            }
+            if a.period_s != default.period_s {
+                parts.push(format!("{}.period={}", a.kind, a.period_s));
+            }
+            if a.jitter != default.jitter {
+                match a.jitter {
+                    Some(j) => parts.push(format!("{}.jitter={j}", a.kind)),
+                    None => parts.push(format!("{}.jitter=auto", a.kind)),
+                }
             }
         }
         let dd = &def.detection;
@@ -781,6 +848,57 @@ mod tests {
         let (c, notices) = RunConfig::from_query("threshold=magic&target_fpr=2");
         assert_eq!(c.detection.target_fpr, TARGET_FPR_MAX);
         assert_eq!(notices.len(), 2, "{notices:?}");
+    }
+
+    #[test]
+    fn attack_difficulty_keys_apply_and_round_trip() {
+        let (c, notices) = RunConfig::from_query(
+            "attacks=all&c2_beacon.stealth=1&c2_beacon.period=300&c2_beacon.jitter=0.3\
+             &port_scan.method=udp&horizontal_scan.method=connect&exfiltration.stealth=0.5",
+        );
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(c.generator.attacks.len(), AttackKind::ALL.len());
+        let beacon = c.attack(AttackKind::C2Beacon).unwrap();
+        assert_eq!(
+            (beacon.stealth, beacon.period_s, beacon.jitter),
+            (1.0, 300.0, Some(0.3))
+        );
+        assert_eq!(
+            c.attack(AttackKind::PortScan).unwrap().method,
+            ScanMethod::Udp
+        );
+        c.generator.validate().unwrap();
+        let q = c.to_query();
+        let (back, notices) = RunConfig::from_query(&q);
+        assert!(notices.is_empty(), "{q}: {notices:?}");
+        assert_eq!(back, c, "{q}");
+        let (bad, notices) = RunConfig::from_query(
+            "attacks=c2_beacon&c2_beacon.stealth=3&c2_beacon.method=ping&c2_beacon.jitter=2",
+        );
+        assert_eq!(notices.len(), 3, "{notices:?}");
+        let beacon = bad.attack(AttackKind::C2Beacon).unwrap();
+        assert_eq!(beacon.stealth, generator::STEALTH_MAX);
+        assert_eq!(beacon.jitter, Some(generator::JITTER_MAX));
+    }
+
+    #[test]
+    fn presets_apply_first_and_round_trip() {
+        for preset in generator::presets::PRESETS {
+            let (c, notices) = RunConfig::from_query(&format!("preset={}", preset.id));
+            assert!(notices.is_empty(), "{notices:?}");
+            assert_eq!(c.generator, preset.config());
+            let q = c.to_query();
+            let (back, notices) = RunConfig::from_query(&q);
+            assert!(notices.is_empty(), "{q}: {notices:?}");
+            assert_eq!(back.generator, c.generator, "{q}");
+        }
+        // Later keys adjust the preset whatever their order in the query.
+        let (c, _) = RunConfig::from_query("hosts=20&preset=stealthy_intrusion");
+        assert_eq!(c.generator.hosts, 20);
+        assert!(c.generator.attacks.len() > 3);
+        let (_, notices) = RunConfig::from_query("preset=teleport");
+        assert_eq!(notices.len(), 1);
+        assert!(notices[0].message.contains("demo"));
     }
 
     #[test]

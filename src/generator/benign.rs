@@ -1,21 +1,22 @@
-//! Benign traffic of the simulated site: web browsing with its DNS lookups, mail, NTP, SSH
-//! administration, and what a site with public services receives (visitors, inbound mail,
-//! internet background scanning).
+//! Benign traffic of the simulated site: web browsing with its DNS lookups, mail, SMB file
+//! shares, NTP, SSH administration, IoT devices reporting to their vendor clouds, and what a
+//! site with public services receives (visitors, inbound mail, internet background scanning).
+//! Activity follows the time of day and the day of the week.
 //!
 //! Every host and every site-wide process draws from its own derived stream, so attack
 //! settings never change benign flows. Not here: attacks (`attacks.rs`), record building
 //! (`emit.rs`), addresses and roles (`network.rs`).
 
-use super::emit::{benign_tcp_outcome, ephemeral_port, Exchange, FiveTuple, Sink};
+use super::emit::{benign_tcp_outcome, ephemeral_port, Exchange, FiveTuple, Sink, Tag};
 use super::network::{random_public_addr, server_count, Network, UPSTREAM_DNS, UPSTREAM_NTP};
 use super::sample::{bytes, exponential, geometric_count, log_normal, next_arrival, pareto};
 use super::{stream, GeneratorConfig};
-use crate::flow::{ConnState, Label, Proto, Service};
+use crate::flow::{ConnState, Proto, Service};
 use crate::math;
 use crate::rng::DetRng;
 use std::f64::consts::TAU;
 
-const BENIGN: Label = Label::Benign;
+const BENIGN: Tag = Tag::BENIGN;
 
 // --- Rates (events per second at the busiest time of day) ---------------------------------
 
@@ -27,6 +28,14 @@ const WEB_VISITS_SIGMA: f64 = 0.5;
 const SERVER_WEB_VISITS_PER_S: f64 = 0.004;
 /// Mail submissions per workstation.
 const SMTP_SUBMISSIONS_PER_S: f64 = 1.0 / 1_800.0;
+/// SMB file-share sessions per workstation.
+const SMB_SESSIONS_PER_S: f64 = 1.0 / 900.0;
+/// IoT telemetry periods: devices report on a fixed clock, each its own.
+const IOT_PERIODS_S: [f64; 4] = [30.0, 60.0, 120.0, 300.0];
+/// Vendor clouds IoT devices report to (long-tail addresses past the browsing range).
+const IOT_CLOUDS: u64 = 4;
+/// Weekend activity relative to a weekday at the same hour.
+const WEEKEND_FACTOR: f64 = 0.3;
 /// Interactive admin SSH sessions, site-wide.
 const SSH_SESSIONS_PER_S: f64 = 1.0 / 900.0;
 /// Configuration-management runs (each touches every server), site-wide, around the clock.
@@ -129,7 +138,11 @@ pub(crate) fn generate(
     }
     for (index, &addr) in net.workstations.iter().enumerate() {
         let mut rng = stream(seed, "generator/benign/workstation", index as u64);
-        workstation(&site, &mut rng, addr, sink);
+        if Network::is_iot(index) {
+            iot_device(&site, &mut rng, addr, sink);
+        } else {
+            workstation(&site, &mut rng, addr, sink);
+        }
         progress((net.servers.len() + index + 1) as f64 / total);
     }
 }
@@ -143,7 +156,8 @@ pub(crate) fn expected_flows(config: &GeneratorConfig) -> f64 {
     const FLOWS_PER_SUBMISSION: f64 = 1.9;
     let hosts = config.hosts.max(2) as usize;
     let servers = server_count(hosts) as f64;
-    let workstations = hosts as f64 - servers;
+    let iot = Network::iot_count(hosts - server_count(hosts)) as f64;
+    let workstations = hosts as f64 - servers - iot;
     let hosts = hosts as f64;
     let activity = mean_day_activity(config.start_ts, config.start_ts + config.duration_s);
     // Mean of the per-workstation log-normal rate multiplier.
@@ -151,6 +165,7 @@ pub(crate) fn expected_flows(config: &GeneratorConfig) -> f64 {
     let day_shaped = workstations * visit_rate * FLOWS_PER_VISIT
         + servers * SERVER_WEB_VISITS_PER_S * FLOWS_PER_VISIT
         + workstations * SMTP_SUBMISSIONS_PER_S * FLOWS_PER_SUBMISSION
+        + workstations * SMB_SESSIONS_PER_S
         + SSH_SESSIONS_PER_S
         + INBOUND_WEB_BASE_PER_S
         + hosts * (INBOUND_WEB_PER_HOST_PER_S + INBOUND_MAIL_PER_HOST_PER_S);
@@ -160,28 +175,46 @@ pub(crate) fn expected_flows(config: &GeneratorConfig) -> f64 {
         .sum::<f64>()
         / 5.0;
     let imap_per_s = math::ln(3.0) / 600.0;
+    let iot_per_s = IOT_PERIODS_S.iter().map(|p| 1.0 / p).sum::<f64>() / IOT_PERIODS_S.len() as f64;
     let flat = (hosts - 1.0 + UPSTREAM_NTP.len() as f64) * ntp_per_s
+        + iot * iot_per_s
         + workstations * MAIL_CLIENT_SHARE * imap_per_s
         + CONFIG_RUNS_PER_S * servers
         + RADIATION_PER_S;
     (activity * day_shaped + flat) * config.duration_s
 }
 
-/// Site activity at `ts` relative to its busiest moment (15:00 UTC): 0.2 at 03:00.
+/// Site activity at `ts` relative to its busiest moment (15:00 UTC on a weekday): 0.2 at
+/// 03:00, and `WEEKEND_FACTOR` of that on Saturdays and Sundays.
 #[inline]
 fn day_activity(ts: f64) -> f64 {
-    0.6 - 0.4 * math::cos(TAU / DAY_S * (ts.rem_euclid(DAY_S) - TROUGH_S))
+    let hour_shape = 0.6 - 0.4 * math::cos(TAU / DAY_S * (ts.rem_euclid(DAY_S) - TROUGH_S));
+    if is_weekend(ts) {
+        hour_shape * WEEKEND_FACTOR
+    } else {
+        hour_shape
+    }
 }
 
-/// Mean of `day_activity` over `[t0, t1]`, in closed form.
+/// Saturday or Sunday (UTC); 1970-01-01 was a Thursday.
+#[inline]
+fn is_weekend(ts: f64) -> bool {
+    let day = (ts / DAY_S).floor() as i64;
+    matches!((day + 4).rem_euclid(7), 0 | 6)
+}
+
+/// Mean of `day_activity` over `[t0, t1]`, by the midpoint rule on a fine grid (the weekend
+/// step rules out the closed form; this runs once per config).
 fn mean_day_activity(t0: f64, t1: f64) -> f64 {
-    let omega = TAU / DAY_S;
-    let a = omega * (t0.rem_euclid(DAY_S) - TROUGH_S);
-    let b = a + omega * (t1 - t0);
-    if b - a < 1e-9 {
+    const STEPS: u32 = 4_096;
+    if t1 - t0 < 1e-9 {
         return day_activity(t0);
     }
-    0.6 - 0.4 * (math::sin(b) - math::sin(a)) / (b - a)
+    let step = (t1 - t0) / f64::from(STEPS);
+    (0..STEPS)
+        .map(|k| day_activity(t0 + (f64::from(k) + 0.5) * step))
+        .sum::<f64>()
+        / f64::from(STEPS)
 }
 
 /// One source's arrival rate: a base, the site's day shape and its own slow oscillation.
@@ -438,6 +471,63 @@ fn workstation(site: &Site, rng: &mut DetRng, addr: u32, sink: &mut Sink<'_>) {
         imap_polls(site, rng, addr, sink);
     }
     smtp_submissions(site, rng, addr, sink);
+    smb_sessions(site, rng, addr, sink);
+    if addr != site.net.ntp {
+        ntp_polls(site, rng, addr, None, site.net.ntp, sink);
+    }
+}
+
+/// A user opening and saving documents on the file server: mostly reads, heavy-tailed.
+fn smb_sessions(site: &Site, rng: &mut DetRng, client: u32, sink: &mut Sink<'_>) {
+    let rate_at = |t: f64| SMB_SESSIONS_PER_S * day_activity(t);
+    let mut ts = site.start_ts;
+    while let Some(next) = next_arrival(rng, ts, site.end_ts, SMB_SESSIONS_PER_S, rate_at) {
+        ts = next;
+        let rtt_s = lan_rtt_s(rng);
+        let mut read_bytes = log_normal(rng, 150_000.0, 1.6);
+        if rng.chance(0.03) {
+            read_bytes += pareto(rng, 5.0e6, 1.2).min(DOWNLOAD_MAX_BYTES);
+        }
+        let written_bytes = log_normal(rng, 20_000.0, 1.3);
+        let duration_s =
+            log_normal(rng, 30.0, 1.2) + (read_bytes + written_bytes) / LAN_BYTES_PER_S;
+        let ok = Exchange::tcp_sf(duration_s, bytes(written_bytes), bytes(read_bytes));
+        let ex = benign_tcp_outcome(rng, ok, rtt_s);
+        let ends = tcp(client, ephemeral_port(rng), site.net.file, 445);
+        sink.push(ts, ends, Service::Smb, ex, BENIGN);
+    }
+}
+
+/// An IoT device: telemetry to its vendor's cloud on a fixed clock (MQTT over TLS or HTTPS),
+/// around the clock, with a DNS lookup when the name's hour-long TTL runs out. Benign
+/// clockwork: what makes beacon detection hard.
+fn iot_device(site: &Site, rng: &mut DetRng, addr: u32, sink: &mut Sink<'_>) {
+    let period_s = IOT_PERIODS_S[rng.index(IOT_PERIODS_S.len())];
+    let cloud = site
+        .net
+        .tail_site_addr(super::network::TAIL_SITES + (1 << 21) + rng.below(IOT_CLOUDS));
+    let port = if rng.chance(0.5) { 8_883 } else { 443 };
+    let rtt_s = wan_rtt_s(rng);
+    let report_bytes = log_normal(rng, 400.0, 0.5);
+    let mut ts = site.start_ts + rng.uniform(0.0, period_s);
+    let mut dns_valid_until = f64::NEG_INFINITY;
+    while ts <= site.end_ts {
+        let mut conn_ts = ts;
+        if ts >= dns_valid_until {
+            let upstream = rng.chance(0.3);
+            conn_ts += dns_lookup(site, rng, addr, ts, upstream, sink) + 0.001;
+            dns_valid_until = ts + 3_600.0;
+        }
+        let ok = Exchange::tcp_sf(
+            rtt_s * 4.0 + log_normal(rng, 0.05, 0.5),
+            bytes(log_normal(rng, report_bytes, 0.15)),
+            bytes(log_normal(rng, 250.0, 0.2)),
+        );
+        let ex = benign_tcp_outcome(rng, ok, rtt_s);
+        let ends = tcp(addr, ephemeral_port(rng), cloud, port);
+        sink.push(conn_ts, ends, Service::Ssl, ex, BENIGN);
+        ts += period_s * rng.uniform(0.98, 1.02);
+    }
     if addr != site.net.ntp {
         ntp_polls(site, rng, addr, None, site.net.ntp, sink);
     }
@@ -705,6 +795,145 @@ mod tests {
             .sum::<f64>()
             / 3_600.0;
         assert!((mean_day_activity(t0, t1) - sampled).abs() < 1e-6);
+    }
+
+    use super::super::{generate, GeneratorConfig};
+    use crate::flow::FlowRecord;
+    use std::collections::{HashMap, HashSet};
+    use std::net::IpAddr;
+
+    const MIDNIGHT_THURSDAY: f64 = 1_767_225_600.0; // 2026-01-01T00:00:00Z
+
+    fn benign_run(hosts: u32, start_ts: f64, duration_s: f64) -> (Network, Vec<FlowRecord>) {
+        let config = GeneratorConfig {
+            hosts,
+            start_ts,
+            duration_s,
+            attacks: Vec::new(),
+            ..GeneratorConfig::default()
+        };
+        let net = Network::build(config.seed, config.hosts);
+        (net, generate(&config).unwrap().flows)
+    }
+
+    fn people(net: &Network) -> HashSet<IpAddr> {
+        net.workstations
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !Network::is_iot(*i))
+            .map(|(_, &a)| super::super::network::to_ip(a))
+            .collect()
+    }
+
+    /// Web connections opened by people's workstations.
+    fn is_browsing(f: &FlowRecord, people: &HashSet<IpAddr>) -> bool {
+        people.contains(&f.src_ip) && matches!(f.service, Service::Ssl | Service::Http)
+    }
+
+    #[test]
+    fn browsing_follows_the_day_shape() {
+        let (net, flows) = benign_run(40, MIDNIGHT_THURSDAY, 86_400.0);
+        let people = people(&net);
+        let mut per_hour = [0u32; 24];
+        for f in flows.iter().filter(|f| is_browsing(f, &people)) {
+            per_hour[((f.ts - MIDNIGHT_THURSDAY) / 3_600.0) as usize % 24] += 1;
+        }
+        // Configured: 1.0 at 15:00 and 0.2 at 03:00, so about 5x.
+        let ratio = f64::from(per_hour[15]) / f64::from(per_hour[3]);
+        assert!((3.5..7.0).contains(&ratio), "{per_hour:?}");
+        let peak = per_hour
+            .iter()
+            .position(|&c| c == *per_hour.iter().max().unwrap());
+        assert!(matches!(peak, Some(12..=18)), "{per_hour:?}");
+    }
+
+    #[test]
+    fn weekends_are_quieter() {
+        let saturday = MIDNIGHT_THURSDAY + 2.0 * DAY_S + 10.0 * 3_600.0;
+        let wednesday = MIDNIGHT_THURSDAY - DAY_S + 10.0 * 3_600.0;
+        assert!(is_weekend(saturday) && !is_weekend(wednesday));
+        assert!(!is_weekend(MIDNIGHT_THURSDAY) && is_weekend(saturday + DAY_S));
+        let count = |start| {
+            let (net, flows) = benign_run(40, start, 3_600.0);
+            let people = people(&net);
+            flows.iter().filter(|f| is_browsing(f, &people)).count() as f64
+        };
+        let ratio = count(saturday) / count(wednesday);
+        assert!((0.2..0.42).contains(&ratio), "{ratio}");
+    }
+
+    #[test]
+    fn new_external_connections_follow_a_dns_lookup() {
+        let (_, flows) = benign_run(40, MIDNIGHT_THURSDAY + 10.0 * 3_600.0, 1_800.0);
+        let mut dns_by_src: HashMap<IpAddr, Vec<f64>> = HashMap::new();
+        for f in flows.iter().filter(|f| f.service == Service::Dns) {
+            dns_by_src.entry(f.src_ip).or_default().push(f.ts);
+        }
+        let mut seen = HashSet::new();
+        let mut checked = 0;
+        for f in &flows {
+            let outbound = f.src_ip.to_string().starts_with("10.")
+                && !f.dst_ip.to_string().starts_with("10.")
+                && f.proto == Proto::Tcp
+                && matches!(f.dst_port, 80 | 443 | 8_883);
+            if !outbound || !seen.insert((f.src_ip, f.dst_ip)) {
+                continue;
+            }
+            checked += 1;
+            let lookups = dns_by_src.get(&f.src_ip).map_or(&[][..], |v| &v[..]);
+            assert!(
+                lookups.iter().any(|&t| t <= f.ts && f.ts - t < 5.0),
+                "no lookup before {f:?}"
+            );
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    #[test]
+    fn roles_have_their_own_traffic() {
+        let (net, flows) = benign_run(40, MIDNIGHT_THURSDAY + 10.0 * 3_600.0, 3_600.0);
+        let to_ip = super::super::network::to_ip;
+        let iot: Vec<IpAddr> = net
+            .workstations
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Network::is_iot(*i))
+            .map(|(_, &a)| to_ip(a))
+            .collect();
+        assert_eq!(iot.len(), 3);
+        for device in &iot {
+            let own: Vec<&FlowRecord> = flows.iter().filter(|f| f.src_ip == *device).collect();
+            let tcp_peers: HashSet<IpAddr> = own
+                .iter()
+                .filter(|f| f.proto == Proto::Tcp)
+                .map(|f| f.dst_ip)
+                .collect();
+            assert_eq!(tcp_peers.len(), 1, "an IoT device talks to its cloud only");
+            assert!(own
+                .iter()
+                .all(|f| matches!(f.service, Service::Ssl | Service::Dns | Service::Ntp)));
+        }
+        let file = to_ip(net.file);
+        let smb = flows
+            .iter()
+            .filter(|f| f.service == Service::Smb && f.dst_ip == file && f.dst_port == 445)
+            .count();
+        assert!(smb > 50, "{smb} SMB sessions");
+        let admin_ssh = flows
+            .iter()
+            .filter(|f| f.service == Service::Ssh)
+            .all(|f| f.src_ip == to_ip(net.admin));
+        assert!(admin_ssh, "only the admin host uses SSH");
+        // Heavy tails: the largest SMB read dwarfs the median one.
+        let mut reads: Vec<u64> = flows
+            .iter()
+            .filter(|f| f.service == Service::Smb && f.conn_state == ConnState::SF)
+            .map(|f| f.bytes_in)
+            .collect();
+        reads.sort_unstable();
+        let median = reads[reads.len() / 2] as f64;
+        assert!((75_000.0..300_000.0).contains(&median), "{median}");
+        assert!(*reads.last().unwrap() as f64 > 30.0 * median);
     }
 
     #[test]

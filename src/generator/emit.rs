@@ -122,6 +122,65 @@ pub(crate) fn tcp_packets(bytes_out: u64, bytes_in: u64) -> (u64, u64) {
     (data_out + 3 + data_in / 2, data_in + 2 + data_out / 2)
 }
 
+/// Zeek's `history` for a connection with this outcome: upper case for the originator, lower
+/// for the responder; S syn, H syn-ack, A ack, D/d data, F/f fin, R/r reset. ICMP has none.
+#[inline]
+pub(crate) fn history_for(proto: Proto, ex: &Exchange) -> ConnHistory {
+    let data_out = ex.bytes_out > 0;
+    let data_in = ex.bytes_in > 0;
+    let text: &str = match proto {
+        Proto::Icmp | Proto::Unknown => "-",
+        Proto::Udp => match (data_out || ex.pkts_out > 0, data_in || ex.pkts_in > 0) {
+            (true, true) => "Dd",
+            (true, false) => "D",
+            (false, true) => "d",
+            (false, false) => "-",
+        },
+        Proto::Tcp => {
+            let est = |tail: &'static [&'static str; 4]| match (data_out, data_in) {
+                (true, true) => tail[0],
+                (true, false) => tail[1],
+                (false, true) => tail[2],
+                (false, false) => tail[3],
+            };
+            match ex.state {
+                ConnState::S0 => "S",
+                ConnState::REJ => "Sr",
+                ConnState::RSTOS0 => "SR",
+                ConnState::SH => "SF",
+                ConnState::RSTRH => "Hr",
+                ConnState::SHR => "Hf",
+                ConnState::OTH => est(&["Dd", "D", "d", "-"]),
+                ConnState::SF => est(&["ShADadFf", "ShADFf", "ShAdFf", "ShAFf"]),
+                ConnState::S1 => est(&["ShADad", "ShAD", "ShAd", "ShA"]),
+                ConnState::S2 => est(&["ShADadF", "ShADF", "ShAdF", "ShAF"]),
+                ConnState::S3 => est(&["ShADadf", "ShADf", "ShAdf", "ShAf"]),
+                // A half-open scan's SYN, SYN-ACK, RST carries no data and no final ACK.
+                ConnState::RSTO if !data_out && !data_in && ex.pkts_out <= 2 => "ShR",
+                ConnState::RSTO => est(&["ShADadR", "ShADR", "ShAdR", "ShAR"]),
+                ConnState::RSTR => est(&["ShADadr", "ShADr", "ShAdr", "ShAr"]),
+            }
+        }
+    };
+    ConnHistory::new(text)
+}
+
+/// What a flow is, for the ground truth: its label, incident and the originator's role.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Tag {
+    pub label: Label,
+    pub incident_id: Option<u32>,
+    pub role: OrigRole,
+}
+
+impl Tag {
+    pub const BENIGN: Tag = Tag {
+        label: Label::Benign,
+        incident_id: None,
+        role: OrigRole::None,
+    };
+}
+
 /// Share of benign TCP connections that fail, by outcome. Real networks have a few percent
 /// (dead hosts, closed ports, aborted downloads); without them any failure would look hostile.
 const BENIGN_S0: f64 = 0.010;
@@ -186,10 +245,11 @@ impl<'a> Sink<'a> {
     }
 
     #[inline]
-    pub fn push(&mut self, ts: f64, ends: FiveTuple, service: Service, ex: Exchange, label: Label) {
+    pub fn push(&mut self, ts: f64, ends: FiveTuple, service: Service, ex: Exchange, tag: Tag) {
         if ts < self.start_ts || ts > self.end_ts {
             return;
         }
+        let history = history_for(ends.proto, &ex);
         self.flows.push(FlowRecord {
             ts,
             src_ip: to_ip(ends.src),
@@ -204,10 +264,10 @@ impl<'a> Sink<'a> {
             pkts_out: ex.pkts_out,
             pkts_in: ex.pkts_in,
             conn_state: ex.state,
-            history: ConnHistory::EMPTY,
-            label,
-            incident_id: None,
-            orig_role: OrigRole::None,
+            history,
+            label: tag.label,
+            incident_id: tag.incident_id,
+            orig_role: tag.role,
         });
     }
 }

@@ -3,20 +3,26 @@
 //!
 //! This module produces `FlowRecord`s and `Incident`s only; features, detection and reporting
 //! live elsewhere. Layout: `config` (request, limits, validation), `network` (hosts, roles,
-//! addresses), `benign` and `attacks` (what happens when), `emit` (record building) and
-//! `sample` (distributions).
+//! addresses), `benign` and `attacks` (what happens when), `emit` (record building),
+//! `sample` (distributions) and `presets` (named scenarios).
 
 mod attacks;
 mod benign;
 mod config;
 mod emit;
 mod network;
+pub mod presets;
+
+#[cfg(test)]
+mod attack_tests;
 mod sample;
 
 pub use config::{
-    AttackSpec, GeneratorConfig, GeneratorError, Limits, ATTACKS_MAX, DEFAULT_DURATION_S,
-    DEFAULT_HOSTS, DEFAULT_SEED, DEFAULT_START_TS, DURATION_MAX_S, DURATION_MIN_S, FLOWS_MAX,
-    HOSTS_MAX, HOSTS_MIN, INTENSITY_MAX, INTENSITY_MIN, LIMITS, START_TS_MAX,
+    AttackSpec, GeneratorConfig, GeneratorError, Limits, ScanMethod, ATTACKS_MAX,
+    BEACON_PERIOD_MAX_S, BEACON_PERIOD_MIN_S, DEFAULT_ATTACK_KINDS, DEFAULT_BEACON_PERIOD_S,
+    DEFAULT_DURATION_S, DEFAULT_HOSTS, DEFAULT_SEED, DEFAULT_START_TS, DURATION_MAX_S,
+    DURATION_MIN_S, FLOWS_MAX, HOSTS_MAX, HOSTS_MIN, INTENSITY_MAX, INTENSITY_MIN, JITTER_MAX,
+    LIMITS, START_TS_MAX, STEALTH_MAX, STEALTH_MIN,
 };
 
 use crate::flow::{AttackKind, FlowRecord};
@@ -36,9 +42,13 @@ pub struct Incident {
     pub start_ts: f64,
     /// Timestamp of the attack's last flow.
     pub end_ts: f64,
-    /// `0.0.0.0` for a SYN flood: its sources are spoofed.
+    /// The attacker's address (the external C2, drop site, pool or name server for attacks a
+    /// compromised host originates); `0.0.0.0` for a SYN flood: its sources are spoofed.
     pub attacker: IpAddr,
+    /// The first (or only) victim; `0.0.0.0` when a sweep found no live host.
     pub victim: IpAddr,
+    /// Every victim the attack touched (live hosts only for sweeps), at most 256.
+    pub victims: Vec<IpAddr>,
     pub flows: u64,
 }
 
@@ -106,10 +116,19 @@ pub fn generate_with_progress(
     Ok(Traffic { flows, incidents })
 }
 
-/// Stable sort by `ts`. Sorting the 96-byte records directly moves each many times; sorting
-/// small (ts, index) keys and then permuting the records in place moves each about once,
-/// without a second copy of the flows (which matters at millions of flows in wasm).
-fn sort_by_ts(flows: &mut [FlowRecord]) {
+/// Runs up to this many flows are sorted by gathering into a new vector (fast: reads follow
+/// the generator's per-host runs, writes are sequential) at the price of a second copy for a
+/// moment; larger runs are permuted in place so peak memory stays one copy (what matters
+/// near wasm's 4 GB).
+const GATHER_SORT_MAX_FLOWS: usize = 4_000_000;
+
+/// Stable sort by `ts`. Sorting the 120-byte records directly moves each many times; sorting
+/// small (ts, index) keys and then moving each record once is much cheaper.
+fn sort_by_ts(flows: &mut Vec<FlowRecord>) {
+    sort_by_ts_gathering_up_to(flows, GATHER_SORT_MAX_FLOWS);
+}
+
+fn sort_by_ts_gathering_up_to(flows: &mut Vec<FlowRecord>, gather_max: usize) {
     // `FLOWS_MAX` keeps indices far below `u32::MAX`, which marks finished slots below.
     debug_assert!(flows.len() < u32::MAX as usize);
     // The index breaks ties in generation order, which makes the unstable key sort stable.
@@ -119,6 +138,15 @@ fn sort_by_ts(flows: &mut [FlowRecord]) {
         .map(|(i, f)| (ordered_bits(f.ts), i as u32))
         .collect();
     keys.sort_unstable();
+    if keys.windows(2).all(|w| w[0].1 < w[1].1) {
+        return;
+    }
+    if flows.len() <= gather_max {
+        let mut sorted = Vec::with_capacity(flows.len());
+        sorted.extend(keys.iter().map(|&(_, i)| flows[i as usize].clone()));
+        *flows = sorted;
+        return;
+    }
     const DONE: u32 = u32::MAX;
     let mut order: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
     // order[k] is the index of the record that belongs at k: follow each cycle once.
@@ -229,7 +257,11 @@ mod tests {
             .collect();
         let mut expected = flows.clone();
         expected.sort_by(|a, b| a.ts.total_cmp(&b.ts));
-        sort_by_ts(&mut flows);
+        let mut gathered = flows.clone();
+        sort_by_ts(&mut gathered);
+        assert_eq!(gathered, expected);
+        // The in-place path, as runs above the gather limit take it.
+        sort_by_ts_gathering_up_to(&mut flows, 0);
         assert_eq!(flows, expected);
     }
 

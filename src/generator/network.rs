@@ -14,10 +14,16 @@ pub(crate) mod role {
     pub const WEB: u8 = 2;
     pub const MAIL: u8 = 4;
     pub const NTP: u8 = 8;
+    /// SMB file shares.
+    pub const FILE: u8 = 16;
 }
 
 /// The order roles are given to servers; the first server also takes any role left over.
-const ROLE_ORDER: [u8; 4] = [role::DNS, role::WEB, role::MAIL, role::NTP];
+const ROLE_ORDER: [u8; 5] = [role::DNS, role::WEB, role::MAIL, role::NTP, role::FILE];
+
+/// Every this-many-th workstation address (after the admin host) is an IoT device (camera,
+/// printer, thermostat) rather than a person's computer.
+const IOT_EVERY: usize = 10;
 
 /// At most this many servers, however large the site: the rest are workstations.
 const SERVERS_MAX: usize = 16;
@@ -97,6 +103,7 @@ pub(crate) struct Network {
     pub ntp: u32,
     pub mail: u32,
     pub web: u32,
+    pub file: u32,
     /// The workstation that administers servers over SSH.
     pub admin: u32,
     popular: [u32; POPULAR_SITES.len()],
@@ -125,11 +132,12 @@ impl Network {
                 .find(|s| s.roles & r != 0)
                 .map_or(servers[0].addr, |s| s.addr)
         };
-        let (resolver, ntp, mail, web) = (
+        let (resolver, ntp, mail, web, file) = (
             holder(role::DNS),
             holder(role::NTP),
             holder(role::MAIL),
             holder(role::WEB),
+            holder(role::FILE),
         );
         let workstations: Vec<u32> = (0..hosts - n_servers)
             .map(|i| {
@@ -156,10 +164,21 @@ impl Network {
             ntp,
             mail,
             web,
+            file,
             popular,
             popular_cdf,
             tail_salt: DetRng::derive(seed, "generator/network").next_u64(),
         }
+    }
+
+    /// True if the workstation at `index` of `workstations` is an IoT device.
+    pub fn is_iot(index: usize) -> bool {
+        index % IOT_EVERY == IOT_EVERY - 1
+    }
+
+    /// How many of `workstations` workstation slots are IoT devices.
+    pub fn iot_count(workstations: usize) -> usize {
+        workstations / IOT_EVERY
     }
 
     pub fn host_count(&self) -> usize {
@@ -203,7 +222,7 @@ impl Network {
         const WORKSTATION: &[u16] = &[135, 139, 445];
         // Generic servers: sshd plus an application on HTTPS.
         const SERVER: &[u16] = &[22, 443];
-        const ALL_ROLES: &[u16] = &[22, 25, 53, 80, 443, 587, 993];
+        const ALL_ROLES: &[u16] = &[22, 25, 53, 80, 443, 445, 587, 993];
         match self.servers.iter().find(|s| s.addr == addr) {
             None => WORKSTATION,
             Some(s) if s.roles == 0 => SERVER,
@@ -211,6 +230,7 @@ impl Network {
             Some(s) if s.roles == role::WEB => &[22, 80, 443],
             Some(s) if s.roles == role::MAIL => &[22, 25, 587, 993],
             Some(s) if s.roles == role::NTP => &[22],
+            Some(s) if s.roles == role::FILE => &[22, 445],
             Some(_) => ALL_ROLES,
         }
     }
@@ -289,7 +309,10 @@ mod tests {
             assert_eq!(net.host_count(), hosts as usize);
             assert!(!net.workstations.is_empty() && !net.servers.is_empty());
             let all = net.servers.iter().fold(0, |acc, s| acc | s.roles);
-            assert_eq!(all, role::DNS | role::WEB | role::MAIL | role::NTP);
+            assert_eq!(
+                all,
+                role::DNS | role::WEB | role::MAIL | role::NTP | role::FILE
+            );
             let mut addrs: Vec<u32> = net.servers.iter().map(|s| s.addr).collect();
             addrs.extend(&net.workstations);
             assert!(addrs.iter().all(|&a| Network::is_internal(a)));
