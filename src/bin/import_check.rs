@@ -175,7 +175,10 @@ fn scan(dirs: &[&String]) -> ExitCode {
                     .ok()
                     .and_then(|v| v.get("kind").and_then(|k| k.as_str().map(str::to_string)))
                     .unwrap_or_else(|| "?".into());
-                *errors.entry(kind).or_default() += 1;
+                let detected = anomaly_detector::import::detect_format(&bytes)
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| "not detected".into());
+                *errors.entry(format!("{detected}: {kind}")).or_default() += 1;
             }
         }
     }

@@ -4,6 +4,7 @@
 //! is overridable by passing a `Format` to `import`.
 
 use super::csv_reader::{first_line, normalize_name, sniff_delimiter, CsvReader};
+use super::generic_csv::{suggest_mapping, ColumnMapping};
 use super::{cic, kdd, unsw, Format};
 
 pub const PCAP_MAGICS: [[u8; 4]; 4] = [
@@ -25,11 +26,17 @@ pub fn detect_format(bytes: &[u8]) -> Option<Format> {
         }
     }
     let text = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
-    let first_text_line = text
+    let mut lines = text
         .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .find(|l| !l.iter().all(u8::is_ascii_whitespace))?;
-    if first_text_line.starts_with(b"#separator") || first_text_line.starts_with(b"#fields") {
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace));
+    let first_text_line = lines.clone().next()?;
+    // Zeek's header block, possibly after other comment lines (btest baselines add one).
+    if lines
+        .by_ref()
+        .take_while(|l| l.starts_with(b"#"))
+        .any(|l| l.starts_with(b"#separator") || l.starts_with(b"#fields"))
+    {
         return Some(Format::ZeekTsv);
     }
     if first_text_line.first() == Some(&b'{') {
@@ -63,15 +70,33 @@ pub fn detect_format(bytes: &[u8]) -> Option<Format> {
     if unsw::looks_like_header(&names) {
         return Some(Format::Unsw);
     }
-    // A header row: more than one column, and at least one cell that is not a number.
+    // A header row naming at least two flow fields (so prose with commas is not a CSV).
     let first = first_line(text);
-    if fields.len() > 1
-        && first.len() < 64 * 1024
-        && refs.iter().any(|f| f.trim().parse::<f64>().is_err())
+    if fields.len() > 1 && first.len() < 64 * 1024 && mapped_fields(&suggest_mapping(&fields)) >= 2
     {
         return Some(Format::GenericCsv);
     }
     None
+}
+
+/// How many flow fields a mapping found.
+pub fn mapped_fields(m: &ColumnMapping) -> usize {
+    [
+        m.time,
+        m.src_ip,
+        m.dst_ip,
+        m.src_port,
+        m.dst_port,
+        m.proto,
+        m.duration,
+        m.bytes_out,
+        m.bytes_in,
+        m.pkts_out,
+        m.pkts_in,
+    ]
+    .iter()
+    .filter(|c| c.is_some())
+    .count()
 }
 
 #[cfg(test)]
@@ -110,10 +135,11 @@ mod tests {
             Some(Format::Unsw)
         );
         assert_eq!(
-            detect_format(b"when,from,to\n1,a,b\n"),
+            detect_format(b"time,source,destination\n1,a,b\n"),
             Some(Format::GenericCsv)
         );
         assert_eq!(detect_format(b"\x00\x01garbage"), None);
         assert_eq!(detect_format(b"1,2,3\n"), None);
+        assert_eq!(detect_format(b"when,from,to\n1,a,b\n"), None);
     }
 }

@@ -66,7 +66,16 @@ pub(crate) fn import_csv(
         let header = fields.clone();
         let m = match mapping {
             Some(m) => m.clone(),
-            None => suggest_mapping(&header),
+            None => {
+                let m = suggest_mapping(&header);
+                if format == Format::GenericCsv && super::detect::mapped_fields(&m) == 0 {
+                    return Err(ImportError::MissingColumn {
+                        format,
+                        column: "any flow field (time, addresses, ports, bytes, ...)".into(),
+                    });
+                }
+                m
+            }
         };
         (header, false, m)
     };
