@@ -135,10 +135,11 @@ mod tests {
             Some(Format::Unsw)
         );
         assert_eq!(
-            detect_format(b"when,from,to\n1,a,b\n"),
+            detect_format(b"time,source,destination\n1,a,b\n"),
             Some(Format::GenericCsv)
         );
         assert_eq!(detect_format(b"\x00\x01garbage"), None);
         assert_eq!(detect_format(b"1,2,3\n"), None);
+        assert_eq!(detect_format(b"when,from,to\n1,a,b\n"), None);
     }
 }
