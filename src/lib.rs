@@ -5,6 +5,7 @@
 //! natively with `cargo test` and compiled unchanged into the Web Worker. The browser shell
 //! (`ui`, `worker`) exists only on wasm32.
 
+pub mod bench;
 pub mod chart_data;
 pub mod detection;
 pub mod features;
