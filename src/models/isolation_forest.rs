@@ -285,7 +285,8 @@ impl TryFrom<UncheckedForest> for IsolationForest {
     fn try_from(u: UncheckedForest) -> Result<Self, String> {
         let mut fitted = u.fitted;
         if let Some(f) = &mut fitted {
-            f.check()?;
+            f.check()
+                .map_err(|e| format!("{}{e}", super::INCONSISTENT))?;
             f.build_perfect();
         }
         Ok(IsolationForest {
@@ -583,6 +584,9 @@ impl Fitted {
             return Err("offset is not finite".into());
         }
         let mut stack = Vec::new();
+        // Each node belongs to exactly one tree position: shared subtrees (a DAG) could make
+        // walks exponential in a hostile file.
+        let mut seen = vec![false; self.nodes.len()];
         for &root in &self.roots {
             stack.push((root as usize, 0));
             while let Some((i, depth)) = stack.pop() {
@@ -590,6 +594,9 @@ impl Fitted {
                     .nodes
                     .get(i)
                     .ok_or_else(|| format!("node {i} does not exist"))?;
+                if std::mem::replace(&mut seen[i], true) {
+                    return Err(format!("node {i} is reached twice"));
+                }
                 if !node.value.is_finite() {
                     return Err(format!("node {i} has a non-finite value"));
                 }
