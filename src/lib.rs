@@ -6,6 +6,7 @@
 //! (`ui`, `worker`) exists only on wasm32.
 
 pub mod anomaly_query;
+pub mod bench;
 pub mod chart_data;
 pub mod detection;
 pub mod export;

@@ -208,7 +208,9 @@ impl TryFrom<UncheckedMlp> for MlpRegressor {
 
     fn try_from(u: UncheckedMlp) -> Result<Self, String> {
         if let Some(fitted) = &u.fitted {
-            fitted.check()?;
+            fitted
+                .check()
+                .map_err(|e| format!("{}{e}", super::INCONSISTENT))?;
         }
         Ok(MlpRegressor {
             params: u.params,
@@ -470,7 +472,7 @@ impl Fitted {
         for (i, l) in self.layers.iter().enumerate() {
             if l.fan_in != width
                 || l.fan_out == 0
-                || l.weights.len() != l.fan_in * l.fan_out
+                || l.fan_in.checked_mul(l.fan_out) != Some(l.weights.len())
                 || l.biases.len() != l.fan_out
             {
                 return Err(format!("layer {i} has inconsistent shapes"));

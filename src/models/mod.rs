@@ -5,9 +5,13 @@
 //! This module only holds the shared error type and re-exports. It does not scale features,
 //! pick thresholds for a report or evaluate detections; those live elsewhere.
 
+pub mod export;
 pub mod isolation_forest;
 pub mod mlp;
 
+pub use export::{
+    ImportError, ISOLATION_FOREST_FORMAT, MLP_REGRESSOR_FORMAT, MODEL_FORMAT_VERSION,
+};
 pub use isolation_forest::{
     average_path_length, Contamination, IsolationForest, IsolationForestParams, MaxFeatures,
     MaxSamples, PathStep,
@@ -78,6 +82,10 @@ impl std::fmt::Display for ModelError {
 }
 
 impl std::error::Error for ModelError {}
+
+/// Prefix of the structural-check errors raised while deserialising a fitted model, so
+/// `export` can tell them from plain parse errors.
+pub(crate) const INCONSISTENT: &str = "inconsistent fitted state: ";
 
 /// Checks that `x` is non-empty and finite; `expected_cols` (if any) must match its width.
 pub(crate) fn check_input(x: &Matrix, expected_cols: Option<usize>) -> Result<(), ModelError> {

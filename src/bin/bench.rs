@@ -1,0 +1,70 @@
+//! `bench`: runs the benchmark cases of `anomaly_detector::bench`, natively or in the browser.
+//!
+//! Natively:
+//!   bench run NAME [REPEATS]     prints the measurement as one JSON line
+//!   bench data PATH              writes the model benchmarks' data as raw little-endian f64
+//!                                (row-major, `bench::DATA_ROWS × bench::DATA_COLS`) for
+//!                                scikit-learn
+//! In wasm (built with wasm-bindgen, loaded by `bench/models.mjs`) it exports
+//! `run_bench(name, repeats) -> String` (the same JSON) timed with `performance.now()`.
+//! Tooling only; the app never loads it.
+
+#[cfg(not(target_arch = "wasm32"))]
+use anomaly_detector::bench;
+
+#[cfg(target_arch = "wasm32")]
+mod web {
+    use anomaly_detector::bench;
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    pub fn run_bench(name: &str, repeats: usize) -> Result<String, JsValue> {
+        let performance = web_sys::window()
+            .and_then(|w| w.performance())
+            .ok_or_else(|| JsValue::from_str("no window.performance"))?;
+        let clock = move || performance.now();
+        let m = bench::run(name, repeats, &clock).map_err(|e| JsValue::from_str(&e.to_string()))?;
+        serde_json::to_string(&m).map_err(|e| JsValue::from_str(&e.to_string()))
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match native(&args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn native(args: &[String]) -> Result<(), String> {
+    let usage = "usage: bench run NAME [REPEATS] | bench data PATH";
+    match args.first().map(String::as_str) {
+        Some("run") => {
+            let name = args.get(1).ok_or(usage)?;
+            let repeats = match args.get(2) {
+                Some(r) => r.parse().map_err(|e| format!("REPEATS {r:?}: {e}"))?,
+                None => 3,
+            };
+            let start = std::time::Instant::now();
+            let clock = move || start.elapsed().as_secs_f64() * 1e3;
+            let m = bench::run(name, repeats, &clock).map_err(|e| e.to_string())?;
+            println!("{}", serde_json::to_string(&m).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Some("data") => {
+            let path = args.get(1).ok_or(usage)?;
+            let x = bench::data(bench::DATA_ROWS, bench::DATA_COLS, bench::DATA_SEED);
+            let bytes: Vec<u8> = x.as_slice().iter().flat_map(|v| v.to_le_bytes()).collect();
+            std::fs::write(path, bytes).map_err(|e| format!("{path}: {e}"))
+        }
+        _ => Err(usage.to_string()),
+    }
+}
