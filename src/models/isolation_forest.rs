@@ -1331,6 +1331,31 @@ mod tests {
     }
 
     #[test]
+    fn extreme_magnitudes_give_finite_scores() {
+        // Values near f64::MAX with both signs: `hi - lo` overflows to infinity, so a naive
+        // uniform threshold would be inf or NaN.
+        let mut rng = DetRng::new(12);
+        let huge: Vec<f64> = (0..200 * 2)
+            .map(|_| rng.uniform(-1.0, 1.0) * f64::MAX)
+            .collect();
+        // Spreads far below scikit-learn's 1e-7 constant-feature threshold: never split.
+        let tiny: Vec<f64> = (0..200 * 2).map(|_| rng.uniform(0.0, 1e-300)).collect();
+        for data in [huge, tiny] {
+            let x = Matrix::from_vec(200, 2, data).unwrap();
+            let mut f = forest(IsolationForestParams {
+                contamination: Contamination::Fraction(0.1),
+                ..Default::default()
+            });
+            f.fit(&x).unwrap();
+            let s = f.score_samples(&x).unwrap();
+            assert!(s.iter().all(|v| v.is_finite() && (-1.0..0.0).contains(v)));
+            assert!(f.offset().unwrap().is_finite());
+            let e = f.explain(x.row(0)).unwrap();
+            assert!(e.iter().all(|v| v.is_finite()));
+        }
+    }
+
+    #[test]
     fn feature_subsampling_and_bootstrap() {
         let x = cluster_with_outliers(200, 6, 4, 8);
         let mut f = forest(IsolationForestParams {
