@@ -7,6 +7,9 @@ planted outliers (numpy) and compares, model against model:
 * IsolationForest: ROC-AUC ours vs sklearn (mean |diff| <= 0.01); offset_/decision/predict
   semantics for contamination "auto" (offset -0.5) and 0.1 (offset = 10th percentile of the
   training scores, share flagged on the training data = 0.1 within 1/n).
+* IsolationForest with max_features=0.5, bootstrap=True, max_samples=0.3 (mean AUC diff <= 0.01),
+  and on NSL-KDD (KDDTest+ samples, numeric columns) from SHARED_DATA or <repo>/../shared/data,
+  skipped with a printed reason when absent.
 * MLPRegressor, exact: started from the same initial weights with shuffle=False (nothing
   random left), the loss curve, stopping epoch and predictions must equal sklearn's up to
   summation order (relative 1e-9), for relu, tanh, logistic and identity.
@@ -189,6 +192,62 @@ def iforest_checks(binary: Path, seeds: list[int], tmp: Path, report: Report) ->
           f"{np.mean(sk_diffs):+.4f})  {mark(ok)}")
 
 
+def shared_data_dir() -> Path:
+    """SHARED_DATA, or `<repo>/../shared/data` (the checkout sits next to the shared data)."""
+    return Path(os.environ.get("SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def load_nsl_kdd(seed: int, rows: int = 4000) -> tuple[np.ndarray, np.ndarray] | None:
+    """A seeded sample of NSL-KDD's KDDTest+: the 38 numeric columns (protocol, service and
+    flag dropped), label 1 for any attack. None when the file is absent."""
+    path = shared_data_dir() / "nsl_kdd" / "KDDTest+.txt"
+    if not path.exists():
+        return None
+    cache = getattr(load_nsl_kdd, "cache", None)
+    if cache is None:
+        raw = np.genfromtxt(path, delimiter=",", dtype=str)
+        numeric = np.delete(raw[:, :-2], [1, 2, 3], axis=1).astype(float)
+        labels = (raw[:, -2] != "normal").astype(int)
+        cache = load_nsl_kdd.cache = (numeric, labels)
+    numeric, labels = cache
+    idx = np.random.RandomState(seed).choice(len(numeric), rows, replace=False)
+    return numeric[idx], labels[idx]
+
+
+def iforest_nsl_kdd_checks(binary: Path, seeds: list[int], tmp: Path, report: Report) -> None:
+    print("\n== Isolation Forest on NSL-KDD (KDDTest+ samples of 4000 rows, numeric columns) ==")
+    if load_nsl_kdd(0) is None:
+        print(f"skipped: {shared_data_dir() / 'nsl_kdd' / 'KDDTest+.txt'} not found (set SHARED_DATA)")
+        return
+    print(f"{'seed':>4} {'AUC ours':>9} {'AUC sk':>9} {'diff':>8}")
+    diffs = []
+    for seed in seeds:
+        x, y = load_nsl_kdd(seed)
+        sk_auc = roc_auc_score(y, -IsolationForest(random_state=seed).fit(x).score_samples(x))
+        ours = run_ours(binary, "iforest", x, {"random_state": seed}, tmp)
+        our_auc = roc_auc_score(y, -np.array(ours["scores"]))
+        diffs.append(our_auc - sk_auc)
+        print(f"{seed:>4} {our_auc:9.4f} {sk_auc:9.4f} {our_auc - sk_auc:+8.4f}")
+    mean_diff = float(np.mean(diffs))
+    ok = report.check(abs(mean_diff) <= IF_AUC_TOL, f"iforest NSL-KDD mean AUC diff {mean_diff:+.4f}")
+    print(f"mean AUC diff {mean_diff:+.4f} (tol {IF_AUC_TOL})  {mark(ok)}")
+
+
+def iforest_param_checks(binary: Path, seeds: list[int], tmp: Path, report: Report) -> None:
+    print("\n== Isolation Forest parameters (max_features=0.5, bootstrap=True, max_samples=0.3) ==")
+    params = {"max_features": 0.5, "bootstrap": True, "max_samples": 0.3}
+    diffs = []
+    for seed in seeds:
+        x, y = make_data(seed)
+        sk = IsolationForest(random_state=seed, **params).fit(x)
+        sk_auc = roc_auc_score(y, -sk.score_samples(x))
+        ours = run_ours(binary, "iforest", x, {"random_state": seed, **params}, tmp)
+        diffs.append(roc_auc_score(y, -np.array(ours["scores"])) - sk_auc)
+    mean_diff = float(np.mean(diffs))
+    ok = report.check(abs(mean_diff) <= IF_AUC_TOL, f"iforest params mean AUC diff {mean_diff:+.4f}")
+    print(f"mean AUC diff {mean_diff:+.4f} over {len(seeds)} seeds (tol {IF_AUC_TOL})  {mark(ok)}")
+
+
 def mlp_checks(binary: Path, seeds: list[int], tmp: Path, report: Report) -> None:
     print(f"\n== MLP autoencoder (adam, hidden {MLP_HIDDEN}, max_iter {MLP_MAX_ITER}) ==")
     header = (f"{'config':<18} {'AUC ours':>9} {'AUC sk':>9} {'diff':>8}  {'loss1 ours':>10} {'sk':>8} {'rel':>6}"
@@ -283,6 +342,8 @@ def main() -> int:
         tmp = Path(d)
         if args.only in (None, "iforest"):
             iforest_checks(binary, seeds, tmp, report)
+            iforest_param_checks(binary, seeds, tmp, report)
+            iforest_nsl_kdd_checks(binary, seeds, tmp, report)
         if args.only in (None, "mlp"):
             mlp_exact_checks(binary, seeds, tmp, report)
             mlp_checks(binary, seeds, tmp, report)
