@@ -610,8 +610,9 @@ fn exfiltration(ctx: &mut Ctx) -> Parties {
 }
 
 /// A compromised workstation calling its C2 server every `period_s`, each gap drawn uniformly
-/// from period × (1 ± jitter). Loud: plain HTTP on 8080 with KB-sized check-ins. Stealthy:
-/// HTTPS to an address like any long-tail site, a few hundred bytes each way.
+/// from period × (1 ± jitter). Loud: plain HTTP on 8080 with KB-sized check-ins to a
+/// hard-coded address. Stealthy: HTTPS to an address like any long-tail site, resolved by DNS
+/// first like a browser's, a few hundred bytes each way.
 fn c2_beacon(ctx: &mut Ctx) -> Parties {
     let (net, spec) = (ctx.net, ctx.spec);
     let victim = user_workstation(net, ctx.rng);
@@ -630,8 +631,22 @@ fn c2_beacon(ctx: &mut Ctx) -> Parties {
     let out_median = 1_500.0 * spec.intensity * quiet(spec, 0.7);
     let in_median = 4_000.0 * spec.intensity * quiet(spec, 1.4);
     let rtt_s = log_normal(ctx.rng, 0.06, 0.3);
+    // A stealthy implant resolves its C2 name like any client, when the 5-minute TTL runs
+    // out; a loud one dials a hard-coded address.
+    let mut dns_valid_until = f64::NEG_INFINITY;
     let mut ts = ctx.window.start_ts;
     while ts <= ctx.window.end_ts {
+        let mut conn_ts = ts;
+        if stealthy && ts >= dns_valid_until && victim != net.resolver {
+            let lan_s = log_normal(ctx.rng, 0.000_4, 0.3) + log_normal(ctx.rng, 0.02, 0.5);
+            let query = bytes(log_normal(ctx.rng, 34.0, 0.2));
+            let answer = query + bytes(log_normal(ctx.rng, 90.0, 0.5));
+            let ends = udp(victim, ephemeral_port(ctx.rng), net.resolver, 53);
+            let ex = Exchange::udp_reply(lan_s, query, answer);
+            ctx.sink.push(ts, ends, Service::Dns, ex, ctx.by_victim);
+            conn_ts += lan_s + 0.001;
+            dns_valid_until = ts + 300.0;
+        }
         let sent = log_normal(ctx.rng, out_median, 0.2);
         // Now and then the operator sends a task: a bigger answer.
         let tasked = ctx.rng.chance(0.05);
@@ -642,7 +657,7 @@ fn c2_beacon(ctx: &mut Ctx) -> Parties {
             bytes(received),
         );
         let ends = tcp(victim, ephemeral_port(ctx.rng), c2, port);
-        ctx.sink.push(ts, ends, service, ex, ctx.by_victim);
+        ctx.sink.push(conn_ts, ends, service, ex, ctx.by_victim);
         ts += spec.period_s * (1.0 + jitter * ctx.rng.uniform(-1.0, 1.0));
     }
     Parties::one(c2, victim)

@@ -188,6 +188,16 @@ mod tests {
         assert_eq!(Preset::find("nope"), None);
         let everything = Preset::find("everything").unwrap().config();
         assert_eq!(everything.attacks.len(), AttackKind::ALL.len());
+        for p in &PRESETS[..4] {
+            let config = p.config();
+            let actual = super::super::generate(&config).unwrap().flows.len() as f64;
+            let estimate = config.estimated_flows() as f64;
+            assert!(
+                (estimate / actual - 1.0).abs() < 0.25,
+                "{}: estimate {estimate} vs {actual}",
+                p.id
+            );
+        }
         let stealthy = Preset::find("stealthy_intrusion").unwrap().config();
         assert!(stealthy.attacks.iter().all(|a| a.stealth >= 0.7));
     }
