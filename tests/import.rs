@@ -963,3 +963,37 @@ fn zeek_trace_matches_its_baseline_conn_log() {
         assert_eq!(o.history, z.history);
     }
 }
+
+#[test]
+fn udp_tunnels_log_outer_and_inner_connections() {
+    // VXLAN (dst port 4789): 8-byte header with the I flag, then an Ethernet frame.
+    let inner = eth(
+        ETH_IPV4,
+        &ipv4(
+            [192, 168, 1, 1],
+            [192, 168, 1, 2],
+            6,
+            &tcp(1111, 80, 1, 0, F_SYN, 0),
+        ),
+    );
+    let mut vx = vec![0x08, 0, 0, 0, 0, 0, 1, 0];
+    vx.extend_from_slice(&inner);
+    let mut outer_udp = udp(40000, 4789, 0);
+    outer_udp.truncate(8);
+    outer_udp[4..6].copy_from_slice(&((8 + vx.len()) as u16).to_be_bytes());
+    outer_udp.extend_from_slice(&vx);
+    let frame = eth(ETH_IPV4, &ipv4(A, B, 17, &outer_udp));
+    let t = run(&pcap_file(&[(1.0, frame)], false, 1), None).unwrap();
+    assert_eq!(t.flows.len(), 2);
+    let outer = find(&t.flows, 40000, 4789)[0];
+    assert_eq!(
+        (outer.proto, outer.bytes_out),
+        (Proto::Udp, vx.len() as u64)
+    );
+    let tunnelled = find(&t.flows, 1111, 80)[0];
+    assert_eq!(tunnelled.src_ip, ip("192.168.1.1"));
+    assert_eq!(
+        (tunnelled.conn_state, tunnelled.history.as_str()),
+        (ConnState::S0, "S")
+    );
+}

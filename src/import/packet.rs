@@ -72,6 +72,98 @@ pub struct IpPacket {
     pub fragment: Fragment,
     /// `None` for later fragments.
     pub transport: Option<Transport>,
+    /// Memory address of the transport header, to locate payloads inside the frame
+    /// (see `udp_payload`); 0 when unknown.
+    header_addr: usize,
+}
+
+impl IpPacket {
+    /// The captured UDP payload of this packet, given the frame it was decoded from.
+    pub fn udp_payload<'a>(&self, frame: &'a [u8]) -> Option<&'a [u8]> {
+        if !matches!(self.transport, Some(Transport::Udp { .. })) {
+            return None;
+        }
+        let start = self.header_addr.checked_sub(frame.as_ptr() as usize)?;
+        frame.get(start.checked_add(8)?..)
+    }
+}
+
+/// Zeek's default UDP tunnel ports: VXLAN, Geneve, GTP-U, Teredo, AYIYA, GRE over UDP.
+pub fn is_tunnel_port(port: u16) -> bool {
+    matches!(port, 4789 | 6081 | 2152 | 3544 | 5072 | 4754)
+}
+
+/// Decapsulates a UDP tunnel payload into the inner packet, when it is one.
+pub fn decode_udp_tunnel(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Decoded> {
+    let on = |p: u16| src_port == p || dst_port == p;
+    let inner = if dst_port == 4789 {
+        // VXLAN: 8-byte header with the I flag, then Ethernet.
+        if payload.first()? & 0x08 == 0 {
+            return None;
+        }
+        ethernet(payload.get(8..)?, 1)
+    } else if dst_port == 6081 {
+        let options = usize::from(payload.first()? & 0x3F) * 4;
+        let proto = be16(payload, 2)?;
+        let rest = payload.get(8 + options..)?;
+        if proto == 0x6558 {
+            ethernet(rest, 1)
+        } else {
+            ethertype(proto, rest, 1)
+        }
+    } else if on(2152) {
+        // GTP-U version 1, G-PDU messages only.
+        let flags = *payload.first()?;
+        if flags >> 5 != 1 || *payload.get(1)? != 0xFF {
+            return None;
+        }
+        let mut at = if flags & 0x07 != 0 { 12 } else { 8 };
+        if flags & 0x04 != 0 {
+            // Extension headers: length in 4-byte units, the last byte names the next one.
+            let mut next = *payload.get(11)?;
+            while next != 0 {
+                let len = usize::from(*payload.get(at)?) * 4;
+                if len == 0 {
+                    return None;
+                }
+                next = *payload.get(at + len - 1)?;
+                at += len;
+            }
+        }
+        raw_ip(payload.get(at..)?, 1)
+    } else if on(3544) {
+        // Teredo: optional authentication and origin indications, then IPv6.
+        let mut at = 0;
+        if be16(payload, 0)? == 0x0001 {
+            let id_len = usize::from(*payload.get(2)?);
+            let auth_len = usize::from(*payload.get(3)?);
+            at += 4 + id_len + auth_len + 9;
+        }
+        if be16(payload, at)? == 0x0000 {
+            at += 8;
+        }
+        let rest = payload.get(at..)?;
+        if rest.first()? >> 4 != 6 {
+            return None;
+        }
+        ip(rest, 6, 1)
+    } else if on(5072) {
+        // AYIYA: identity of 2^idlen bytes and a signature of siglen * 4 bytes.
+        let id_len = 1usize << (payload.first()? >> 4);
+        let sig_len = usize::from(payload.get(1)? >> 4) * 4;
+        let next = *payload.get(3)?;
+        let rest = payload.get(8 + id_len + sig_len..)?;
+        match next {
+            41 => ip(rest, 6, 1),
+            4 => ip(rest, 4, 1),
+            _ => return None,
+        }
+    } else if on(4754) {
+        gre(payload, 1)?
+    } else {
+        return None;
+    };
+    Some(inner)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -379,6 +471,7 @@ fn ipv6(d: &[u8], depth: u8) -> Decoded {
     transport(src, dst, next, body, payload_len, fragment, depth)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn transport(
     src: IpAddr,
     dst: IpAddr,
@@ -394,6 +487,7 @@ fn transport(
             dst,
             fragment,
             transport: None,
+            header_addr: 0,
         });
     }
     let t = match proto {
@@ -457,6 +551,7 @@ fn transport(
         dst,
         fragment,
         transport: Some(t),
+        header_addr: body.as_ptr() as usize,
     })
 }
 

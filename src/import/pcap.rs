@@ -5,7 +5,9 @@
 //! and keeps everything before it; a frame that decodes only partly is counted, not fatal.
 
 use super::flow_table::FlowTable;
-use super::packet::{decode, link_type_supported, Decoded};
+use super::packet::{
+    decode, decode_udp_tunnel, is_tunnel_port, link_type_supported, Decoded, Transport,
+};
 use super::{
     Format, ImportError, ImportLimits, ImportWarning, ImportedTraffic, LimitKind, Location,
     PacketStats, Progress, SkipReason,
@@ -47,6 +49,29 @@ impl PacketSink {
             Decoded::Ip(p) => {
                 self.stats.ip_packets += 1;
                 self.table.add(ts, &p);
+                // Zeek logs a UDP tunnel's outer connection and the inner ones.
+                let mut outer = p;
+                for _ in 0..4 {
+                    let Some(Transport::Udp {
+                        src_port, dst_port, ..
+                    }) = outer.transport
+                    else {
+                        break;
+                    };
+                    if !is_tunnel_port(src_port) && !is_tunnel_port(dst_port) {
+                        break;
+                    }
+                    let Some(payload) = outer.udp_payload(frame) else {
+                        break;
+                    };
+                    match decode_udp_tunnel(src_port, dst_port, payload) {
+                        Some(Decoded::Ip(inner)) => {
+                            self.table.add(ts, &inner);
+                            outer = inner;
+                        }
+                        _ => break,
+                    }
+                }
                 if self.table.flow_count() > limits.max_flows {
                     self.stopped_by_limit = Some(LimitKind::Flows);
                     return false;
