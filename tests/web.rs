@@ -73,7 +73,7 @@ fn app_mounts_with_labelled_controls() {
         host.query_selector_all("canvas[data-chart]")
             .unwrap()
             .length(),
-        4
+        5
     );
     host.remove();
 }
