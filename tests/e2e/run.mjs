@@ -181,7 +181,7 @@ try {
 
   await test('scatter of both scores draws 100,000 flows in one blit within 100 ms', async () => {
     const { context, page, errors } = await newPage({ width: 1400, height: 1000 });
-    await page.goto(`${base}?seed=11&hosts=90&duration=3600`);
+    await page.goto(`${base}?seed=11&hosts=110&duration=3600`);
     await runAndWait(page);
     const scatter = page.locator('canvas[data-chart="scatter"]');
     await scatter.and(page.locator('[data-draw-ms]')).waitFor();
