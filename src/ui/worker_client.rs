@@ -97,7 +97,12 @@ fn spawn(on_event: impl Fn(Incoming) + Clone + 'static) -> Result<Connection, St
             "the compute worker stopped: {}",
             event.message()
         ))));
-        terminate();
+        // Not `terminate()` here: it would drop this very closure while it runs. Defer it to
+        // its own task.
+        if let Some(window) = web_sys::window() {
+            let later = Closure::once_into_js(terminate);
+            let _ = window.set_timeout_with_callback(later.unchecked_ref());
+        }
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
