@@ -6,9 +6,11 @@
 //! (the core has no timer of its own: `std::time` does not exist in the browser). Not
 //! responsible for drawing or for how results travel to the UI.
 
-use crate::features::{self, FeatureInfo, PortFrequency, FEATURES};
+use crate::dataset::{self, Dataset, ImportInput};
+use crate::features::FeatureColumn;
 use crate::flow::{AttackKind, FlowRecord, Label};
 use crate::generator::{self, GeneratorError, Incident, Traffic};
+use crate::ground_truth::GroundTruth;
 use crate::incidents::{self, DetectedIncident, IncidentParams};
 use crate::matrix::Matrix;
 use crate::metrics::{self, Confusion, PrPoint, RocPoint};
@@ -19,8 +21,7 @@ use crate::report::{
     Anomaly, DataSummary, FeatureContribution, Metrics, ModelMetrics, Report, ReportConfig, Scores,
     ThresholdInfo, TrainingSummary, SCHEMA_VERSION,
 };
-use crate::run_config::{RunConfig, ThresholdSpec, TrainingPolicy};
-use crate::scaler::StandardScaler;
+use crate::run_config::{RunConfig, ThresholdSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -73,6 +74,10 @@ pub enum DetectionError {
     NoTrainingData {
         flows: usize,
     },
+    /// Every feature is missing or constant in the training rows.
+    NoUsableFeatures {
+        flows: usize,
+    },
     Model {
         model: &'static str,
         source: ModelError,
@@ -87,6 +92,10 @@ impl fmt::Display for DetectionError {
             DetectionError::NoTrainingData { flows } => write!(
                 f,
                 "no flows fall in the training part ({flows} flows in total); enlarge the training window"
+            ),
+            DetectionError::NoUsableFeatures { flows } => write!(
+                f,
+                "no feature varies across the {flows} flows' training part, so there is nothing to learn from"
             ),
             DetectionError::Model { model, source } => write!(f, "{model}: {source}"),
             DetectionError::Cancelled => write!(f, "cancelled"),
@@ -108,6 +117,9 @@ pub struct PlotData {
     pub label: Vec<u8>,
     /// True for rows the models were trained on.
     pub training: Vec<bool>,
+    /// Legend names of label codes 1, 2, ... (attack kinds or imported label texts).
+    #[serde(default)]
+    pub classes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,6 +145,9 @@ pub struct ScoredRun {
     pub evaluated_duration_s: f64,
     /// Ground truth: the injected attacks.
     pub truth: Vec<Incident>,
+    /// Ground truth per flow.
+    #[serde(default)]
+    pub ground_truth: GroundTruth,
 }
 
 /// Verdicts, metrics and incidents at one threshold.
@@ -251,11 +266,11 @@ pub fn rethreshold(
     let n = scored.flows.len();
     let eval = scored.eval_start.min(n)..n;
     let flows = &scored.flows[eval.clone()];
-    let labels: Vec<Label> = flows.iter().map(|f| f.label).collect();
     let ev = |scores: &[f64], t: f64| {
         evaluate(
             &scores[eval.clone()],
-            &labels,
+            eval.clone(),
+            &scored.ground_truth,
             flows,
             t,
             scored.evaluated_duration_s,
@@ -357,25 +372,26 @@ fn mlp_ensemble_input(error: f64) -> f64 {
 
 fn evaluate(
     scores: &[f64],
-    labels: &[Label],
+    rows: std::ops::Range<usize>,
+    ground_truth: &GroundTruth,
     flows: &[FlowRecord],
     threshold: f64,
     evaluated_s: f64,
     truth: &[Incident],
 ) -> Metrics {
-    let positive: Vec<bool> = labels.iter().map(|l| l.is_attack()).collect();
+    let positive: Vec<bool> = rows.clone().map(|i| ground_truth.is_attack(i)).collect();
     let confusion = Confusion::at_threshold(scores, &positive, threshold);
     let mut recall_by_kind = BTreeMap::new();
-    for kind in AttackKind::ALL {
+    for class in ground_truth.attack_classes() {
         let (mut hit, mut total) = (0u64, 0u64);
-        for (s, l) in scores.iter().zip(labels) {
-            if *l == Label::Attack(kind) {
+        for (s, row) in scores.iter().zip(rows.clone()) {
+            if ground_truth.class.get(row).copied() == Some(class as u16) {
                 total += 1;
                 hit += u64::from(*s >= threshold);
             }
         }
         if total > 0 {
-            recall_by_kind.insert(kind, hit as f64 / total as f64);
+            recall_by_kind.insert(ground_truth.names[class].clone(), hit as f64 / total as f64);
         }
     }
     let roc_curve: Vec<RocPoint> = metrics::roc_curve(scores, &positive)
@@ -406,113 +422,201 @@ fn evaluate(
 
 /// Medians of each feature (natural units) over the training rows: the "typical" values the
 /// explanations compare against.
-fn training_medians(x_raw: &Matrix, train: std::ops::Range<usize>) -> Vec<f64> {
+fn training_medians(
+    x_raw: &Matrix,
+    columns: &[FeatureColumn],
+    train: std::ops::Range<usize>,
+) -> Vec<f64> {
     (0..x_raw.cols())
         .map(|j| {
             let col: Vec<f64> = train.clone().map(|i| x_raw.get(i, j)).collect();
-            FEATURES[j].natural_value(metrics::quantile(&col, 0.5).unwrap_or(0.0))
+            columns[j].natural_value(metrics::quantile(&col, 0.5).unwrap_or(0.0))
         })
         .collect()
 }
 
-fn explain(
-    mlp: &MlpRegressor,
-    scaled_row: &[f64],
-    raw_row: &[f64],
-    medians: &[f64],
+/// The fitted models and feature matrices a run keeps, so that anomalies can be listed and
+/// explained again at another threshold without retraining.
+#[derive(Debug, Clone)]
+pub struct Explainer {
+    pub forest: IsolationForest,
+    pub mlp: MlpRegressor,
+    pub columns: Vec<FeatureColumn>,
+    /// Standardised features (model input) and stored-scale features, every row.
+    pub x: Matrix,
+    pub x_raw: Matrix,
+    /// Training medians in natural units.
+    pub medians: Vec<f64>,
+}
+
+/// Top contributions from per-feature weights (squared errors or path attributions).
+fn top_contributions(
+    weights: &[f64],
+    explainer: &Explainer,
+    row: usize,
 ) -> Vec<FeatureContribution> {
-    let Ok(errors) = mlp.per_feature_squared_errors(scaled_row) else {
-        return Vec::new();
-    };
-    let total: f64 = errors.iter().sum();
-    let mut order: Vec<usize> = (0..errors.len()).collect();
-    order.sort_by(|&a, &b| errors[b].total_cmp(&errors[a]).then(a.cmp(&b)));
+    let total: f64 = weights.iter().filter(|w| w.is_finite()).sum();
+    let mut order: Vec<usize> = (0..weights.len().min(explainer.columns.len())).collect();
+    order.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
+    let raw = explainer.x_raw.row(row);
     order
         .into_iter()
         .take(3)
+        .filter(|&j| weights[j] > 0.0)
         .map(|j| {
-            let info: &FeatureInfo = &FEATURES[j];
+            let column = &explainer.columns[j];
             FeatureContribution {
-                feature: info.name.to_string(),
-                description: info.description.to_string(),
-                value: info.natural_value(raw_row[j]),
-                typical: medians[j],
-                share: if total > 0.0 { errors[j] / total } else { 0.0 },
+                feature: column.name.clone(),
+                description: column.description.clone(),
+                value: column.natural_value(raw[j]),
+                typical: explainer.medians[j],
+                share: if total > 0.0 { weights[j] / total } else { 0.0 },
             }
         })
         .collect()
 }
 
-/// The training split and the features, raw and standardised with the training statistics.
-struct Featurized {
-    n_train: usize,
-    /// Rows the metrics and anomalies cover.
-    eval: std::ops::Range<usize>,
-    training_end_ts: f64,
-    x_raw: Matrix,
-    x: Matrix,
+impl Explainer {
+    /// The autoencoder's view: the features it reconstructed worst.
+    pub fn autoencoder(&self, row: usize) -> Vec<FeatureContribution> {
+        match self.mlp.per_feature_squared_errors(self.x.row(row)) {
+            Ok(errors) => top_contributions(&errors, self, row),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The forest's view: the features whose splits isolated the flow early.
+    pub fn forest(&self, row: usize) -> Option<Vec<FeatureContribution>> {
+        self.forest
+            .explain(self.x.row(row))
+            .ok()
+            .map(|w| top_contributions(&w, self, row))
+    }
+
+    /// The listed anomalies for `flagged` rows: every one, or the `max` highest-scoring.
+    pub fn anomalies(
+        &self,
+        scored: &ScoredRun,
+        flagged: &[usize],
+        incidents: &[DetectedIncident],
+        max: usize,
+    ) -> (Vec<Anomaly>, bool) {
+        let mut incident_of: BTreeMap<usize, u32> = BTreeMap::new();
+        for inc in incidents {
+            for &row in &inc.flows {
+                incident_of.insert(row as usize, inc.id);
+            }
+        }
+        let ensemble = &scored.ensemble;
+        let mut rows = flagged.to_vec();
+        let truncated = rows.len() > max;
+        if truncated {
+            rows.sort_by(|&a, &b| ensemble[b].total_cmp(&ensemble[a]).then(a.cmp(&b)));
+            rows.truncate(max);
+            rows.sort_unstable();
+        }
+        let anomalies = rows
+            .iter()
+            .map(|&i| {
+                let f = &scored.flows[i];
+                Anomaly {
+                    index: i as u64,
+                    ts: f.ts,
+                    src_ip: f.src_ip,
+                    src_port: f.src_port,
+                    dst_ip: f.dst_ip,
+                    dst_port: f.dst_port,
+                    proto: f.proto,
+                    service: f.service,
+                    duration_s: f.duration_s,
+                    bytes_out: f.bytes_out,
+                    bytes_in: f.bytes_in,
+                    pkts_out: f.pkts_out,
+                    pkts_in: f.pkts_in,
+                    conn_state: f.conn_state,
+                    history: f.history,
+                    scores: Scores {
+                        isolation_forest: scored.isolation_forest[i],
+                        mlp: scored.mlp[i],
+                        ensemble: ensemble[i],
+                    },
+                    label: scored.ground_truth.name(i).to_string(),
+                    incident_id: metrics::truth_incident(f, &scored.truth),
+                    detected_incident: incident_of.get(&i).copied(),
+                    explanation: self.autoencoder(i),
+                    isolation_forest_explanation: self.forest(i),
+                }
+            })
+            .collect();
+        (anomalies, truncated)
+    }
 }
 
-fn featurize(
-    config: &RunConfig,
-    flows: &[FlowRecord],
-    on_progress: &mut dyn FnMut(f64),
-) -> Result<Featurized, DetectionError> {
-    let d = &config.detection;
-    let n = flows.len();
-    let training_end_ts = match d.training {
-        TrainingPolicy::InitialWindow => {
-            config.generator.start_ts + d.train_fraction * config.generator.duration_s
-        }
-        TrainingPolicy::AllData => f64::INFINITY,
-    };
-    let n_train = flows.partition_point(|f| f.ts < training_end_ts);
-    if n_train == 0 {
-        return Err(DetectionError::NoTrainingData { flows: n });
+/// A finished run plus what re-thresholding needs.
+#[derive(Debug, Clone)]
+pub struct FittedRun {
+    pub output: RunOutput,
+    pub explainer: Explainer,
+}
+
+impl FittedRun {
+    /// Moves the run to another threshold without retraining: threshold, metrics, incidents
+    /// and anomalies of the report change, scores and everything else stay.
+    pub fn rethreshold(&mut self, spec: &ThresholdSpec) {
+        let out = &mut self.output;
+        let Thresholded {
+            threshold,
+            metrics,
+            flagged,
+            incidents,
+        } = rethreshold(&out.scored, spec, &IncidentParams::default());
+        let max = out.report.config.run.detection.max_reported_anomalies;
+        let (anomalies, truncated) =
+            self.explainer
+                .anomalies(&out.scored, &flagged, &incidents, max);
+        let report = &mut out.report;
+        report.config.run.detection.set_threshold_spec(spec);
+        report.threshold = threshold;
+        report.metrics = metrics;
+        report.incidents = incidents;
+        report.anomaly_count = flagged.len() as u64;
+        report.anomalies_truncated = truncated;
+        report.anomalies = anomalies;
     }
-    let eval = match d.training {
-        TrainingPolicy::InitialWindow => n_train..n,
-        TrainingPolicy::AllData => 0..n,
-    };
-    let ports = PortFrequency::fit(&flows[..n_train]);
-    let x_raw = features::extract_with_progress(flows, &ports, &d.features, on_progress);
-    let scaler = StandardScaler::fit(&x_raw.head(n_train))
-        .ok_or(DetectionError::NoTrainingData { flows: n })?;
-    let x = scaler.transform(&x_raw);
-    Ok(Featurized {
-        n_train,
-        eval,
-        training_end_ts,
-        x_raw,
-        x,
-    })
 }
 
 /// The standardised feature matrix a run's models see (for the fidelity check).
 pub fn scaled_features(config: &RunConfig) -> Result<Matrix, DetectionError> {
     let traffic =
         generator::generate(&config.generator).map_err(DetectionError::InvalidScenario)?;
-    Ok(featurize(config, &traffic.flows, &mut |_| {})?.x)
+    Ok(dataset::from_generated(config, traffic, &mut |_| {})?.x)
 }
 
-/// Runs the whole pipeline. `now_ms` reads a monotonic clock; `on_progress` returns false to
-/// cancel.
+/// Runs the whole pipeline on generated traffic. `now_ms` reads a monotonic clock;
+/// `on_progress` returns false to cancel.
 pub fn run(
     config: &RunConfig,
     now_ms: &dyn Fn() -> f64,
     on_progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<RunOutput, DetectionError> {
+    run_fitted(config, now_ms, on_progress).map(|r| r.output)
+}
+
+/// [`run`], keeping the fitted models for re-thresholding.
+pub fn run_fitted(
+    config: &RunConfig,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<FittedRun, DetectionError> {
     let mut timings = BTreeMap::new();
     let t_start = now_ms();
     let mut cancelled = false;
+    let t0 = now_ms();
     let mut stage = |stage: Stage, fraction: f64, cancelled: &mut bool| {
         if !on_progress(Progress::Stage { stage, fraction }) {
             *cancelled = true;
         }
     };
-
-    // 1. Traffic.
-    let t0 = now_ms();
     stage(Stage::Generate, 0.0, &mut cancelled);
     let traffic: Traffic = generator::generate_with_progress(&config.generator, &mut |f| {
         stage(Stage::Generate, f, &mut cancelled)
@@ -522,31 +626,81 @@ pub fn run(
     if cancelled {
         return Err(DetectionError::Cancelled);
     }
-    let flows = &traffic.flows;
-    let n = flows.len();
-    let labels: Vec<Label> = flows.iter().map(|f| f.label).collect();
-
-    // 2. Training part and features.
     let t0 = now_ms();
-    let d = &config.detection;
-    let start_ts = config.generator.start_ts;
-    let Featurized {
-        n_train,
-        eval,
-        training_end_ts,
-        x_raw,
-        x,
-    } = featurize(config, flows, &mut |f| {
+    let dataset = dataset::from_generated(config, traffic, &mut |f| {
         stage(Stage::Features, f, &mut cancelled)
     })?;
-    let train = 0..n_train;
-    let x_train = x.head(n_train);
     timings.insert("features".to_string(), now_ms() - t0);
     if cancelled {
         return Err(DetectionError::Cancelled);
     }
+    fit_and_report(config, dataset, timings, t_start, now_ms, on_progress)
+}
 
-    // 3. Isolation Forest.
+/// The pipeline on imported traffic (parsed already: see `import`). The import's own time
+/// goes in `import_ms` so the report's timings cover the whole run.
+pub fn run_imported(
+    config: &RunConfig,
+    input: ImportInput,
+    import_ms: f64,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<FittedRun, DetectionError> {
+    let mut timings = BTreeMap::new();
+    timings.insert("import".to_string(), import_ms);
+    let t_start = now_ms() - import_ms;
+    let mut cancelled = false;
+    let t0 = now_ms();
+    let dataset = dataset::from_imported(config, input, &mut |fraction| {
+        if !on_progress(Progress::Stage {
+            stage: Stage::Features,
+            fraction,
+        }) {
+            cancelled = true;
+        }
+    })?;
+    timings.insert("features".to_string(), now_ms() - t0);
+    if cancelled {
+        return Err(DetectionError::Cancelled);
+    }
+    fit_and_report(config, dataset, timings, t_start, now_ms, on_progress)
+}
+
+fn fit_and_report(
+    config: &RunConfig,
+    dataset: Dataset,
+    mut timings: BTreeMap<String, f64>,
+    t_start: f64,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<FittedRun, DetectionError> {
+    let d = &config.detection;
+    let mut cancelled = false;
+    let mut stage = |stage: Stage, fraction: f64, cancelled: &mut bool| {
+        if !on_progress(Progress::Stage { stage, fraction }) {
+            *cancelled = true;
+        }
+    };
+    let Dataset {
+        flows,
+        truth,
+        ground_truth,
+        n_train,
+        eval,
+        plot_start,
+        training_end_ts,
+        evaluated_duration_s,
+        evaluated_on,
+        columns,
+        x_raw,
+        x,
+        source,
+    } = dataset;
+    let n = flows.len();
+    let train = 0..n_train;
+    let x_train = x.head(n_train);
+
+    // Isolation Forest.
     let t0 = now_ms();
     stage(Stage::IsolationForest, 0.0, &mut cancelled);
     let mut forest = IsolationForest::new(d.isolation_forest.clone());
@@ -569,7 +723,7 @@ pub fn run(
         return Err(DetectionError::Cancelled);
     }
 
-    // 4. Autoencoder.
+    // Autoencoder.
     let t0 = now_ms();
     stage(Stage::Autoencoder, 0.0, &mut cancelled);
     let mut mlp = MlpRegressor::new(d.mlp.clone());
@@ -593,7 +747,7 @@ pub fn run(
         return Err(DetectionError::Cancelled);
     }
 
-    // 5. Scores, ensemble, thresholds.
+    // Scores, ensemble.
     let t0 = now_ms();
     let mut stage = |stage: Stage, fraction: f64| on_progress(Progress::Stage { stage, fraction });
     stage(Stage::Scoring, 0.0);
@@ -611,26 +765,24 @@ pub fn run(
         .zip(&mlp_inputs)
         .map(|(&a, &b)| w * if_scale.apply(a) + (1.0 - w) * mlp_scale.apply(b))
         .collect();
-    let evaluated_duration_s = match d.training {
-        TrainingPolicy::InitialWindow => config.generator.duration_s * (1.0 - d.train_fraction),
-        TrainingPolicy::AllData => config.generator.duration_s,
-    };
+    let attack_flows = (0..n).filter(|&i| ground_truth.is_attack(i)).count() as u64;
     let scored = ScoredRun {
-        flows: traffic.flows.clone(),
+        flows,
         isolation_forest: if_scores,
         mlp: mlp_scores,
         ensemble,
         training_rows: n_train,
         eval_start: eval.start,
         evaluated_duration_s,
-        truth: traffic.incidents.clone(),
+        truth,
+        ground_truth,
     };
     timings.insert("ensemble".to_string(), now_ms() - t0);
     if !stage(Stage::Scoring, 1.0) {
         return Err(DetectionError::Cancelled);
     }
 
-    // 6. Metrics and report.
+    // Metrics and report.
     let t0 = now_ms();
     stage(Stage::Report, 0.0);
     let Thresholded {
@@ -639,74 +791,46 @@ pub fn run(
         flagged,
         incidents,
     } = rethreshold(&scored, &d.threshold_spec(), &IncidentParams::default());
-    let mut incident_of: BTreeMap<usize, u32> = BTreeMap::new();
-    for inc in &incidents {
-        for &row in &inc.flows {
-            incident_of.insert(row as usize, inc.id);
-        }
-    }
-    let (if_scores, mlp_scores, ensemble) =
-        (&scored.isolation_forest, &scored.mlp, &scored.ensemble);
-    let mut flagged = flagged;
-    let anomaly_count = flagged.len() as u64;
-    let truncated = flagged.len() > d.max_reported_anomalies;
-    if truncated {
-        flagged.sort_by(|&a, &b| ensemble[b].total_cmp(&ensemble[a]).then(a.cmp(&b)));
-        flagged.truncate(d.max_reported_anomalies);
-        flagged.sort_unstable();
-    }
-    let medians = training_medians(&x_raw, train.clone());
-    let anomalies: Vec<Anomaly> = flagged
-        .iter()
-        .map(|&i| {
-            let f = &flows[i];
-            Anomaly {
-                index: i as u64,
-                ts: f.ts,
-                src_ip: f.src_ip,
-                src_port: f.src_port,
-                dst_ip: f.dst_ip,
-                dst_port: f.dst_port,
-                proto: f.proto,
-                service: f.service,
-                duration_s: f.duration_s,
-                bytes_out: f.bytes_out,
-                bytes_in: f.bytes_in,
-                pkts_out: f.pkts_out,
-                pkts_in: f.pkts_in,
-                conn_state: f.conn_state,
-                history: f.history,
-                scores: Scores {
-                    isolation_forest: if_scores[i],
-                    mlp: mlp_scores[i],
-                    ensemble: ensemble[i],
-                },
-                label: f.label.as_str().to_string(),
-                incident_id: metrics::truth_incident(f, &scored.truth),
-                detected_incident: incident_of.get(&i).copied(),
-                explanation: explain(&mlp, x.row(i), x_raw.row(i), &medians),
-                isolation_forest_explanation: None,
-            }
-        })
-        .collect();
-    let t_first = flows.first().map_or(start_ts, |f| f.ts);
-    let plot = PlotData {
-        t_s: flows.iter().map(|f| (f.ts - t_first) as f32).collect(),
-        isolation_forest: if_scores.iter().map(|&s| s as f32).collect(),
-        mlp: mlp_scores.iter().map(|&s| s as f32).collect(),
-        ensemble: ensemble.iter().map(|&s| s as f32).collect(),
-        label: labels.iter().map(|&l| label_code(l)).collect(),
-        training: (0..n).map(|i| i < n_train).collect(),
+    let medians = training_medians(&x_raw, &columns, train.clone());
+    let explainer = Explainer {
+        forest,
+        mlp,
+        columns,
+        x,
+        x_raw,
+        medians,
     };
-    let evaluated_on = match d.training {
-        TrainingPolicy::InitialWindow => format!(
-            "flows after the training window (first {:.0}% of the run)",
-            d.train_fraction * 100.0
-        ),
-        TrainingPolicy::AllData => "all flows (the models were trained on all of them)".to_string(),
+    let (anomalies, truncated) =
+        explainer.anomalies(&scored, &flagged, &incidents, d.max_reported_anomalies);
+    let flows = &scored.flows;
+    let plot_rows = plot_start.min(n)..n;
+    let t_first = flows.get(plot_rows.start).map_or(0.0, |f| f.ts);
+    let codes = scored.ground_truth.chart_codes();
+    let plot = PlotData {
+        t_s: flows[plot_rows.clone()]
+            .iter()
+            .map(|f| (f.ts - t_first) as f32)
+            .collect(),
+        isolation_forest: scored.isolation_forest[plot_rows.clone()]
+            .iter()
+            .map(|&s| s as f32)
+            .collect(),
+        mlp: scored.mlp[plot_rows.clone()]
+            .iter()
+            .map(|&s| s as f32)
+            .collect(),
+        ensemble: scored.ensemble[plot_rows.clone()]
+            .iter()
+            .map(|&s| s as f32)
+            .collect(),
+        label: codes[plot_rows.clone()].to_vec(),
+        training: plot_rows.clone().map(|i| i < n_train).collect(),
+        classes: scored.ground_truth.chart_classes(),
     };
     timings.insert("report".to_string(), now_ms() - t0);
     timings.insert("total".to_string(), now_ms() - t_start);
+    let first_ts = flows.first().map_or(0.0, |f| f.ts);
+    let last_ts = flows.iter().map(|f| f.ts).fold(first_ts, f64::max);
     let report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
         app_version: crate::APP_VERSION.to_string(),
@@ -718,42 +842,44 @@ pub fn run(
             flows: n as u64,
             training_flows: n_train as u64,
             evaluated_flows: eval.len() as u64,
-            attack_flows: labels.iter().filter(|l| l.is_attack()).count() as u64,
+            attack_flows,
             evaluated_on,
-            features: features::feature_names()
-                .into_iter()
-                .map(String::from)
-                .collect(),
+            features: explainer.columns.iter().map(|c| c.name.clone()).collect(),
             flows_digest: flows_digest(flows),
             start_ts: t_first,
-            end_ts: flows.last().map_or(start_ts, |f| f.ts),
-            training_end_ts: training_end_ts.min(flows.last().map_or(start_ts, |f| f.ts)),
+            end_ts: last_ts,
+            training_end_ts,
             evaluated_duration_s,
+            source,
         },
         timings_ms: timings,
         threshold,
         metrics,
         mlp_training: TrainingSummary {
-            loss_curve: mlp.loss_curve().to_vec(),
-            validation_scores: mlp
+            loss_curve: explainer.mlp.loss_curve().to_vec(),
+            validation_scores: explainer
+                .mlp
                 .validation_scores()
                 .map(<[f64]>::to_vec)
                 .unwrap_or_default(),
-            n_iter: mlp.n_iter(),
-            converged: mlp.converged(),
+            n_iter: explainer.mlp.n_iter(),
+            converged: explainer.mlp.converged(),
             training_rows: n_train as u64,
         },
-        injected_attacks: traffic.incidents.clone(),
+        injected_attacks: scored.truth.clone(),
         incidents,
-        anomaly_count,
+        anomaly_count: flagged.len() as u64,
         anomalies_truncated: truncated,
         anomalies,
     };
     stage(Stage::Report, 1.0);
-    Ok(RunOutput {
-        report,
-        plot,
-        scored,
+    Ok(FittedRun {
+        output: RunOutput {
+            report,
+            plot,
+            scored,
+        },
+        explainer,
     })
 }
 
@@ -809,6 +935,7 @@ mod tests {
             flows.push(f);
         }
         ScoredRun {
+            ground_truth: GroundTruth::from_generated(&flows),
             isolation_forest: ens.clone(),
             mlp: ens.clone(),
             ensemble: ens,

@@ -154,6 +154,8 @@ pub enum Scale {
     Flag,
     /// Stored as is.
     Plain,
+    /// Stored as sign(x)·ln(1 + |x|): imported numeric columns of unknown range.
+    SignedLog,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,9 +178,59 @@ impl FeatureInfo {
     pub fn natural_value(&self, stored: f64) -> f64 {
         match self.scale {
             Scale::Log => math::exp(stored) - 1.0,
+            Scale::SignedLog => stored.signum() * (math::exp(stored.abs()) - 1.0),
             Scale::Flag | Scale::Plain => stored,
         }
     }
+}
+
+/// A model input column, built in or taken from an imported file (owned names, so imported
+/// columns fit too).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureColumn {
+    pub name: String,
+    pub description: String,
+    pub scale: Scale,
+}
+
+impl FeatureColumn {
+    /// An imported numeric column, stored on the signed-log scale.
+    pub fn imported(name: &str) -> FeatureColumn {
+        FeatureColumn {
+            name: name.to_string(),
+            description: format!("{name} (from the file)"),
+            scale: Scale::SignedLog,
+        }
+    }
+
+    pub fn natural_value(&self, stored: f64) -> f64 {
+        FeatureInfo {
+            name: "",
+            description: "",
+            scale: self.scale,
+        }
+        .natural_value(stored)
+    }
+
+    /// The stored value of a natural one, for `Scale::SignedLog` columns.
+    pub fn signed_log(v: f64) -> f64 {
+        v.signum() * math::ln(1.0 + v.abs())
+    }
+}
+
+impl From<&FeatureInfo> for FeatureColumn {
+    fn from(info: &FeatureInfo) -> FeatureColumn {
+        FeatureColumn {
+            name: info.name.to_string(),
+            description: info.description.to_string(),
+            scale: info.scale,
+        }
+    }
+}
+
+/// The built-in columns.
+pub fn builtin_columns() -> Vec<FeatureColumn> {
+    FEATURES.iter().map(FeatureColumn::from).collect()
 }
 
 pub fn feature_names() -> Vec<&'static str> {

@@ -8,11 +8,13 @@
 pub mod anomaly_query;
 pub mod bench;
 pub mod chart_data;
+pub mod dataset;
 pub mod detection;
 pub mod export;
 pub mod features;
 pub mod flow;
 pub mod generator;
+pub mod ground_truth;
 pub mod import;
 pub mod incidents;
 pub mod math;

@@ -4,7 +4,7 @@
 //! [`SCHEMA_VERSION`]. Timings live in their own block (`timings_ms`) so that everything else
 //! is identical for the same configuration and seed. Not responsible for computing anything.
 
-use crate::flow::{AttackKind, ConnHistory, ConnState, Proto, Service};
+use crate::flow::{ConnHistory, ConnState, Proto, Service};
 use crate::generator::Incident;
 use crate::incidents::DetectedIncident;
 use crate::metrics::{Confusion, DetectionDelay, PrPoint, RocPoint};
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-pub const SCHEMA_VERSION: &str = "1.1.0";
+pub const SCHEMA_VERSION: &str = "1.2.0";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -64,6 +64,41 @@ pub struct DataSummary {
     pub training_end_ts: f64,
     /// Seconds of traffic the evaluated rows cover (the base of false positives per hour).
     pub evaluated_duration_s: f64,
+    /// Where the flows came from and how the training rows were chosen.
+    pub source: TrafficSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Generated,
+    Imported,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrafficSource {
+    pub kind: SourceKind,
+    /// True when the traffic carries ground truth (always for generated traffic).
+    pub labelled: bool,
+    /// How the training rows were chosen, in words.
+    pub training: String,
+    /// The imported file that was scored.
+    pub import: Option<ImportSummary>,
+    /// The known-good file the models were trained on, when one was given.
+    pub baseline: Option<ImportSummary>,
+}
+
+/// What an import read, kept, skipped and warned about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub file_name: String,
+    pub format: String,
+    pub bytes_read: u64,
+    pub flows: u64,
+    pub skipped_count: u64,
+    /// The first skipped records, each "line 12: expected 20 fields, found 3".
+    pub skipped: Vec<String>,
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,8 +140,9 @@ pub struct Metrics {
     pub f1: Option<f64>,
     pub false_positive_rate: Option<f64>,
     pub confusion: Confusion,
-    /// Share of each attack kind's flows flagged at the threshold.
-    pub recall_by_kind: BTreeMap<AttackKind, f64>,
+    /// Share of each attack class's flows flagged at the threshold, by the attack kind
+    /// (generated traffic) or the label text (imported traffic).
+    pub recall_by_kind: BTreeMap<String, f64>,
     /// The ROC curve, thinned to at most a few hundred points.
     pub roc_curve: Vec<RocPoint>,
     /// The precision–recall curve, thinned likewise; empty without attack flows.

@@ -145,6 +145,16 @@ impl DetectionConfig {
             },
         }
     }
+
+    /// Selects `spec`, keeping the other modes' parameters.
+    pub fn set_threshold_spec(&mut self, spec: &ThresholdSpec) {
+        self.threshold = spec.mode();
+        match *spec {
+            ThresholdSpec::Contamination { contamination } => self.contamination = contamination,
+            ThresholdSpec::TargetFpr { target_fpr } => self.target_fpr = target_fpr,
+            ThresholdSpec::Score { score } => self.threshold_score = score,
+        }
+    }
 }
 
 /// sklearn's MLPRegressor defaults, with an hourglass shape so the network must compress

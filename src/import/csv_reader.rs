@@ -158,6 +158,27 @@ pub fn normalize_name(name: &str) -> String {
         .collect()
 }
 
+/// Columns that describe ground truth rather than traffic (labels, attack categories, the
+/// generator's incident ids and roles): never a model input, whatever the format.
+pub fn is_ground_truth_name(name: &str) -> bool {
+    matches!(
+        normalize_name(name).as_str(),
+        "label"
+            | "labels"
+            | "attackcat"
+            | "attackcategory"
+            | "attacktype"
+            | "attack"
+            | "isattack"
+            | "target"
+            | "class"
+            | "difficulty"
+            | "detailedlabel"
+            | "incidentid"
+            | "origrole"
+    )
+}
+
 /// A number cell; `-`, empty and text are `None`; `Infinity`/`NaN` parse as themselves.
 pub fn parse_f64(text: &str) -> Option<f64> {
     let t = text.trim();

@@ -12,17 +12,8 @@ use super::{
 
 /// Names never used as extra features: identifiers, row numbers and ground truth.
 fn never_extra(name: &str) -> bool {
-    matches!(
-        normalize_name(name).as_str(),
-        "id" | "uid"
-            | "flowid"
-            | "label"
-            | "attackcat"
-            | "target"
-            | "class"
-            | "difficulty"
-            | "detailedlabel"
-    )
+    matches!(normalize_name(name).as_str(), "id" | "uid" | "flowid")
+        || super::csv_reader::is_ground_truth_name(name)
 }
 
 pub(crate) fn import_csv(

@@ -35,6 +35,7 @@ const CORE: [&str; 14] = [
 fn is_extra_candidate(name: &str) -> bool {
     !CORE.contains(&name)
         && label_rank(name).is_none()
+        && !super::csv_reader::is_ground_truth_name(name)
         && !matches!(name, "uid" | "tunnel_parents" | "local_orig" | "local_resp")
 }
 
