@@ -7,16 +7,32 @@
 
 use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
 use crate::detection::{Progress, RunOutput};
-use crate::run_config::RunConfig;
+use crate::import::Format;
+use crate::report::Report;
+use crate::run_config::{RunConfig, ThresholdSpec};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum WorkerRequest {
     Run(Box<RunConfig>),
+    /// Imports the files sent beside this request (`traffic`, optionally `baseline`: browser
+    /// `File`s, which the worker reads itself) and runs the pipeline on them.
+    RunImported(Box<ImportRequest>),
+    /// Moves the last run to another threshold without retraining.
+    Rethreshold(ThresholdSpec),
     /// A page of the last run's anomalies.
     Anomalies(AnomalyQuery),
     /// A file made from the last run, answered with a `Blob`.
     File(FileKind),
+}
+
+/// A run on the user's own files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportRequest {
+    pub config: RunConfig,
+    /// `None`: detect the format from the content.
+    pub format: Option<Format>,
+    pub baseline_format: Option<Format>,
 }
 
 /// The downloads the worker can produce from the last run.
@@ -28,6 +44,10 @@ pub enum FileKind {
     EveJson,
     /// Elastic Common Schema NDJSON, one alert per incident.
     EcsNdjson,
+    /// The run's flows as CSV with their labels.
+    FlowsCsv,
+    /// The run's flows as a Zeek conn.log (TSV with `#fields` header and a label column).
+    ZeekConnLog,
 }
 
 impl FileKind {
@@ -35,6 +55,8 @@ impl FileKind {
         match self {
             FileKind::Report => "application/json",
             FileKind::EveJson | FileKind::EcsNdjson => "application/x-ndjson",
+            FileKind::FlowsCsv => "text/csv",
+            FileKind::ZeekConnLog => "text/plain",
         }
     }
 
@@ -44,6 +66,8 @@ impl FileKind {
             FileKind::Report => format!("anomaly-report-seed{seed}.json"),
             FileKind::EveJson => format!("anomaly-alerts-seed{seed}.eve.json"),
             FileKind::EcsNdjson => format!("anomaly-alerts-seed{seed}.ecs.ndjson"),
+            FileKind::FlowsCsv => format!("traffic-seed{seed}.csv"),
+            FileKind::ZeekConnLog => format!("traffic-seed{seed}.conn.log"),
         }
     }
 }
@@ -56,6 +80,8 @@ pub enum WorkerEvent {
     /// The run's outcome without the bulk: `report.anomalies` is empty (pages come on request)
     /// and `plot` is empty (its series arrive just before, as typed arrays).
     Finished(Box<RunOutput>),
+    /// The last run at a new threshold, without its anomaly list (pages come on request).
+    Rethresholded(Box<Report>),
     Anomalies(AnomalyPage),
     Failed(String),
     /// A file or page request failed; the run itself stands.

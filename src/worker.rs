@@ -8,17 +8,30 @@
 //! `ui::worker_client`) terminates this worker outright, so there are no cancellation points here.
 
 use crate::anomaly_query;
-use crate::detection::{self, DetectionError, PlotData, RunOutput, ScoredRun};
-use crate::protocol::{FileKind, WorkerEvent, WorkerRequest};
+use crate::dataset::ImportInput;
+use crate::detection::{
+    self, DetectionError, FittedRun, PlotData, Progress, RunOutput, ScoredRun, Stage,
+};
+use crate::export;
+use crate::ground_truth::GroundTruth;
+use crate::import::{self, Format, ImportError, ImportLimits, ImportedTraffic};
+use crate::protocol::{FileKind, ImportRequest, WorkerEvent, WorkerRequest};
+use crate::report::SourceKind;
 use crate::siem;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, MessageEvent};
+use web_sys::{
+    Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent,
+};
 
 thread_local! {
-    static LAST_RUN: RefCell<Option<RunOutput>> = const { RefCell::new(None) };
+    static LAST_RUN: RefCell<Option<FittedRun>> = const { RefCell::new(None) };
 }
+
+/// Bytes read from a `File` per step: small enough for frequent progress, large enough that
+/// the per-call overhead does not matter.
+const READ_CHUNK_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
 
 fn post(scope: &DedicatedWorkerGlobalScope, event: &WorkerEvent) {
     let text = match serde_json::to_string(event) {
@@ -83,48 +96,185 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-fn handle(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest) {
+/// The page's summary of a run: everything but the bulk (flows, scores, anomaly list), which
+/// stays here for pages, files and re-thresholding.
+fn summary(out: &RunOutput) -> RunOutput {
+    let mut report = out.report.clone();
+    report.anomalies = Vec::new();
+    RunOutput {
+        report,
+        plot: PlotData {
+            classes: out.plot.classes.clone(),
+            ..PlotData::default()
+        },
+        scored: ScoredRun {
+            flows: Vec::new(),
+            isolation_forest: Vec::new(),
+            mlp: Vec::new(),
+            ensemble: Vec::new(),
+            training_rows: out.scored.training_rows,
+            eval_start: out.scored.eval_start,
+            evaluated_duration_s: out.scored.evaluated_duration_s,
+            truth: out.scored.truth.clone(),
+            // Class names only, for the page's filters; the per-flow classes stay here.
+            ground_truth: GroundTruth {
+                class: Vec::new(),
+                ..out.scored.ground_truth.clone()
+            },
+        },
+    }
+}
+
+fn finish(scope: &DedicatedWorkerGlobalScope, result: Result<FittedRun, DetectionError>) {
+    match result {
+        Ok(fitted) => {
+            post_plot(scope, &fitted.output.plot);
+            let summary = summary(&fitted.output);
+            LAST_RUN.with(|r| *r.borrow_mut() = Some(fitted));
+            post(scope, &WorkerEvent::Finished(Box::new(summary)));
+        }
+        Err(DetectionError::Cancelled) => post(scope, &WorkerEvent::Failed("cancelled".into())),
+        Err(e) => post(scope, &WorkerEvent::Failed(e.to_string())),
+    }
+}
+
+/// Reads a browser `File` into memory in chunks, reporting progress in [0, 1].
+fn read_file(
+    file: &File,
+    limits: &ImportLimits,
+    on_progress: &mut dyn FnMut(f64),
+) -> Result<Vec<u8>, String> {
+    let size = file.size();
+    if size > limits.max_bytes as f64 {
+        return Err(ImportError::TooLarge {
+            bytes: size as u64,
+            max_bytes: limits.max_bytes,
+        }
+        .to_string());
+    }
+    let reader = FileReaderSync::new().map_err(|e| format!("cannot read files here: {e:?}"))?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    let mut at = 0.0;
+    while at < size {
+        let end = (at + READ_CHUNK_BYTES).min(size);
+        let chunk = file
+            .slice_with_f64_and_f64(at, end)
+            .and_then(|blob| reader.read_as_array_buffer(&blob))
+            .map_err(|e| format!("reading {} failed at byte {at}: {e:?}", file.name()))?;
+        bytes.extend_from_slice(&js_sys::Uint8Array::new(&chunk).to_vec());
+        at = end;
+        on_progress(at / size);
+    }
+    Ok(bytes)
+}
+
+/// Reads and parses one file; progress covers `[from, to]` of the traffic stage.
+fn import_file(
+    scope: &DedicatedWorkerGlobalScope,
+    file: &File,
+    format: Option<Format>,
+    (from, to): (f64, f64),
+) -> Result<ImportedTraffic, String> {
+    let limits = ImportLimits::default();
+    let report = |fraction: f64| {
+        post(
+            scope,
+            &WorkerEvent::Progress(Progress::Stage {
+                stage: Stage::Generate,
+                fraction: from + (to - from) * fraction,
+            }),
+        )
+    };
+    let bytes = read_file(file, &limits, &mut |f| report(0.3 * f))?;
+    import::import(&bytes, format, &limits, &mut |f| {
+        report(0.3 + 0.7 * f);
+        true
+    })
+    .map_err(|e| format!("{}: {e}", file.name()))
+}
+
+fn run_imported(
+    scope: &DedicatedWorkerGlobalScope,
+    request: &ImportRequest,
+    traffic: Option<File>,
+    baseline: Option<File>,
+) {
+    let Some(traffic) = traffic else {
+        post(
+            scope,
+            &WorkerEvent::Failed("no traffic file was attached".into()),
+        );
+        return;
+    };
+    let t0 = now_ms();
+    let span = if baseline.is_some() {
+        (0.0, 0.5)
+    } else {
+        (0.0, 1.0)
+    };
+    let imported = match import_file(scope, &traffic, request.format, span) {
+        Ok(t) => t,
+        Err(message) => return post(scope, &WorkerEvent::Failed(message)),
+    };
+    let baseline = match baseline {
+        Some(file) => match import_file(scope, &file, request.baseline_format, (0.5, 1.0)) {
+            Ok(b) => Some((b, file.name())),
+            Err(message) => {
+                return post(scope, &WorkerEvent::Failed(format!("baseline {message}")))
+            }
+        },
+        None => None,
+    };
+    let input = ImportInput {
+        traffic: imported,
+        file_name: traffic.name(),
+        baseline,
+    };
+    let import_ms = now_ms() - t0;
+    let result = detection::run_imported(&request.config, input, import_ms, &now_ms, &mut |p| {
+        post(scope, &WorkerEvent::Progress(p));
+        true
+    });
+    finish(scope, result);
+}
+
+fn handle(
+    scope: &DedicatedWorkerGlobalScope,
+    request: WorkerRequest,
+    files: (Option<File>, Option<File>),
+) {
     match request {
         WorkerRequest::Run(config) => {
             LAST_RUN.with(|r| r.borrow_mut().take());
-            let result = detection::run(&config, &now_ms, &mut |p| {
+            let result = detection::run_fitted(&config, &now_ms, &mut |p| {
                 post(scope, &WorkerEvent::Progress(p));
                 true
             });
-            match result {
-                Ok(mut out) => {
-                    post_plot(scope, &out.plot);
-                    let anomalies = std::mem::take(&mut out.report.anomalies);
-                    // Flows and full-precision scores stay here; re-thresholding runs here too.
-                    let summary = RunOutput {
-                        report: out.report.clone(),
-                        plot: PlotData::default(),
-                        scored: ScoredRun {
-                            flows: Vec::new(),
-                            isolation_forest: Vec::new(),
-                            mlp: Vec::new(),
-                            ensemble: Vec::new(),
-                            training_rows: out.scored.training_rows,
-                            eval_start: out.scored.eval_start,
-                            evaluated_duration_s: out.scored.evaluated_duration_s,
-                            truth: out.scored.truth.clone(),
-                        },
-                    };
-                    out.report.anomalies = anomalies;
-                    LAST_RUN.with(|r| *r.borrow_mut() = Some(out));
-                    post(scope, &WorkerEvent::Finished(Box::new(summary)));
-                }
-                Err(DetectionError::Cancelled) => {
-                    post(scope, &WorkerEvent::Failed("cancelled".into()))
-                }
-                Err(e) => post(scope, &WorkerEvent::Failed(e.to_string())),
+            finish(scope, result);
+        }
+        WorkerRequest::RunImported(request) => {
+            LAST_RUN.with(|r| r.borrow_mut().take());
+            run_imported(scope, &request, files.0, files.1);
+        }
+        WorkerRequest::Rethreshold(spec) => {
+            let report = LAST_RUN.with(|r| {
+                r.borrow_mut().as_mut().map(|fitted| {
+                    fitted.rethreshold(&spec);
+                    let mut report = fitted.output.report.clone();
+                    report.anomalies = Vec::new();
+                    report
+                })
+            });
+            match report {
+                Some(report) => post(scope, &WorkerEvent::Rethresholded(Box::new(report))),
+                None => post(scope, &WorkerEvent::RequestFailed("no finished run".into())),
             }
         }
         WorkerRequest::Anomalies(query) => {
             let page = LAST_RUN.with(|r| {
                 r.borrow()
                     .as_ref()
-                    .map(|out| anomaly_query::query(&out.report.anomalies, &query))
+                    .map(|fitted| anomaly_query::query(&fitted.output.report.anomalies, &query))
             });
             match page {
                 Some(page) => post(scope, &WorkerEvent::Anomalies(page)),
@@ -133,8 +283,14 @@ fn handle(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest) {
         }
         WorkerRequest::File(kind) => {
             let file = LAST_RUN.with(|r| {
-                r.borrow().as_ref().map(|out| {
-                    let contents = match kind {
+                let r = r.borrow();
+                let Some(fitted) = r.as_ref() else {
+                    return Err("no finished run".to_string());
+                };
+                let out = &fitted.output;
+                let generated = out.report.data.source.kind == SourceKind::Generated;
+                let contents =
+                    match kind {
                         FileKind::Report => out.report.to_json_pretty(),
                         FileKind::EveJson => {
                             siem::to_eve_json_lines(&out.report, siem::AlertUnit::Incident)
@@ -142,13 +298,18 @@ fn handle(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest) {
                         FileKind::EcsNdjson => {
                             siem::to_ecs_ndjson(&out.report, siem::AlertUnit::Incident)
                         }
+                        FileKind::FlowsCsv | FileKind::ZeekConnLog if !generated => return Err(
+                            "data downloads are for generated traffic; your file is already yours"
+                                .to_string(),
+                        ),
+                        FileKind::FlowsCsv => export::to_csv(&out.scored.flows),
+                        FileKind::ZeekConnLog => export::to_zeek_conn_log(&out.scored.flows),
                     };
-                    (kind.file_name(out.report.config.seed), contents)
-                })
+                Ok((kind.file_name(out.report.config.seed), contents))
             });
             match file {
-                Some((name, contents)) => post_file(scope, &name, kind.mime(), &contents),
-                None => post(scope, &WorkerEvent::RequestFailed("no finished run".into())),
+                Ok((name, contents)) => post_file(scope, &name, kind.mime(), &contents),
+                Err(message) => post(scope, &WorkerEvent::RequestFailed(message)),
             }
         }
     }
@@ -159,9 +320,23 @@ pub fn register() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let handler_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
+        // A request is a JSON string, or `{request, traffic?, baseline?}` when files ride along.
+        let data = event.data();
+        let (text, files) = match data.as_string() {
+            Some(text) => (text, (None, None)),
+            None => {
+                let get = |key: &str| js_sys::Reflect::get(&data, &JsValue::from_str(key)).ok();
+                let file = |key: &str| get(key).and_then(|v| v.dyn_into::<File>().ok());
+                (
+                    get("request")
+                        .and_then(|v| v.as_string())
+                        .unwrap_or_default(),
+                    (file("traffic"), file("baseline")),
+                )
+            }
+        };
         match serde_json::from_str::<WorkerRequest>(&text) {
-            Ok(request) => handle(&handler_scope, request),
+            Ok(request) => handle(&handler_scope, request, files),
             Err(e) => post(
                 &handler_scope,
                 &WorkerEvent::Failed(format!(

@@ -30,7 +30,11 @@ pub const BENIGN_DOT: RGBColor = RGBColor(0xA9, 0xB8, 0xC6);
 const ATTACK_PALETTE: [RGBColor; 6] = [ORANGE, SKY, GREEN, PURPLE, VERMILLION, INK];
 
 pub fn attack_colour(kind: AttackKind) -> RGBColor {
-    let i = AttackKind::ALL.iter().position(|&k| k == kind).unwrap_or(0);
+    class_colour(AttackKind::ALL.iter().position(|&k| k == kind).unwrap_or(0))
+}
+
+/// The colour of chart label code `1 + i` (for generated traffic, `i` indexes `AttackKind::ALL`).
+pub fn class_colour(i: usize) -> RGBColor {
     ATTACK_PALETTE[i % ATTACK_PALETTE.len()]
 }
 
@@ -143,9 +147,9 @@ fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &RunOutp
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
     let mut legend: Vec<(String, RGBColor)> = vec![("benign".into(), BENIGN_DOT)];
-    for (i, kind) in AttackKind::ALL.into_iter().enumerate() {
+    for (i, name) in plot.classes.iter().enumerate().take(254) {
         if plot.label.contains(&(i as u8 + 1)) {
-            legend.push((kind.title().into(), attack_colour(kind)));
+            legend.push((name.clone(), class_colour(i)));
         }
     }
     for (name, colour) in &legend {
@@ -171,8 +175,8 @@ fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &RunOutp
         .map_err(|_| "getImageData failed")?;
     let mut pixels = image.data().0;
     let mut colours = vec![[BENIGN_DOT.0, BENIGN_DOT.1, BENIGN_DOT.2]];
-    colours.extend(AttackKind::ALL.into_iter().map(|k| {
-        let c = attack_colour(k);
+    colours.extend((0..plot.classes.len().max(AttackKind::ALL.len())).map(|i| {
+        let c = class_colour(i);
         [c.0, c.1, c.2]
     }));
     let drawn = rasterize_scatter(

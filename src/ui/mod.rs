@@ -4,19 +4,27 @@
 //! Components only read and write signals and call the core; all computing happens in the
 //! worker (`crate::worker`), all chart reductions in `crate::chart_data`.
 
+mod anomaly_detail;
 mod browser;
 mod charts;
 mod config_panel;
+mod import_panel;
 mod progress;
 mod results;
+mod threshold;
 mod worker_client;
 
 use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
 use crate::detection::{PlotData, Progress, RunOutput, Stage};
-use crate::protocol::{WorkerEvent, WorkerRequest};
-use crate::run_config::{ConfigNotice, RunConfig};
+use crate::import::Format;
+use crate::protocol::{ImportRequest, WorkerEvent, WorkerRequest};
+use crate::report::Anomaly;
+use crate::run_config::{ConfigNotice, RunConfig, ThresholdSpec};
+use anomaly_detail::AnomalyDetail;
+use import_panel::{ChosenFile, ImportFiles, ImportPanel};
 use leptos::prelude::*;
 use std::sync::Arc;
+use threshold::ThresholdControl;
 use worker_client::Incoming;
 
 pub use charts::{draw_chart, ChartKind};
@@ -53,6 +61,19 @@ pub struct AppState {
     pub anomaly_page: RwSignal<Option<AnomalyPage>>,
     /// The last failed page or file request.
     pub request_error: RwSignal<Option<String>>,
+    /// The anomaly whose detail panel is open.
+    pub selected_anomaly: RwSignal<Option<Anomaly>>,
+    /// The user's files for the next run (browser handles, not `Send`, hence local).
+    import_files: StoredValue<ImportFiles, LocalStorage>,
+    pub traffic_file: RwSignal<Option<ChosenFile>>,
+    pub baseline_file: RwSignal<Option<ChosenFile>>,
+    pub import_format: RwSignal<Option<Format>>,
+    pub baseline_format: RwSignal<Option<Format>>,
+    /// True while the worker re-thresholds; the next wish waits in `rethreshold_next`.
+    rethreshold_busy: RwSignal<bool>,
+    rethreshold_next: StoredValue<Option<ThresholdSpec>>,
+    /// Whether the run under way (or last run) reads a file rather than generating traffic.
+    pub importing: RwSignal<bool>,
 }
 
 impl AppState {
@@ -69,6 +90,15 @@ impl AppState {
             anomaly_query: RwSignal::new(AnomalyQuery::default()),
             anomaly_page: RwSignal::new(None),
             request_error: RwSignal::new(None),
+            selected_anomaly: RwSignal::new(None),
+            import_files: StoredValue::new_local(ImportFiles::default()),
+            traffic_file: RwSignal::new(None),
+            baseline_file: RwSignal::new(None),
+            import_format: RwSignal::new(None),
+            baseline_format: RwSignal::new(None),
+            rethreshold_busy: RwSignal::new(false),
+            rethreshold_next: StoredValue::new(None),
+            importing: RwSignal::new(false),
         }
     }
 
@@ -97,7 +127,21 @@ impl AppState {
                 self.request_error.set(None);
                 self.anomaly_page.set(Some(page));
             }
-            WorkerEvent::RequestFailed(message) => self.request_error.set(Some(message)),
+            WorkerEvent::RequestFailed(message) => {
+                self.rethreshold_busy.set(false);
+                self.request_error.set(Some(message));
+            }
+            WorkerEvent::Rethresholded(report) => {
+                if let Some(current) = self.output.get_untracked() {
+                    let mut next = (*current).clone();
+                    next.report = *report;
+                    self.anomaly_page.set(None);
+                    self.selected_anomaly.set(None);
+                    self.anomaly_query.update(|q| q.offset = 0);
+                    self.output.set(Some(Arc::new(next)));
+                }
+                threshold::on_rethresholded(*self);
+            }
             _ if self.run_state.get_untracked() != RunState::Running => {
                 // A late event from a cancelled run.
             }
@@ -119,11 +163,15 @@ impl AppState {
                 self.loss_curve.update(|c| c.push(e.loss));
             }
             WorkerEvent::Finished(mut out) => {
+                let classes = std::mem::take(&mut out.plot.classes);
                 out.plot = self
                     .pending_plot
                     .try_update_value(Option::take)
                     .flatten()
                     .unwrap_or_default();
+                out.plot.classes = classes;
+                self.selected_anomaly.set(None);
+                self.rethreshold_busy.set(false);
                 self.stage_progress.set([1.0; 6]);
                 self.current_stage.set(None);
                 self.anomaly_page.set(None);
@@ -142,6 +190,7 @@ impl AppState {
 fn start_run(state: AppState) {
     let config = state.config.get_untracked();
     browser::replace_query(&config.to_query());
+    let files = state.import_files.get_value();
     state.loss_curve.set(Vec::new());
     state.stage_progress.set([0.0; 6]);
     state.output.set(None);
@@ -149,10 +198,40 @@ fn start_run(state: AppState) {
     state.pending_plot.set_value(None);
     state.current_stage.set(None);
     state.run_state.set(RunState::Running);
-    let request = WorkerRequest::Run(Box::new(config));
     let on_incoming = move |incoming| state.on_incoming(incoming);
-    if let Err(message) = worker_client::send(&request, on_incoming) {
+    let sent = match files.traffic {
+        Some(traffic) => {
+            state.importing.set(true);
+            let request = WorkerRequest::RunImported(Box::new(ImportRequest {
+                config,
+                format: state.import_format.get_untracked(),
+                baseline_format: state.baseline_format.get_untracked(),
+            }));
+            let mut attached = vec![("traffic", &traffic)];
+            if let Some(baseline) = files.baseline.as_ref() {
+                attached.push(("baseline", baseline));
+            }
+            worker_client::send_with_files(&request, &attached, on_incoming)
+        }
+        None => {
+            state.importing.set(false);
+            worker_client::send(&WorkerRequest::Run(Box::new(config)), on_incoming)
+        }
+    };
+    if let Err(message) = sent {
         state.run_state.set(RunState::Failed(message));
+    }
+}
+
+/// A file dropped anywhere on the page becomes the traffic to analyse.
+fn on_drop(state: AppState, ev: web_sys::DragEvent) {
+    ev.prevent_default();
+    let file = ev
+        .data_transfer()
+        .and_then(|dt| dt.files())
+        .and_then(|files| files.get(0));
+    if file.is_some() && state.run_state.get_untracked() != RunState::Running {
+        import_panel::choose(state, file, false);
     }
 }
 
@@ -184,10 +263,13 @@ pub fn App() -> impl IntoView {
                 "Synthetic traffic, an Isolation Forest and an autoencoder, all running in this tab. Nothing leaves your machine."
             </p>
         </header>
-        <main class="layout">
+        <main class="layout"
+            on:dragover=move |ev: web_sys::DragEvent| ev.prevent_default()
+            on:drop=move |ev: web_sys::DragEvent| on_drop(state, ev)>
             <section class="panel config" aria-labelledby="config-heading">
                 <h2 id="config-heading">"Configuration"</h2>
                 <Notices/>
+                <ImportPanel/>
                 <ConfigPanel/>
                 <div class="actions">
                     <button
@@ -195,7 +277,7 @@ pub fn App() -> impl IntoView {
                         on:click=move |_| start_run(state)
                         disabled=running
                     >
-                        "Run detection"
+                        {move || if state.traffic_file.with(Option::is_some) { "Run detection on the file" } else { "Run detection" }}
                     </button>
                     <Show when=running>
                         <button class="secondary" on:click=move |_| cancel_run(state)>
@@ -208,6 +290,7 @@ pub fn App() -> impl IntoView {
                 <h2 id="results-heading">"Results"</h2>
                 <ProgressPanel/>
                 <MetricsSummary/>
+                <ThresholdControl/>
                 <div class="charts">
                     <Chart kind=ChartKind::ScoreOverTime label="Ensemble anomaly score over time, with threshold and attack periods"/>
                     <Chart kind=ChartKind::Histogram label="Score histogram, benign versus attack flows"/>
@@ -217,6 +300,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <IncidentList/>
                 <AnomalyTable/>
+                <AnomalyDetail/>
             </section>
         </main>
         <footer class="app-footer">

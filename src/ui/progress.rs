@@ -47,7 +47,7 @@ pub fn ProgressPanel() -> impl IntoView {
                         let value = move || state.stage_progress.with(|p| p[i]);
                         view! {
                             <li class:active=move || state.current_stage.get() == Some(stage)>
-                                <span class="stage-name" id=format!("stage-{i}")>{stage.title()}</span>
+                                <span class="stage-name" id=format!("stage-{i}")>{move || if stage == Stage::Generate && state.importing.get() { "Read and parse the file" } else { stage.title() }}</span>
                                 <progress
                                     max="1"
                                     prop:value=value

@@ -4,13 +4,22 @@
 use super::AppState;
 use crate::anomaly_query::{AnomalyQuery, SortKey};
 use crate::flow::AttackKind;
+use crate::import::is_benign;
 use crate::protocol::{FileKind, WorkerRequest};
-use crate::report::{format_value, Anomaly, Metrics};
+use crate::report::{format_value, Anomaly, ImportSummary, Metrics, SourceKind};
 use crate::time_format::format_utc;
 use leptos::prelude::*;
 
 fn pct(v: Option<f64>) -> String {
     v.map_or("n/a".to_string(), |v| format!("{:.1} %", v * 100.0))
+}
+
+/// "Port scan" for a generated attack kind, the label text as is for imported traffic.
+pub fn class_title(name: &str) -> String {
+    AttackKind::ALL
+        .iter()
+        .find(|k| k.as_str() == name)
+        .map_or_else(|| name.to_string(), |k| k.title().to_string())
 }
 
 fn num3(v: Option<f64>) -> String {
@@ -22,11 +31,18 @@ pub fn MetricsSummary() -> impl IntoView {
     let state = expect_context::<AppState>();
     let download = move |kind: FileKind| move |_| state.request(WorkerRequest::File(kind));
     let no_output = move || state.output.with(Option::is_none);
+    let generated = move || {
+        state.output.with(|o| {
+            o.as_ref()
+                .is_some_and(|o| o.report.data.source.kind == SourceKind::Generated)
+        })
+    };
     view! {
         {move || state.output.get().map(|o| {
             let r = &o.report;
             let m = &r.metrics;
-            let kinds: Vec<_> = m.ensemble.recall_by_kind.keys().copied().collect();
+            let labelled = r.data.source.labelled;
+            let kinds: Vec<String> = m.ensemble.recall_by_kind.keys().cloned().collect();
             let row = |name: &'static str, x: &Metrics| {
                 let kinds = kinds.clone();
                 view! {
@@ -49,7 +65,13 @@ pub fn MetricsSummary() -> impl IntoView {
                         <div><dt>"Anomalies flagged"</dt><dd data-testid="anomaly-count">{format_value(r.anomaly_count as f64)}</dd></div>
                         <div><dt>"Ensemble ROC-AUC"</dt><dd data-testid="ensemble-auc">{num3(m.ensemble.roc_auc)}</dd></div>
                     </dl>
-                    <div class="table-wrap">
+                    <SourceSummary/>
+                    {(!labelled).then(|| view! {
+                        <p class="hint" data-testid="unlabelled">
+                            "This traffic carries no labels, so the run is purely unsupervised: the anomalies and incidents below are what the models find unusual, and there is no ground truth to measure them against."
+                        </p>
+                    })}
+                    <div class="table-wrap" hidden=!labelled>
                         <table class="metrics">
                             <caption>{format!("Quality against ground truth, on {}", r.data.evaluated_on)}</caption>
                             <thead>
@@ -60,7 +82,7 @@ pub fn MetricsSummary() -> impl IntoView {
                                     <th scope="col">"Precision"</th>
                                     <th scope="col">"Recall"</th>
                                     <th scope="col">"False positive rate"</th>
-                                    {kinds.iter().map(|k| view! { <th scope="col">{format!("Recall: {}", k.title())}</th> }).collect_view()}
+                                    {kinds.iter().map(|k| view! { <th scope="col">{format!("Recall: {}", class_title(k))}</th> }).collect_view()}
                                 </tr>
                             </thead>
                             <tbody>
@@ -85,6 +107,16 @@ pub fn MetricsSummary() -> impl IntoView {
                 title="Elastic Common Schema alerts, one JSON line per incident">
                 "Download ECS NDJSON"
             </button>
+            <Show when=generated>
+                <button class="secondary" on:click=download(FileKind::FlowsCsv)
+                    title="Every generated flow with its label, as CSV">
+                    "Download data (CSV)"
+                </button>
+                <button class="secondary" on:click=download(FileKind::ZeekConnLog)
+                    title="Every generated flow as a Zeek conn.log with a label column">
+                    "Download data (Zeek conn.log)"
+                </button>
+            </Show>
             {move || state.request_error.get().map(|e| view! { <span class="error" role="alert">{e}</span> })}
         </div>
     }
@@ -147,15 +179,7 @@ pub fn AnomalyTable() -> impl IntoView {
     let kinds = move || {
         state.output.with(|o| {
             o.as_ref()
-                .map(|o| {
-                    o.report
-                        .metrics
-                        .ensemble
-                        .recall_by_kind
-                        .keys()
-                        .copied()
-                        .collect::<Vec<AttackKind>>()
-                })
+                .map(|o| o.scored.ground_truth.names.clone())
                 .unwrap_or_default()
         })
     };
@@ -192,9 +216,13 @@ pub fn AnomalyTable() -> impl IntoView {
                             refine(&|q| q.label = (!value.is_empty()).then(|| value.clone()));
                         }>
                             <option value="">"Any"</option>
-                            <option value="benign">"Benign (false positives)"</option>
-                            {move || kinds().into_iter().map(|k| view! {
-                                <option value=k.as_str()>{k.title()}</option>
+                            {move || kinds().into_iter().map(|k| {
+                                let title = if is_benign(&k) {
+                                    format!("{} (false positives)", class_title(&k))
+                                } else {
+                                    class_title(&k)
+                                };
+                                view! { <option value=k.clone()>{title}</option> }
                             }).collect_view()}
                         </select>
                     </label>
@@ -239,10 +267,11 @@ pub fn AnomalyTable() -> impl IntoView {
                                         <th scope="col">"Ensemble"</th>
                                         <th scope="col">"Ground truth"</th>
                                         <th scope="col">"Why"</th>
+                                        <th scope="col"><span class="visually-hidden">"Details"</span></th>
                                     </tr>
                                 </thead>
                                 <tbody>
-                                    {page.rows.into_iter().map(anomaly_row).collect_view()}
+                                    {page.rows.into_iter().map(|a| anomaly_row(state, a)).collect_view()}
                                 </tbody>
                             </table>
                         </div>
@@ -263,9 +292,17 @@ pub fn AnomalyTable() -> impl IntoView {
     }
 }
 
-fn anomaly_row(a: Anomaly) -> impl IntoView {
+fn anomaly_row(state: AppState, a: Anomaly) -> impl IntoView {
+    let index = a.index;
+    let shown = a.clone();
+    let open = move |_| state.selected_anomaly.set(Some(shown.clone()));
+    let selected = move || {
+        state
+            .selected_anomaly
+            .with(|s| s.as_ref().is_some_and(|s| s.index == index))
+    };
     view! {
-        <tr class:attack=a.label != "benign">
+        <tr class:attack=!is_benign(&a.label) && a.label != "unlabelled" class:selected=selected>
             <td>{format_utc(a.ts)}</td>
             <td>{format!("{}:{}", a.src_ip, a.src_port)}</td>
             <td>{format!("{}:{}", a.dst_ip, a.dst_port)}</td>
@@ -278,6 +315,65 @@ fn anomaly_row(a: Anomaly) -> impl IntoView {
             <td class="why">
                 <ul>{a.explanation.iter().map(|c| view! { <li>{c.sentence()}</li> }).collect_view()}</ul>
             </td>
+            <td>
+                <button class="link" on:click=open aria-label=format!("Details of flow {index}")>"Details"</button>
+            </td>
         </tr>
+    }
+}
+
+/// Where the flows came from: the generator, or the imported file(s) with what was skipped.
+#[component]
+fn SourceSummary() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let file = |role: &'static str, i: &ImportSummary| {
+        let skipped = (i.skipped_count > 0).then(|| {
+            view! {
+                <details>
+                    <summary>{format!("{} records skipped", format_value(i.skipped_count as f64))}</summary>
+                    <ul>{i.skipped.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
+                    {(i.skipped_count as usize > i.skipped.len()).then(|| view! {
+                        <p class="hint">"The first ones are listed; the report counts them all."</p>
+                    })}
+                </details>
+            }
+        });
+        view! {
+            <li>
+                {format!(
+                    "{role}: {} ({}, {} bytes, {} flows)",
+                    i.file_name,
+                    i.format,
+                    format_value(i.bytes_read as f64),
+                    format_value(i.flows as f64)
+                )}
+                {skipped}
+                {(!i.warnings.is_empty()).then(|| view! {
+                    <ul class="warnings">{i.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
+                })}
+            </li>
+        }
+    };
+    move || {
+        state.output.get().map(|o| {
+            let d = &o.report.data;
+            let s = &d.source;
+            view! {
+                <div class="source" data-testid="source">
+                    <ul>
+                        {match s.kind {
+                            SourceKind::Generated => view! { <li>"Generated traffic"</li> }.into_any(),
+                            SourceKind::Imported => s.import.as_ref().map(|i| file("Imported", i)).into_any(),
+                        }}
+                        {s.baseline.as_ref().map(|b| file("Baseline", b))}
+                        <li>{format!("Trained on {}; evaluated on {}.", s.training, d.evaluated_on)}</li>
+                    </ul>
+                    <details>
+                        <summary>{format!("{} features used", d.features.len())}</summary>
+                        <p class="features">{d.features.join(", ")}</p>
+                    </details>
+                </div>
+            }
+        })
     }
 }

@@ -50,6 +50,8 @@ fn decode(data: JsValue) -> Incoming {
             ensemble: f32s(&data, "ensemble"),
             label: u8s(&data, "label"),
             training: u8s(&data, "training").into_iter().map(|t| t != 0).collect(),
+            // Legend names come with the run's summary.
+            classes: Vec::new(),
         }),
         Some("file") => match get(&data, "blob").dyn_into::<web_sys::Blob>() {
             Ok(blob) => Incoming::File {
@@ -70,7 +72,7 @@ const WORKER_SCRIPT: &str = "./worker_loader.js";
 struct Connection {
     worker: Worker,
     ready: bool,
-    pending: Vec<String>,
+    pending: Vec<JsValue>,
     // Kept alive for as long as the worker can call them.
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
@@ -119,8 +121,8 @@ fn mark_ready() {
     CONNECTION.with(|c| {
         if let Some(c) = c.borrow_mut().as_mut() {
             c.ready = true;
-            for text in c.pending.drain(..) {
-                let _ = c.worker.post_message(&JsValue::from_str(&text));
+            for message in c.pending.drain(..) {
+                let _ = c.worker.post_message(&message);
             }
         }
     });
@@ -132,6 +134,29 @@ pub fn send(
     on_event: impl Fn(Incoming) + Clone + 'static,
 ) -> Result<(), String> {
     let text = serde_json::to_string(request).map_err(|e| format!("request: {e}"))?;
+    send_value(JsValue::from_str(&text), on_event)
+}
+
+/// Sends `request` with browser files beside it (`{request, name: File, ...}`): a `File` is a
+/// handle, so the worker reads the bytes itself and the page never holds them.
+pub fn send_with_files(
+    request: &WorkerRequest,
+    files: &[(&str, &web_sys::File)],
+    on_event: impl Fn(Incoming) + Clone + 'static,
+) -> Result<(), String> {
+    let text = serde_json::to_string(request).map_err(|e| format!("request: {e}"))?;
+    let object = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&object, &"request".into(), &JsValue::from_str(&text));
+    for (name, file) in files {
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), file);
+    }
+    send_value(object.into(), on_event)
+}
+
+fn send_value(
+    message: JsValue,
+    on_event: impl Fn(Incoming) + Clone + 'static,
+) -> Result<(), String> {
     CONNECTION.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_none() {
@@ -142,10 +167,10 @@ pub fn send(
         };
         if c.ready {
             c.worker
-                .post_message(&JsValue::from_str(&text))
+                .post_message(&message)
                 .map_err(|e| format!("could not reach the worker: {e:?}"))
         } else {
-            c.pending.push(text);
+            c.pending.push(message);
             Ok(())
         }
     })
