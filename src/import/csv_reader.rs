@@ -5,6 +5,10 @@
 //! eighty lines. Quoted fields with `""` escapes and embedded line breaks are supported. Not a
 //! general CSV library: no comment syntax, no type inference.
 
+/// Line breaks a quoted field may span. Beyond that (or at the end of the data) the quote is
+/// taken as a stray character, so one unterminated `"` costs one row, not the rest of the file.
+const MAX_QUOTED_LINE_BREAKS: u32 = 8;
+
 /// Reads records one at a time, tracking 1-based line numbers.
 pub struct CsvReader<'a> {
     data: &'a [u8],
@@ -55,6 +59,8 @@ impl<'a> CsvReader<'a> {
             let data = self.data;
             let mut i = self.pos;
             let mut ended = false;
+            let mut quoted_breaks = 0u32;
+            let mut literal_quotes = false;
             while i < data.len() {
                 let b = data[i];
                 if in_quotes {
@@ -68,13 +74,25 @@ impl<'a> CsvReader<'a> {
                     } else {
                         if b == b'\n' || (b == b'\r' && data.get(i + 1) != Some(&b'\n')) {
                             self.line += 1;
+                            quoted_breaks += 1;
                         }
                         cell.push(b);
                     }
                     i += 1;
+                    if in_quotes && (quoted_breaks > MAX_QUOTED_LINE_BREAKS || i >= data.len()) {
+                        // Unterminated: start the record over with quotes as plain characters.
+                        i = self.pos;
+                        self.line = start_line;
+                        fields.clear();
+                        cell.clear();
+                        in_quotes = false;
+                        quoted_cell = false;
+                        literal_quotes = true;
+                        utf8_ok = true;
+                    }
                     continue;
                 }
-                if b == b'"' && cell.is_empty() && !quoted_cell {
+                if b == b'"' && cell.is_empty() && !quoted_cell && !literal_quotes {
                     in_quotes = true;
                     quoted_cell = true;
                     i += 1;
@@ -350,6 +368,22 @@ mod tests {
         assert_eq!(got[3], (6, vec!["4".into(), "5".into()]));
         let cr_only = records("1,2\r3,4\r");
         assert_eq!(cr_only[1].0, 2);
+    }
+
+    #[test]
+    fn an_unterminated_quote_costs_one_row_not_the_rest_of_the_file() {
+        let mut text = String::from("a,b\n1,2\n\"broken,3\n");
+        for i in 0..20 {
+            text.push_str(&format!("{i},x\n"));
+        }
+        let got = records(&text);
+        assert_eq!(got.len(), 23, "header, row, the broken row, 20 rows");
+        assert_eq!(got[2], (3, vec!["\"broken".into(), "3".into()]));
+        assert_eq!(got[3], (4, vec!["0".into(), "x".into()]));
+        assert_eq!(got[22].0, 23);
+        // At the very end of the data too.
+        let tail = records("a,b\n1,\"2\n");
+        assert_eq!(tail[1], (2, vec!["1".into(), "\"2".into()]));
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub fn ThresholdControl() -> impl IntoView {
     };
     view! {
         <Show when=move || state.output.with(Option::is_some)>
-            <div class="threshold" role="group" aria-labelledby="threshold-label">
+            <div class="threshold">
                 <label id="threshold-label" for="threshold-slider">"Alert threshold (ensemble score)"</label>
                 <input id="threshold-slider" type="range" min="0" max=SLIDER_STEPS.to_string() step="1"
                     prop:value=position

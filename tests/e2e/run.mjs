@@ -231,6 +231,100 @@ try {
     await context.close();
   });
 
+  await test('your own traffic: downloaded data imports, with a baseline, bad rows, threshold slider and details', async () => {
+    const { context, page, errors } = await newPage({ width: 1280, height: 900 });
+    await page.goto(`${base}?seed=5&hosts=40&duration=30`);
+    await runAndWait(page);
+    // Download data: the generated flows as a Zeek conn.log and as CSV.
+    const files = {};
+    for (const [button, name] of [['Download data (Zeek conn.log)', 'traffic.conn.log'], ['Download data (CSV)', 'traffic.csv']]) {
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);
+      files[name] = `${artifacts}/${name}`;
+      await dl.saveAs(files[name]);
+    }
+    const log = readFileSync(files['traffic.conn.log'], 'utf8');
+    assert.match(log, /^#separator \\x09/);
+    assert.match(log, /\n#fields\tts\tuid\tid\.orig_h/);
+    assert.match(log, /\tlabel\t/);
+    const csvText = readFileSync(files['traffic.csv'], 'utf8');
+    const csvLines = csvText.trimEnd().split('\n');
+    const flows = csvLines.length - 1;
+    assert.ok(flows > 1000, `${flows} flows in the CSV`);
+
+    // Import the conn.log as the user's own traffic; labels give metrics.
+    await page.getByLabel('Import traffic').setInputFiles(files['traffic.conn.log']);
+    await page.getByTestId('traffic-file').waitFor();
+    await runAndWait(page);
+    const source = await page.getByTestId('source').innerText();
+    assert.match(source, /Imported: traffic\.conn\.log \(zeek_tsv/);
+    assert.match(source, new RegExp(`${flows.toLocaleString('en-US')} flows`));
+    assert.ok(Number(await page.getByTestId('ensemble-auc').innerText()) > 0.8, 'labelled import has metrics');
+    assert.equal(await page.locator('canvas[data-chart]').count(), 5);
+
+    // A CSV with two broken rows: they are skipped with their line numbers, the rest is kept.
+    const broken = [...csvLines];
+    broken.splice(10, 0, 'not,a,flow');
+    broken.splice(20, 0, '"unterminated');
+    const brokenPath = `${artifacts}/broken.csv`;
+    writeFileSync(brokenPath, broken.join('\n') + '\n');
+    await page.getByLabel('Import traffic').setInputFiles(brokenPath);
+    await runAndWait(page);
+    const skipped = await page.getByTestId('source').innerText();
+    assert.match(skipped, /2 records skipped/, skipped);
+    await page.getByText('2 records skipped').click();
+    assert.match(await page.getByTestId('source').innerText(), /line 11/);
+
+    // A baseline: the models train on it and score the whole traffic file.
+    const baselinePath = `${artifacts}/baseline.conn.log`;
+    const logLines = log.trimEnd().split('\n');
+    const header = logLines.filter((l) => l.startsWith('#'));
+    const rows = logLines.filter((l) => !l.startsWith('#'));
+    writeFileSync(baselinePath, [...header, ...rows.slice(0, Math.floor(rows.length / 3))].join('\n') + '\n');
+    await page.getByLabel('Import traffic').setInputFiles(files['traffic.conn.log']);
+    await page.getByLabel('Import baseline').setInputFiles(baselinePath);
+    await page.getByTestId('baseline-file').waitFor();
+    await runAndWait(page);
+    assert.match(await page.getByTestId('source').innerText(), /Trained on the baseline file baseline\.conn\.log/);
+
+    // The threshold slider re-labels at once, without retraining, and shows its cost.
+    const before = await page.getByTestId('anomaly-count').innerText();
+    const costBefore = await page.getByTestId('threshold-cost').innerText();
+    const slider = page.getByLabel('Alert threshold (ensemble score)');
+    await slider.focus();
+    const t0 = Date.now();
+    await slider.press('End');
+    await page.waitForFunction((b) => document.querySelector('[data-testid=anomaly-count]').innerText !== b, before, { timeout: 5000 });
+    console.log(`     re-thresholded in ${Date.now() - t0} ms`);
+    assert.notEqual(await page.getByTestId('threshold-cost').innerText(), costBefore);
+    assert.match(page.url(), /threshold=score/);
+    await slider.press('Home');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=anomaly-count]').innerText.replace(/,/g, '')) > 0);
+
+    // Details of the first anomaly: flow fields, both scores, both explanations.
+    await page.getByRole('button', { name: /^Details of flow/ }).first().click();
+    const detail = page.locator('.anomaly-detail');
+    await detail.waitFor();
+    const detailText = await detail.innerText();
+    for (const words of ['Isolation Forest score', 'Autoencoder error', 'Why the autoencoder flagged it', 'Why the Isolation Forest flagged it', '(typical']) {
+      assert.ok(detailText.includes(words), `detail panel lacks "${words}"`);
+    }
+    await page.getByRole('button', { name: 'Close details' }).click();
+
+    // A file that is not traffic: a clear error, and the page keeps working.
+    const junkPath = `${artifacts}/junk.bin`;
+    writeFileSync(junkPath, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256)));
+    await page.getByRole('button', { name: 'Remove baseline' }).click();
+    await page.getByLabel('Import traffic').setInputFiles(junkPath);
+    await page.getByRole('button', { name: 'Run detection' }).click();
+    await page.locator('.status[data-state="failed"]').waitFor({ timeout: 30000 });
+    const failure = await page.locator('.status').innerText();
+    assert.match(failure, /junk\.bin/, failure);
+    await page.getByRole('button', { name: 'Use generated traffic instead' }).click();
+    await runAndWait(page);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   await test('phone-sized viewport runs a small scenario', async () => {
     const { context, page, errors } = await newPage({ width: 390, height: 844 });
     await page.goto(`${base}?seed=3&hosts=10&duration=10`);
