@@ -8,6 +8,7 @@
 
 use crate::dataset::{self, Dataset, ImportInput};
 use crate::features::FeatureColumn;
+use crate::feedback::{Feedback, Pattern, Verdict};
 use crate::flow::{AttackKind, FlowRecord, Label};
 use crate::generator::{self, GeneratorError, Incident, Traffic};
 use crate::ground_truth::GroundTruth;
@@ -21,6 +22,7 @@ use crate::report::{
     Anomaly, DataSummary, FeatureContribution, Metrics, ModelMetrics, Report, ReportConfig, Scores,
     ThresholdInfo, TrainingSummary, SCHEMA_VERSION,
 };
+use crate::response::{self, ResponsePlan, ResponsePolicy};
 use crate::run_config::{RunConfig, ThresholdSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -158,6 +160,8 @@ pub struct Thresholded {
     /// Evaluated rows the ensemble flags, in row (time) order.
     pub flagged: Vec<usize>,
     pub incidents: Vec<DetectedIncident>,
+    /// Rows above the threshold that analyst feedback suppressed.
+    pub suppressed: usize,
 }
 
 /// The lowest threshold among `scores` that flags at most `fpr` of them (`score >=
@@ -262,13 +266,46 @@ pub fn rethreshold(
     spec: &ThresholdSpec,
     params: &IncidentParams,
 ) -> Thresholded {
+    rethreshold_with(scored, spec, params, &Feedback::default())
+}
+
+/// [`rethreshold`] after analyst feedback: flows a false-positive verdict covers count as not
+/// flagged, in the metrics as in the incidents (the metrics then describe what the analyst
+/// sees: models plus feedback). Thresholds still come from the training rows alone.
+pub fn rethreshold_with(
+    scored: &ScoredRun,
+    spec: &ThresholdSpec,
+    params: &IncidentParams,
+    feedback: &Feedback,
+) -> Thresholded {
     let threshold = thresholds(scored, spec);
     let n = scored.flows.len();
     let eval = scored.eval_start.min(n)..n;
     let flows = &scored.flows[eval.clone()];
+    let suppressed_rows: Vec<bool> = if feedback.is_empty() {
+        Vec::new()
+    } else {
+        flows.iter().map(|f| feedback.suppresses(f)).collect()
+    };
+    // Suppressed rows sink below every real score (finite, so curves stay valid JSON).
+    let adjusted = |scores: &[f64]| -> Vec<f64> {
+        let part = &scores[eval.clone()];
+        if suppressed_rows.is_empty() {
+            return part.to_vec();
+        }
+        let floor = part
+            .iter()
+            .filter(|s| s.is_finite())
+            .fold(f64::INFINITY, |a, &b| a.min(b));
+        let floor = if floor.is_finite() { floor - 1.0 } else { -1.0 };
+        part.iter()
+            .zip(&suppressed_rows)
+            .map(|(&s, &x)| if x { floor } else { s })
+            .collect()
+    };
     let ev = |scores: &[f64], t: f64| {
         evaluate(
-            &scores[eval.clone()],
+            &adjusted(scores),
             eval.clone(),
             &scored.ground_truth,
             flows,
@@ -282,9 +319,22 @@ pub fn rethreshold(
         mlp: ev(&scored.mlp, threshold.mlp),
         ensemble: ev(&scored.ensemble, threshold.ensemble),
     };
+    let above = |i: usize| scored.ensemble[i] >= threshold.ensemble;
+    let eval_start = eval.start;
+    let is_suppressed = |i: usize| {
+        suppressed_rows
+            .get(i - eval_start)
+            .copied()
+            .unwrap_or(false)
+    };
     let flagged: Vec<usize> = eval
-        .filter(|&i| scored.ensemble[i] >= threshold.ensemble)
+        .clone()
+        .filter(|&i| above(i) && !is_suppressed(i))
         .collect();
+    let suppressed = eval
+        .clone()
+        .filter(|&i| above(i) && is_suppressed(i))
+        .count();
     let incidents = incidents::group(
         &scored.flows,
         &flagged,
@@ -297,6 +347,7 @@ pub fn rethreshold(
         metrics,
         flagged,
         incidents,
+        suppressed,
     }
 }
 
@@ -557,9 +608,40 @@ impl Explainer {
 pub struct FittedRun {
     pub output: RunOutput,
     pub explainer: Explainer,
+    pub feedback: Feedback,
 }
 
 impl FittedRun {
+    /// Records an analyst's verdict on incident `incident_id` (`None` withdraws it) and
+    /// applies it at once; false if there is no such incident.
+    pub fn judge(&mut self, incident_id: u32, verdict: Option<Verdict>) -> bool {
+        let Some(incident) = self
+            .output
+            .report
+            .incidents
+            .iter()
+            .find(|i| i.id == incident_id)
+            .cloned()
+        else {
+            return false;
+        };
+        self.feedback.judge(&incident, verdict);
+        let spec = self.output.report.config.run.detection.threshold_spec();
+        self.rethreshold(&spec);
+        true
+    }
+
+    /// Withdraws the verdict on `pattern` (e.g. an undone false positive, whose incident is no
+    /// longer listed) and applies the change; false if there was none.
+    pub fn withdraw(&mut self, pattern: &Pattern) -> bool {
+        let withdrawn = self.feedback.withdraw(pattern);
+        if withdrawn {
+            let spec = self.output.report.config.run.detection.threshold_spec();
+            self.rethreshold(&spec);
+        }
+        withdrawn
+    }
+
     /// Moves the run to another threshold without retraining: threshold, metrics, incidents
     /// and anomalies of the report change, scores and everything else stay.
     pub fn rethreshold(&mut self, spec: &ThresholdSpec) {
@@ -569,7 +651,13 @@ impl FittedRun {
             metrics,
             flagged,
             incidents,
-        } = rethreshold(&out.scored, spec, &IncidentParams::default());
+            suppressed,
+        } = rethreshold_with(
+            &out.scored,
+            spec,
+            &IncidentParams::default(),
+            &self.feedback,
+        );
         let max = out.report.config.run.detection.max_reported_anomalies;
         let (anomalies, truncated) =
             self.explainer
@@ -578,11 +666,30 @@ impl FittedRun {
         report.config.run.detection.set_threshold_spec(spec);
         report.threshold = threshold;
         report.metrics = metrics;
+        report.responses = responses(&incidents, &out.scored, report.data.end_ts);
         report.incidents = incidents;
         report.anomaly_count = flagged.len() as u64;
         report.anomalies_truncated = truncated;
         report.anomalies = anomalies;
+        report.feedback = self.feedback.verdicts.clone();
+        report.suppressed_anomalies = suppressed as u64;
     }
+}
+
+/// Blocking suggestions per incident; the network's own infrastructure (DNS, DHCP, NTP
+/// servers and domain controllers seen answering in the training rows) is never suggested.
+/// Expiry comments are dated from the traffic's last flow, so reports stay deterministic.
+fn responses(incidents: &[DetectedIncident], scored: &ScoredRun, now_ts: f64) -> Vec<ResponsePlan> {
+    let policy = ResponsePolicy {
+        allowlist: response::infrastructure(
+            &scored.flows[..scored.training_rows.min(scored.flows.len())],
+        ),
+        ..ResponsePolicy::default()
+    };
+    incidents
+        .iter()
+        .map(|i| response::suggest(i, &policy, now_ts))
+        .collect()
 }
 
 /// The standardised feature matrix a run's models see (for the fidelity check).
@@ -790,6 +897,7 @@ fn fit_and_report(
         metrics,
         flagged,
         incidents,
+        suppressed: _,
     } = rethreshold(&scored, &d.threshold_spec(), &IncidentParams::default());
     let medians = training_medians(&x_raw, &columns, train.clone());
     let explainer = Explainer {
@@ -867,10 +975,13 @@ fn fit_and_report(
             training_rows: n_train as u64,
         },
         injected_attacks: scored.truth.clone(),
+        responses: responses(&incidents, &scored, last_ts),
         incidents,
         anomaly_count: flagged.len() as u64,
         anomalies_truncated: truncated,
         anomalies,
+        feedback: Vec::new(),
+        suppressed_anomalies: 0,
     };
     stage(Stage::Report, 1.0);
     Ok(FittedRun {
@@ -880,6 +991,7 @@ fn fit_and_report(
             scored,
         },
         explainer,
+        feedback: Feedback::default(),
     })
 }
 

@@ -12,6 +12,7 @@ pub mod dataset;
 pub mod detection;
 pub mod export;
 pub mod features;
+pub mod feedback;
 pub mod flow;
 pub mod generator;
 pub mod ground_truth;

@@ -7,6 +7,7 @@
 
 use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
 use crate::detection::{Progress, RunOutput};
+use crate::feedback::{Pattern, Verdict};
 use crate::import::Format;
 use crate::report::Report;
 use crate::run_config::{RunConfig, ThresholdSpec};
@@ -20,6 +21,13 @@ pub enum WorkerRequest {
     RunImported(Box<ImportRequest>),
     /// Moves the last run to another threshold without retraining.
     Rethreshold(ThresholdSpec),
+    /// An analyst's verdict on an incident of the last run (`None` withdraws it).
+    Verdict {
+        incident_id: u32,
+        verdict: Option<Verdict>,
+    },
+    /// Withdraws the verdict on a pattern (an undone false positive has no incident any more).
+    WithdrawVerdict(Pattern),
     /// A page of the last run's anomalies.
     Anomalies(AnomalyQuery),
     /// A file made from the last run, answered with a `Blob`.

@@ -4,10 +4,12 @@
 //! [`SCHEMA_VERSION`]. Timings live in their own block (`timings_ms`) so that everything else
 //! is identical for the same configuration and seed. Not responsible for computing anything.
 
+use crate::feedback::VerdictRecord;
 use crate::flow::{ConnHistory, ConnState, Proto, Service};
 use crate::generator::Incident;
 use crate::incidents::DetectedIncident;
 use crate::metrics::{Confusion, DetectionDelay, PrPoint, RocPoint};
+use crate::response::ResponsePlan;
 use crate::run_config::{RunConfig, ThresholdMode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -37,6 +39,13 @@ pub struct Report {
     pub anomalies_truncated: bool,
     /// Flagged flows, in time order.
     pub anomalies: Vec<Anomaly>,
+    /// Blocking suggestions per incident (same order as `incidents`), never executed.
+    pub responses: Vec<ResponsePlan>,
+    /// The analyst's verdicts this session, latest per pattern.
+    pub feedback: Vec<VerdictRecord>,
+    /// Flows above the threshold that a false-positive verdict suppressed (not in
+    /// `anomaly_count`).
+    pub suppressed_anomalies: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,9 +8,11 @@
 //! victim-centred incidents whose many sources are likely spoofed. Not responsible for
 //! deciding whether to block: the analyst decides.
 
+use crate::flow::{FlowRecord, Service};
 use crate::incidents::{DetectedIncident, Grouping};
 use crate::time_format::format_utc;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 /// What may be blocked and for how long.
@@ -98,6 +100,27 @@ pub struct ResponsePlan {
 
 pub const DISCLAIMER: &str =
     "Suggestions only: review before running. This app never executes them.";
+
+/// The network's infrastructure as the traffic shows it: private addresses that answered DNS,
+/// DHCP, NTP, Kerberos or LDAP (resolvers, DHCP servers, time servers, domain controllers).
+/// Blocking one of them would take the network down, so they join the allowlist. Sorted.
+pub fn infrastructure(flows: &[FlowRecord]) -> Vec<IpAddr> {
+    let mut servers: BTreeSet<IpAddr> = BTreeSet::new();
+    for f in flows {
+        let infra = matches!(
+            f.service,
+            Service::Dns | Service::Dhcp | Service::Ntp | Service::Krb | Service::Ldap
+        );
+        let private = match f.dst_ip {
+            IpAddr::V4(a) => a.is_private(),
+            IpAddr::V6(a) => (a.segments()[0] & 0xfe00) == 0xfc00,
+        };
+        if infra && private && f.bytes_in > 0 {
+            servers.insert(f.dst_ip);
+        }
+    }
+    servers.into_iter().collect()
+}
 
 fn not_blockable(ip: IpAddr) -> bool {
     match ip {

@@ -238,6 +238,29 @@ fn run_imported(
     finish(scope, result);
 }
 
+/// Applies `change` to the last run and sends the page its new report (without the anomaly
+/// list, which is paged on request).
+fn relabel(scope: &DedicatedWorkerGlobalScope, change: impl FnOnce(&mut FittedRun) -> bool) {
+    let report = LAST_RUN.with(|r| {
+        r.borrow_mut().as_mut().map(|fitted| {
+            let changed = change(fitted);
+            let mut report = fitted.output.report.clone();
+            report.anomalies = Vec::new();
+            (changed, report)
+        })
+    });
+    match report {
+        Some((true, report)) => post(scope, &WorkerEvent::Rethresholded(Box::new(report))),
+        Some((false, _)) => post(
+            scope,
+            &WorkerEvent::RequestFailed(
+                "that incident is no longer listed; nothing changed".into(),
+            ),
+        ),
+        None => post(scope, &WorkerEvent::RequestFailed("no finished run".into())),
+    }
+}
+
 fn handle(
     scope: &DedicatedWorkerGlobalScope,
     request: WorkerRequest,
@@ -256,19 +279,16 @@ fn handle(
             LAST_RUN.with(|r| r.borrow_mut().take());
             run_imported(scope, &request, files.0, files.1);
         }
-        WorkerRequest::Rethreshold(spec) => {
-            let report = LAST_RUN.with(|r| {
-                r.borrow_mut().as_mut().map(|fitted| {
-                    fitted.rethreshold(&spec);
-                    let mut report = fitted.output.report.clone();
-                    report.anomalies = Vec::new();
-                    report
-                })
-            });
-            match report {
-                Some(report) => post(scope, &WorkerEvent::Rethresholded(Box::new(report))),
-                None => post(scope, &WorkerEvent::RequestFailed("no finished run".into())),
-            }
+        WorkerRequest::Rethreshold(spec) => relabel(scope, |fitted| {
+            fitted.rethreshold(&spec);
+            true
+        }),
+        WorkerRequest::Verdict {
+            incident_id,
+            verdict,
+        } => relabel(scope, |fitted| fitted.judge(incident_id, verdict)),
+        WorkerRequest::WithdrawVerdict(pattern) => {
+            relabel(scope, |fitted| fitted.withdraw(&pattern))
         }
         WorkerRequest::Anomalies(query) => {
             let page = LAST_RUN.with(|r| {

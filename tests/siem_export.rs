@@ -143,3 +143,74 @@ fn report_validates_and_rethreshold_reproduces_the_run() {
         assert!(inc.flows.contains(&a.index));
     }
 }
+
+/// Analyst feedback: a false positive suppresses its pattern at once (fewer anomalies, the
+/// suppressed count, the verdict in the report), a confirmation changes nothing but the record,
+/// and the judged report still validates. Responses never block the network's DNS servers.
+#[test]
+fn verdicts_update_counts_at_once_and_are_recorded() {
+    use anomaly_detector::feedback::{Pattern, Verdict};
+    let config = anomaly_detector::run_config::RunConfig::default();
+    let clock = detection::native_clock();
+    let mut fitted = detection::run_fitted(&config, &clock, &mut |_| true).unwrap();
+    let before = fitted.output.report.clone();
+    assert_eq!(before.responses.len(), before.incidents.len());
+    let dns_servers: Vec<_> = fitted
+        .output
+        .scored
+        .flows
+        .iter()
+        .filter(|f| f.service == anomaly_detector::flow::Service::Dns && f.bytes_in > 0)
+        .map(|f| f.dst_ip)
+        .collect();
+    for plan in &before.responses {
+        assert!(plan.target.is_none_or(|t| !dns_servers.contains(&t)));
+        assert!(plan.disclaimer.contains("never executes"));
+    }
+
+    let judged = before.incidents[0].clone();
+    let covered = before
+        .anomalies
+        .iter()
+        .filter(|a| {
+            let p = Pattern::of(&judged);
+            p.src_ip.is_none_or(|ip| ip == a.src_ip)
+                && p.dst_ip.is_none_or(|ip| ip == a.dst_ip)
+                && p.service == a.service
+        })
+        .count() as u64;
+    assert!(covered > 0);
+    assert!(fitted.judge(judged.id, Some(Verdict::FalsePositive)));
+    let after = &fitted.output.report;
+    assert_eq!(after.suppressed_anomalies, covered);
+    assert_eq!(after.anomaly_count, before.anomaly_count - covered);
+    assert_eq!(after.feedback.len(), 1);
+    assert_eq!(after.feedback[0].verdict, Verdict::FalsePositive);
+    assert_eq!(after.feedback[0].incident_summary, judged.summary);
+    assert!(after
+        .incidents
+        .iter()
+        .all(|i| Pattern::of(i) != Pattern::of(&judged)));
+    let fp_before = before.metrics.ensemble.confusion.false_positives
+        + before.metrics.ensemble.confusion.true_positives;
+    let fp_after = after.metrics.ensemble.confusion.false_positives
+        + after.metrics.ensemble.confusion.true_positives;
+    assert_eq!(
+        fp_before - fp_after,
+        covered,
+        "metrics count what is still flagged"
+    );
+    let path = std::env::temp_dir().join(format!("judged-{}.json", std::process::id()));
+    std::fs::write(&path, after.to_json_pretty()).unwrap();
+    if let Some(ok) = python_validates("tests/validate_report.py", &[path.as_path()]) {
+        assert!(ok, "judged report invalid against docs/report.schema.json");
+    }
+    // Withdrawing the verdict restores the run exactly.
+    let id = after.incidents.len() as u32 + 1;
+    assert!(!fitted.judge(id + 1000, None), "no such incident");
+    assert!(fitted.withdraw(&Pattern::of(&judged)));
+    assert_eq!(
+        fitted.output.report.without_timings(),
+        before.without_timings()
+    );
+}

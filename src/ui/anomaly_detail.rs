@@ -71,11 +71,19 @@ fn fields(a: &Anomaly) -> Vec<(&'static str, String)> {
 #[component]
 pub fn AnomalyDetail() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let panel = NodeRef::<leptos::html::Section>::new();
+    // Opening a detail moves focus (and the view) to it; keyboard users land on the panel.
+    Effect::new(move |_| {
+        if let Some(el) = panel.get() {
+            let _ = el.focus();
+            el.scroll_into_view();
+        }
+    });
     move || {
         state.selected_anomaly.get().map(|a| {
             let forest = a.isolation_forest_explanation.clone().unwrap_or_default();
             view! {
-                <section class="anomaly-detail" aria-labelledby="detail-heading" tabindex="-1">
+                <section class="anomaly-detail" aria-labelledby="detail-heading" tabindex="-1" node_ref=panel>
                     <h4 id="detail-heading">{format!("Flow {} in detail", a.index)}</h4>
                     <dl class="detail-fields">
                         {fields(&a).into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd>{v}</dd></div> }).collect_view()}

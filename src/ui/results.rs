@@ -3,10 +3,12 @@
 
 use super::AppState;
 use crate::anomaly_query::{AnomalyQuery, SortKey};
+use crate::feedback::{Feedback, Verdict};
 use crate::flow::AttackKind;
 use crate::import::is_benign;
 use crate::protocol::{FileKind, WorkerRequest};
 use crate::report::{format_value, Anomaly, ImportSummary, Metrics, SourceKind};
+use crate::response::{NoBlock, ResponsePlan};
 use crate::time_format::format_utc;
 use leptos::prelude::*;
 
@@ -123,16 +125,21 @@ pub fn MetricsSummary() -> impl IntoView {
 }
 
 /// The ensemble's alerts grouped into incidents, most severe first: what an analyst reads first.
+/// Each can be judged (false positive suppresses its pattern at once) and carries blocking
+/// suggestions to copy, never executed.
 #[component]
 pub fn IncidentList() -> impl IntoView {
     let state = expect_context::<AppState>();
     view! {
         {move || state.output.get().map(|o| {
-            let incidents = &o.report.incidents;
+            let r = &o.report;
+            let incidents = &r.incidents;
             let count = incidents.len();
+            let feedback = Feedback { verdicts: r.feedback.clone() };
             view! {
                 <section class="incidents" aria-labelledby="incidents-heading">
                     <h3 id="incidents-heading">{format!("Incidents ({count})")}</h3>
+                    <VerdictList/>
                     <div class="table-wrap">
                         <table class="incident-table">
                             <caption>"Flagged flows grouped by source (or victim) and time, most severe first"</caption>
@@ -143,17 +150,45 @@ pub fn IncidentList() -> impl IntoView {
                                     <th scope="col">"What happened"</th>
                                     <th scope="col">"Flows"</th>
                                     <th scope="col">"Peak ensemble score"</th>
+                                    <th scope="col">"Your verdict"</th>
                                 </tr>
                             </thead>
                             <tbody>
-                                {incidents.iter().take(100).map(|i| view! {
-                                    <tr>
-                                        <td><span class=format!("severity {}", i.severity.as_str())>{i.severity.as_str()}</span></td>
-                                        <td>{format_utc(i.first_seen_ts)}</td>
-                                        <td>{i.summary.clone()}</td>
-                                        <td>{format_value(i.flow_count as f64)}</td>
-                                        <td>{format!("{:.2}", i.max_score)}</td>
-                                    </tr>
+                                {incidents.iter().take(100).map(|i| {
+                                    let id = i.id;
+                                    let verdict = feedback.verdict_of(i);
+                                    let plan = r.responses.iter().find(|p| p.incident_id == id).cloned();
+                                    let judge = move |v: Option<Verdict>| move |_| {
+                                        state.request(WorkerRequest::Verdict { incident_id: id, verdict: v })
+                                    };
+                                    view! {
+                                        <tr>
+                                            <td><span class=format!("severity {}", i.severity.as_str())>{i.severity.as_str()}</span></td>
+                                            <td>{format_utc(i.first_seen_ts)}</td>
+                                            <td>
+                                                {i.summary.clone()}
+                                                {plan.map(response_details)}
+                                            </td>
+                                            <td>{format_value(i.flow_count as f64)}</td>
+                                            <td>{format!("{:.2}", i.max_score)}</td>
+                                            <td class="verdict">
+                                                {match verdict {
+                                                    Some(v) => view! {
+                                                        <span class="verdict-tag">{v.title()}</span>
+                                                        " "
+                                                        <button class="link" on:click=judge(None)
+                                                            aria-label=format!("Undo the verdict on incident {id}")>"Undo"</button>
+                                                    }.into_any(),
+                                                    None => view! {
+                                                        <button class="secondary small" on:click=judge(Some(Verdict::Confirmed))
+                                                            aria-label=format!("Confirm incident {id}")>"Confirm"</button>
+                                                        <button class="secondary small" on:click=judge(Some(Verdict::FalsePositive))
+                                                            aria-label=format!("Mark incident {id} as a false positive")>"False positive"</button>
+                                                    }.into_any(),
+                                                }}
+                                            </td>
+                                        </tr>
+                                    }
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -162,6 +197,74 @@ pub fn IncidentList() -> impl IntoView {
                 </section>
             }
         })}
+    }
+}
+
+/// Ready-to-paste blocking commands for one incident, folded away until asked for.
+fn response_details(plan: ResponsePlan) -> impl IntoView {
+    let body = match (plan.target, plan.no_block) {
+        (Some(target), _) => view! {
+            <p>{format!("Block {target} (time-limited). {}", plan.disclaimer)}</p>
+            {plan.suggestions.into_iter().map(|s| view! {
+                <h5>{s.firewall.title()}</h5>
+                <pre><code>{s.commands.join("\n")}</code></pre>
+                <p class="hint">{s.note}</p>
+            }).collect_view()}
+        }
+        .into_any(),
+        (None, Some(reason)) => view! { <p>{no_block_text(reason)}</p> }.into_any(),
+        (None, None) => view! { <p>"No blocking suggestion."</p> }.into_any(),
+    };
+    view! {
+        <details class="response">
+            <summary>"Suggested response"</summary>
+            {body}
+        </details>
+    }
+}
+
+fn no_block_text(reason: NoBlock) -> String {
+    match reason {
+        NoBlock::Allowlisted(ip) => format!("{ip} is network infrastructure (allowlisted): not suggested for blocking."),
+        NoBlock::NotBlockable(ip) => format!("{ip} is not a blockable peer address."),
+        NoBlock::SpoofedSources => "Many scattered sources, likely spoofed: blocking them does not help. Protect the victim (rate limits, SYN cookies, upstream filtering).".to_string(),
+    }
+}
+
+/// The session's verdicts, with what they suppress and a way to undo each.
+#[component]
+fn VerdictList() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        state.output.with(|o| {
+            let r = &o.as_ref()?.report;
+            if r.feedback.is_empty() {
+                return None;
+            }
+            let suppressed = r.suppressed_anomalies;
+            Some(view! {
+                <div class="verdicts" data-testid="verdicts">
+                    <p>{format!(
+                        "Your verdicts ({}); {} flagged flows suppressed as false positives. Counts and metrics include them.",
+                        r.feedback.len(),
+                        format_value(suppressed as f64)
+                    )}</p>
+                    <ul>
+                        {r.feedback.iter().map(|v| {
+                            let pattern = v.pattern;
+                            view! {
+                                <li>
+                                    {format!("{}: {} — {}", v.verdict.title(), pattern.describe(), v.incident_summary)}
+                                    " "
+                                    <button class="link" on:click=move |_| state.request(WorkerRequest::WithdrawVerdict(pattern))
+                                        aria-label=format!("Withdraw the verdict on {}", pattern.describe())>"Withdraw"</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })
+        })
     }
 }
 
@@ -276,11 +379,11 @@ pub fn AnomalyTable() -> impl IntoView {
                             </table>
                         </div>
                         <nav class="pager" aria-label="Anomaly pages">
-                            <button class="secondary" disabled=offset == 0
+                            <button class="secondary" disabled={offset == 0}
                                 on:click=move |_| query.update(|q| q.offset = offset.saturating_sub(limit))>
                                 "Previous page"
                             </button>
-                            <button class="secondary" disabled=offset + limit >= total
+                            <button class="secondary" disabled={offset + limit >= total}
                                 on:click=move |_| query.update(|q| q.offset = offset + limit)>
                                 "Next page"
                             </button>

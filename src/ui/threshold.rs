@@ -93,8 +93,7 @@ pub fn ThresholdControl() -> impl IntoView {
         let configured = state
             .output
             .with_untracked(|o| o.as_ref().map(|o| o.report.config.run.detection.clone()));
-        if let Some(mut d) = configured {
-            d.contamination = d.contamination.max(0.0);
+        if let Some(d) = configured {
             request_threshold(
                 state,
                 ThresholdSpec::Contamination {
@@ -111,7 +110,12 @@ pub fn ThresholdControl() -> impl IntoView {
                     prop:value=position
                     aria-valuetext=move || threshold().map(|t| format!("{t:.2}")).unwrap_or_default()
                     on:input=on_input/>
-                <button class="link" on:click=reset>"Back to contamination 1 %"</button>
+                <button class="link" on:click=reset>
+                    {move || state.output.with(|o| o.as_ref().map(|o| format!(
+                        "Back to contamination {} %",
+                        o.report.config.run.detection.contamination * 100.0
+                    )))}
+                </button>
                 {move || state.output.with(|o| o.as_ref().map(|o| {
                     let r = &o.report;
                     let t = &r.threshold;

@@ -309,6 +309,7 @@ try {
       assert.ok(detailText.includes(words), `detail panel lacks "${words}"`);
     }
     await page.getByRole('button', { name: 'Close details' }).click();
+    assert.equal(await page.locator('.pager button').last().innerText(), 'Next page');
 
     // A file that is not traffic: a clear error, and the page keeps working.
     const junkPath = `${artifacts}/junk.bin`;
@@ -321,6 +322,42 @@ try {
     assert.match(failure, /junk\.bin/, failure);
     await page.getByRole('button', { name: 'Use generated traffic instead' }).click();
     await runAndWait(page);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  await test('incidents: a false-positive verdict suppresses at once, responses to copy, undo restores', async () => {
+    const { context, page, errors } = await newPage({ width: 1280, height: 900 });
+    await page.goto(`${base}?seed=8&hosts=40&duration=30`);
+    await runAndWait(page);
+    const count = async () => Number((await page.getByTestId('anomaly-count').innerText()).replace(/,/g, ''));
+    const before = await count();
+    const firstSummary = await page.locator('.incident-table tbody tr').first().locator('td').nth(2).innerText();
+    await page.locator('.incident-table tbody tr').first().getByText('Suggested response').click();
+    const response = await page.locator('.incident-table tbody tr').first().locator('details.response').innerText();
+    assert.match(response, /nft |iptables |netsh |Protect the victim|infrastructure/, response);
+    const t0 = Date.now();
+    await page.getByRole('button', { name: 'Mark incident 1 as a false positive' }).click();
+    await page.getByTestId('verdicts').waitFor({ timeout: 5000 });
+    console.log(`     verdict applied in ${Date.now() - t0} ms`);
+    const after = await count();
+    assert.ok(after < before, `anomalies ${before} -> ${after}`);
+    assert.match(await page.getByTestId('verdicts').innerText(), /false positive: traffic (from|to) /);
+    await page.getByRole('button', { name: 'Confirm incident 1' }).click();
+    await page.waitForFunction(() => document.querySelector('.verdicts')?.innerText.includes('confirmed'));
+    // The report records both verdicts.
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report' }).click()]);
+    const path = `${artifacts}/judged-report.json`;
+    await dl.saveAs(path);
+    const report = JSON.parse(readFileSync(path, 'utf8'));
+    assert.deepEqual(report.feedback.map((v) => v.verdict).sort(), ['confirmed', 'false_positive']);
+    assert.equal(report.anomaly_count, after);
+    assert.ok(report.suppressed_anomalies > 0);
+    execFileSync('python3', [`${root}tests/validate_report.py`, path], { stdio: 'inherit' });
+    // Withdrawing both restores the run.
+    for (let i = 0; i < 2; i++) await page.getByRole('button', { name: /^Withdraw the verdict/ }).first().click().then(() => page.waitForTimeout(300));
+    await page.waitForFunction((b) => Number(document.querySelector('[data-testid=anomaly-count]').innerText.replace(/,/g, '')) === b, before);
+    assert.equal(await page.locator('.incident-table tbody tr').first().locator('td').nth(2).innerText(), firstSummary);
     assert.deepEqual(errors, []);
     await context.close();
   });
