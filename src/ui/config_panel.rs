@@ -15,6 +15,7 @@ use crate::generator::{self, AttackSpec, GeneratorConfig};
 use crate::models::isolation_forest::MaxSamples;
 use crate::run_config::{self, percent_encode, RunConfig, TrainingPolicy};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// Applies one `key=value` edit.
 fn apply(state: AppState, key: &str, value: &str) {
@@ -33,6 +34,20 @@ fn apply_query(state: AppState, query: &str) {
     }
 }
 
+/// Writes the value in force back into the edited input. An ignored edit, or one clamped to
+/// the value already shown, leaves the reactive value as it was, so without this the input
+/// would keep showing what was typed.
+fn show_applied(ev: &leptos::ev::Event, value: String) {
+    let input = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+    if let Some(input) = input {
+        if input.value() != value {
+            input.set_value(&value);
+        }
+    }
+}
+
 /// `f` of the enabled attack of `kind` and its run, or the default when it is not enabled.
 fn with_attack<T: Default>(
     cfg: RwSignal<RunConfig>,
@@ -47,6 +62,25 @@ fn with_attack<T: Default>(
             .map(|a| f(a, &c.generator))
             .unwrap_or_default()
     })
+}
+
+/// The `<option>`s of a select showing `current`. Selectedness is set on the options: a
+/// `prop:value` on the `<select>` is applied before its options exist (attributes are built
+/// before children), so a first render would show the first option whatever the config says.
+fn options(
+    choices: &'static [(&'static str, &'static str)],
+    current: Signal<String>,
+) -> impl IntoView {
+    choices
+        .iter()
+        .map(|&(value, text)| {
+            view! {
+                <option value=value prop:selected=move || current.with(|c| c == value)>
+                    {text}
+                </option>
+            }
+        })
+        .collect_view()
 }
 
 /// A labelled number input bound to one query key; `scale` converts the shown unit to the
@@ -69,6 +103,7 @@ fn NumberField(
             Ok(v) => apply(state, &key, &format_number(v * scale)),
             Err(_) => apply(state, &key, &raw),
         }
+        show_applied(&ev, format_number(value.get_untracked() / scale));
     };
     view! {
         <div class="field">
@@ -105,7 +140,10 @@ pub fn ConfigPanel() -> impl IntoView {
                         min="0"
                         step="1"
                         prop:value=move || cfg.with(|c| c.generator.seed.to_string())
-                        on:change=move |ev| apply(state, "seed", &event_target_value(&ev))
+                        on:change=move |ev| {
+                            apply(state, "seed", &event_target_value(&ev));
+                            show_applied(&ev, cfg.with_untracked(|c| c.generator.seed.to_string()));
+                        }
                     />
                     <button
                         type="button"
@@ -152,10 +190,14 @@ pub fn ConfigPanel() -> impl IntoView {
                 <select
                     id="train"
                     on:change=move |ev| apply(state, "train", &event_target_value(&ev))
-                    prop:value=move || cfg.with(|c| c.detection.training.as_str().to_string())
                 >
-                    <option value="window">"the first part of the run"</option>
-                    <option value="all">"all traffic (expects contamination)"</option>
+                    {options(
+                        &[
+                            ("window", "the first part of the run"),
+                            ("all", "all traffic (expects contamination)"),
+                        ],
+                        Signal::derive(move || cfg.with(|c| c.detection.training.as_str().to_string())),
+                    )}
                 </select>
             </div>
             <Show when=move || cfg.with(|c| c.detection.training == TrainingPolicy::InitialWindow)>
@@ -235,12 +277,16 @@ pub fn ConfigPanel() -> impl IntoView {
                     <select
                         id="activation"
                         on:change=move |ev| apply(state, "activation", &event_target_value(&ev))
-                        prop:value=move || cfg.with(|c| c.detection.mlp.activation.as_str().to_string())
                     >
-                        <option value="relu">"relu"</option>
-                        <option value="tanh">"tanh"</option>
-                        <option value="logistic">"logistic"</option>
-                        <option value="identity">"identity"</option>
+                        {options(
+                            &[
+                                ("relu", "relu"),
+                                ("tanh", "tanh"),
+                                ("logistic", "logistic"),
+                                ("identity", "identity"),
+                            ],
+                            Signal::derive(move || cfg.with(|c| c.detection.mlp.activation.as_str().to_string())),
+                        )}
                     </select>
                 </div>
                 <NumberField
@@ -301,13 +347,20 @@ fn PresetPicker() -> impl IntoView {
                 id="preset"
                 aria-describedby="preset-description"
                 on:change=on_change
-                prop:value=move || current.get().unwrap_or("custom")
             >
                 {PRESETS
                     .iter()
-                    .map(|p| view! { <option value=p.id>{p.title}</option> })
+                    .map(|p| {
+                        view! {
+                            <option value=p.id prop:selected=move || current.get() == Some(p.id)>
+                                {p.title}
+                            </option>
+                        }
+                    })
                     .collect_view()}
-                <option value="custom" disabled>"Custom"</option>
+                <option value="custom" disabled prop:selected=move || current.get().is_none()>
+                    "Custom"
+                </option>
             </select>
             <p class="hint" id="preset-description">{description}</p>
         </div>
@@ -326,6 +379,10 @@ fn RunStartField() -> impl IntoView {
             // Not a date: let the parser say so like it would for a URL.
             None => apply(state, "start_ts", &raw),
         }
+        show_applied(
+            &ev,
+            cfg.with_untracked(|c| datetime_local_value(c.generator.start_ts)),
+        );
     };
     view! {
         <div class="field">
@@ -450,15 +507,15 @@ fn AttackParamField(kind: AttackKind, param: AttackParam) -> impl IntoView {
     let cfg = state.config;
     let id = param.input_id(kind);
     let key = param.query_key(kind);
-    let on_change = move |ev| apply(state, &key, &param.query_value(&event_target_value(&ev)));
     let shown = move || with_attack(cfg, kind, |a, _| param.shown_value(a));
+    let on_change = move |ev: leptos::ev::Event| {
+        apply(state, &key, &param.query_value(&event_target_value(&ev)));
+        show_applied(&ev, shown());
+    };
     let control = match param.input() {
         ParamInput::Choice(choices) => view! {
-            <select id=id.clone() on:change=on_change prop:value=shown>
-                {choices
-                    .iter()
-                    .map(|&(value, text)| view! { <option value=value>{text}</option> })
-                    .collect_view()}
+            <select id=id.clone() on:change=on_change>
+                {options(choices, Signal::derive(shown))}
             </select>
         }
         .into_any(),
