@@ -269,6 +269,35 @@ pub fn attack_summary(spec: &AttackSpec, run_start_ts: f64) -> String {
     parts.join(" · ")
 }
 
+/// The `attacks=` value after switching `kind` on or off: the enabled kinds keep their order
+/// (a preset's order, and so its incident ids, survive the edit) and a newly enabled kind
+/// goes last. `none` when nothing is left.
+pub fn toggled_attack_list(enabled: &[AttackKind], kind: AttackKind, on: bool) -> String {
+    let mut kinds: Vec<AttackKind> = enabled.iter().copied().filter(|&k| k != kind).collect();
+    if on {
+        kinds.push(kind);
+    }
+    attack_list(&kinds)
+}
+
+/// The `attacks=` value enabling every kind, the enabled ones first in their order.
+pub fn all_attacks_list(enabled: &[AttackKind]) -> String {
+    let mut kinds = enabled.to_vec();
+    kinds.extend(AttackKind::ALL.iter().filter(|k| !enabled.contains(k)));
+    attack_list(&kinds)
+}
+
+fn attack_list(kinds: &[AttackKind]) -> String {
+    if kinds.is_empty() {
+        return "none".to_string();
+    }
+    kinds
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The preset whose scenario this is, ignoring the seed (a new seed keeps the scenario).
 pub fn matching_preset(config: &GeneratorConfig) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| {
@@ -538,6 +567,43 @@ mod tests {
             config.apply_query("hosts=3");
             assert_eq!(matching_preset(&config.generator), None, "{}", preset.id);
         }
+    }
+
+    #[test]
+    fn toggling_keeps_the_order_and_the_settings_of_the_other_attacks() {
+        let mut config = RunConfig::default();
+        config.apply_query("preset=stealthy_intrusion");
+        let before = config.generator.attacks.clone();
+        let kinds = |c: &RunConfig| {
+            c.generator
+                .attacks
+                .iter()
+                .map(|a| a.kind)
+                .collect::<Vec<_>>()
+        };
+        let off = toggled_attack_list(&kinds(&config), AttackKind::DnsTunnel, false);
+        assert!(config.apply_query(&format!("attacks={off}")).is_empty());
+        let expected: Vec<_> = before
+            .iter()
+            .filter(|a| a.kind != AttackKind::DnsTunnel)
+            .cloned()
+            .collect();
+        assert_eq!(config.generator.attacks, expected);
+        let on = toggled_attack_list(&kinds(&config), AttackKind::PortScan, true);
+        config.apply_query(&format!("attacks={on}"));
+        assert_eq!(config.generator.attacks[..expected.len()], expected[..]);
+        assert_eq!(
+            config.generator.attacks.last().map(|a| a.kind),
+            Some(AttackKind::PortScan)
+        );
+        let all = all_attacks_list(&kinds(&config));
+        config.apply_query(&format!("attacks={all}"));
+        assert_eq!(config.generator.attacks.len(), AttackKind::ALL.len());
+        assert_eq!(config.generator.attacks[..expected.len()], expected[..]);
+        assert_eq!(
+            toggled_attack_list(&[AttackKind::SynFlood], AttackKind::SynFlood, false),
+            "none"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The configuration form: scenario, attacks, training policy and model parameters.
+//! The configuration form: preset, traffic (with a live flow estimate), the attacks with each
+//! kind's settings, training policy and model parameters.
 //!
 //! Every edit is applied as a `key=value` query through `RunConfig::apply_query`, so the form,
 //! the URL and the command line share one set of limits and the same clamping notices.
@@ -8,8 +9,9 @@ use super::AppState;
 use crate::flow::AttackKind;
 use crate::generator::presets::{Preset, PRESETS};
 use crate::generator::ui_fields::{
-    attack_summary, datetime_local_value, flow_estimate, format_number, kind_description,
-    matching_preset, params_for, parse_datetime_local, preset_query, AttackParam, ParamInput,
+    all_attacks_list, attack_summary, datetime_local_value, flow_estimate, format_number,
+    kind_description, matching_preset, params_for, parse_datetime_local, preset_query,
+    toggled_attack_list, AttackParam, ParamInput,
 };
 use crate::generator::{self, AttackSpec, GeneratorConfig};
 use crate::models::isolation_forest::MaxSamples;
@@ -46,6 +48,11 @@ fn show_applied(ev: &leptos::ev::Event, value: String) {
             input.set_value(&value);
         }
     }
+}
+
+/// The enabled attack kinds, in their order.
+fn enabled_kinds(cfg: RwSignal<RunConfig>) -> Vec<AttackKind> {
+    cfg.with_untracked(|c| c.generator.attacks.iter().map(|a| a.kind).collect())
 }
 
 /// `f` of the enabled attack of `kind` and its run, or the default when it is not enabled.
@@ -425,7 +432,7 @@ fn AttackBulkActions() -> impl IntoView {
     view! {
         <div class="attack-bulk">
             <span class="hint">{move || format!("{} of {} enabled", count(), AttackKind::ALL.len())}</span>
-            <button type="button" class="link" on:click=move |_| apply(state, "attacks", "all")>
+            <button type="button" class="link" on:click=move |_| apply(state, "attacks", &all_attacks_list(&enabled_kinds(state.config)))>
                 "Enable all attacks"
             </button>
             <button type="button" class="link" on:click=move |_| apply(state, "attacks", "none")>
@@ -444,23 +451,7 @@ fn AttackRow(kind: AttackKind) -> impl IntoView {
     let enabled =
         Memo::new(move |_| cfg.with(|c| c.generator.attacks.iter().any(|a| a.kind == kind)));
     let toggle = move |ev| {
-        let on = event_target_checked(&ev);
-        let kinds: Vec<&str> = AttackKind::ALL
-            .into_iter()
-            .filter(|&k| {
-                if k == kind {
-                    on
-                } else {
-                    cfg.with_untracked(|c| c.generator.attacks.iter().any(|a| a.kind == k))
-                }
-            })
-            .map(AttackKind::as_str)
-            .collect();
-        let list = if kinds.is_empty() {
-            "none".to_string()
-        } else {
-            kinds.join(",")
-        };
+        let list = toggled_attack_list(&enabled_kinds(cfg), kind, event_target_checked(&ev));
         apply(state, "attacks", &list);
     };
     let summary = move || with_attack(cfg, kind, |a, g| attack_summary(a, g.start_ts));
