@@ -7,8 +7,8 @@
 //! `run_config` so the form and the URL share one set of limits.
 
 use super::config::{
-    AttackSpec, GeneratorConfig, BEACON_PERIOD_MAX_S, BEACON_PERIOD_MIN_S, FLOWS_MAX,
-    INTENSITY_MAX, INTENSITY_MIN, JITTER_MAX, STEALTH_MAX, STEALTH_MIN,
+    AttackSpec, GeneratorConfig, BEACON_PERIOD_MAX_S, BEACON_PERIOD_MIN_S, INTENSITY_MAX,
+    INTENSITY_MIN, JITTER_MAX, STEALTH_MAX, STEALTH_MIN,
 };
 use super::presets::{Preset, PRESETS};
 use crate::flow::AttackKind;
@@ -243,7 +243,8 @@ pub fn format_duration(duration_s: f64) -> String {
     }
 }
 
-/// One line summing an enabled attack up: `10:21 UTC for 20 s · ×1 · stealth 0 · SYN`.
+/// One line summing an enabled attack up: `10:21 UTC for 20 s · ×1 · ~1,000 flows ·
+/// stealth 0 · SYN`.
 pub fn attack_summary(spec: &AttackSpec, run_start_ts: f64) -> String {
     let clock = time_format::format_time_of_day(run_start_ts + spec.start_s);
     let mut parts = vec![
@@ -253,6 +254,10 @@ pub fn attack_summary(spec: &AttackSpec, run_start_ts: f64) -> String {
             format_duration(spec.duration_s)
         ),
         format!("×{}", format_number(spec.intensity)),
+        format!(
+            "~{} flows",
+            group_thousands(round_significant(attack_flows(spec), 2))
+        ),
         format!("stealth {}", format_number(spec.stealth)),
     ];
     match spec.kind {
@@ -318,31 +323,39 @@ pub fn preset_query(id: &str, seed: u64) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowEstimate {
     pub flows: u64,
-    /// Above `FLOWS_MAX`: the run would be refused.
-    pub over_limit: bool,
+    /// Of `flows`, the injected attacks' share.
+    pub attack_flows: u64,
+    /// The run would be refused (`GeneratorConfig::validate` fails, e.g. past `FLOWS_MAX`).
+    pub refused: bool,
     pub text: String,
 }
 
-/// `About 95,000 flows`, rounded to three significant digits (it is an estimate).
+/// `About 95,000 flows (1,100 from attacks)`, rounded to three significant digits (it is an
+/// estimate), followed by the reason when the generator would refuse the config.
 pub fn flow_estimate(config: &GeneratorConfig) -> FlowEstimate {
     let flows = config.estimated_flows();
-    let over_limit = flows > FLOWS_MAX;
+    let attack_flows = config.attacks.iter().map(attack_flows).sum::<u64>();
     let mut text = format!(
-        "About {} flows",
-        group_thousands(round_significant(flows, 3))
+        "About {} flows ({} from attacks)",
+        group_thousands(round_significant(flows, 3)),
+        group_thousands(round_significant(attack_flows.min(flows), 3))
     );
-    if over_limit {
-        text.push_str(&format!(
-            ": over the {} limit, so the run would be refused. Shorten or soften the attacks, \
-             or shorten the run.",
-            group_thousands(FLOWS_MAX)
-        ));
+    let problem = config.validate().err();
+    if let Some(problem) = &problem {
+        text.push_str(". The run would be refused: ");
+        text.push_str(&problem.to_string());
     }
     FlowEstimate {
         flows,
-        over_limit,
+        attack_flows,
+        refused: problem.is_some(),
         text,
     }
+}
+
+/// The flows one attack is expected to add.
+pub fn attack_flows(spec: &AttackSpec) -> u64 {
+    super::attacks::expected_flows(spec).ceil().max(0.0) as u64
 }
 
 fn round_significant(v: u64, digits: u32) -> u64 {
@@ -611,18 +624,27 @@ mod tests {
         let config = GeneratorConfig::default();
         let e = flow_estimate(&config);
         assert_eq!(e.flows, config.estimated_flows());
-        assert!(!e.over_limit);
+        assert!(!e.refused);
         assert!(
-            e.text.starts_with("About ") && e.text.ends_with(" flows"),
+            e.text.starts_with("About ") && e.text.ends_with(" from attacks)"),
             "{}",
             e.text
         );
+        // The attack share is what the attacks add to a benign-only run (each estimate is
+        // rounded up on its own, hence the slack).
+        let benign_only = GeneratorConfig {
+            attacks: Vec::new(),
+            ..config.clone()
+        };
+        let added = e.flows - benign_only.estimated_flows();
+        assert!(e.attack_flows > 0);
+        assert!(e.attack_flows.abs_diff(added) <= config.attacks.len() as u64);
         let (flood, _) = RunConfig::from_query(
             "duration=86400&attacks=syn_flood&syn_flood.start=0&syn_flood.duration=86000\
              &syn_flood.intensity=10",
         );
         let e = flow_estimate(&flood.generator);
-        assert!(e.over_limit && e.text.contains("16,000,000"), "{}", e.text);
+        assert!(e.refused && e.text.contains("16000000"), "{}", e.text);
         assert_eq!(round_significant(123_456, 3), 123_000);
         assert_eq!(round_significant(99_950, 3), 100_000);
         assert_eq!(round_significant(42, 3), 42);
@@ -663,6 +685,7 @@ mod tests {
         assert_eq!(format_duration(5_400.0), "90 min");
         assert_eq!(format_duration(9_000.0), "2 h 30 min");
         assert_eq!(format_duration(7_200.0), "2 h");
+        // A loud scan probes 50 ports a second (`PORT_SCAN_PORTS_PER_S`): 1000 in 20 s.
         let spec = AttackSpec {
             start_s: 1_260.0,
             duration_s: 20.0,
@@ -670,7 +693,7 @@ mod tests {
         };
         assert_eq!(
             attack_summary(&spec, crate::generator::DEFAULT_START_TS),
-            "10:21 UTC for 20 s · ×1 · stealth 0 · SYN"
+            "10:21 UTC for 20 s · ×1 · ~1,000 flows · stealth 0 · SYN"
         );
         assert_eq!(format_number(0.1 + 0.2), "0.3");
         assert_eq!(format_number(60.0), "60");

@@ -414,10 +414,11 @@ fn FlowEstimateLine() -> impl IntoView {
         <p
             id="flow-estimate"
             class="flow-estimate"
-            class:over-limit=move || estimate.with(|e| e.over_limit)
+            class:over-limit=move || estimate.with(|e| e.refused)
             role="status"
             data-testid="flow-estimate"
             data-flows=move || estimate.with(|e| e.flows.to_string())
+            data-attack-flows=move || estimate.with(|e| e.attack_flows.to_string())
         >
             {move || estimate.with(|e| e.text.clone())}
         </p>
