@@ -12,6 +12,7 @@ mod config;
 mod emit;
 mod network;
 pub mod presets;
+pub mod ui_fields;
 
 #[cfg(test)]
 mod attack_tests;

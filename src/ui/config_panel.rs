@@ -1,4 +1,5 @@
-//! The configuration form: scenario, attacks, training policy and model parameters.
+//! The configuration form: preset, traffic (with a live flow estimate), the attacks with each
+//! kind's settings, training policy and model parameters.
 //!
 //! Every edit is applied as a `key=value` query through `RunConfig::apply_query`, so the form,
 //! the URL and the command line share one set of limits and the same clamping notices.
@@ -6,26 +7,87 @@
 use super::browser::random_seed;
 use super::AppState;
 use crate::flow::AttackKind;
-use crate::generator;
+use crate::generator::presets::{Preset, PRESETS};
+use crate::generator::ui_fields::{
+    all_attacks_list, attack_summary, datetime_local_value, flow_estimate, format_number,
+    kind_description, matching_preset, params_for, parse_datetime_local, preset_query,
+    toggled_attack_list, AttackParam, ParamInput,
+};
+use crate::generator::{self, AttackSpec, GeneratorConfig};
 use crate::models::isolation_forest::MaxSamples;
-use crate::run_config::{self, percent_encode, TrainingPolicy};
+use crate::run_config::{self, percent_encode, RunConfig, TrainingPolicy};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
+/// Applies one `key=value` edit.
 fn apply(state: AppState, key: &str, value: &str) {
-    let query = format!("{}={}", percent_encode(key), percent_encode(value));
+    apply_query(
+        state,
+        &format!("{}={}", percent_encode(key), percent_encode(value)),
+    );
+}
+
+/// Applies an already encoded query (several keys at once, e.g. a preset and the seed).
+fn apply_query(state: AppState, query: &str) {
     let mut notices = Vec::new();
-    state.config.update(|c| notices = c.apply_query(&query));
+    state.config.update(|c| notices = c.apply_query(query));
     if !notices.is_empty() {
         state.notices.update(|n| n.extend(notices));
     }
 }
 
-fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{}", (v * 1e6).round() / 1e6)
+/// Writes the value in force back into the edited input. An ignored edit, or one clamped to
+/// the value already shown, leaves the reactive value as it was, so without this the input
+/// would keep showing what was typed.
+fn show_applied(ev: &leptos::ev::Event, value: String) {
+    let input = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+    if let Some(input) = input {
+        if input.value() != value {
+            input.set_value(&value);
+        }
     }
+}
+
+/// The enabled attack kinds, in their order.
+fn enabled_kinds(cfg: RwSignal<RunConfig>) -> Vec<AttackKind> {
+    cfg.with_untracked(|c| c.generator.attacks.iter().map(|a| a.kind).collect())
+}
+
+/// `f` of the enabled attack of `kind` and its run, or the default when it is not enabled.
+fn with_attack<T: Default>(
+    cfg: RwSignal<RunConfig>,
+    kind: AttackKind,
+    f: impl Fn(&AttackSpec, &GeneratorConfig) -> T,
+) -> T {
+    cfg.with(|c| {
+        c.generator
+            .attacks
+            .iter()
+            .find(|a| a.kind == kind)
+            .map(|a| f(a, &c.generator))
+            .unwrap_or_default()
+    })
+}
+
+/// The `<option>`s of a select showing `current`. Selectedness is set on the options: a
+/// `prop:value` on the `<select>` is applied before its options exist (attributes are built
+/// before children), so a first render would show the first option whatever the config says.
+fn options(
+    choices: &'static [(&'static str, &'static str)],
+    current: Signal<String>,
+) -> impl IntoView {
+    choices
+        .iter()
+        .map(|&(value, text)| {
+            view! {
+                <option value=value prop:selected=move || current.with(|c| c == value)>
+                    {text}
+                </option>
+            }
+        })
+        .collect_view()
 }
 
 /// A labelled number input bound to one query key; `scale` converts the shown unit to the
@@ -45,9 +107,10 @@ fn NumberField(
     let on_change = move |ev| {
         let raw = event_target_value(&ev);
         match raw.trim().parse::<f64>() {
-            Ok(v) => apply(state, &key, &fmt_num(v * scale)),
+            Ok(v) => apply(state, &key, &format_number(v * scale)),
             Err(_) => apply(state, &key, &raw),
         }
+        show_applied(&ev, format_number(value.get_untracked() / scale));
     };
     view! {
         <div class="field">
@@ -56,9 +119,9 @@ fn NumberField(
                 id=id
                 type="number"
                 step=step
-                min=min.map(|m| fmt_num(m / scale))
-                max=max.map(|m| fmt_num(m / scale))
-                prop:value=move || fmt_num(value.get() / scale)
+                min=min.map(|m| format_number(m / scale))
+                max=max.map(|m| format_number(m / scale))
+                prop:value=move || format_number(value.get() / scale)
                 on:change=on_change
             />
         </div>
@@ -74,6 +137,7 @@ pub fn ConfigPanel() -> impl IntoView {
     view! {
         <fieldset class="group" disabled=running>
             <legend>"Traffic"</legend>
+            <PresetPicker/>
             <div class="field">
                 <label for="seed">"Seed"</label>
                 <div class="inline">
@@ -83,7 +147,10 @@ pub fn ConfigPanel() -> impl IntoView {
                         min="0"
                         step="1"
                         prop:value=move || cfg.with(|c| c.generator.seed.to_string())
-                        on:change=move |ev| apply(state, "seed", &event_target_value(&ev))
+                        on:change=move |ev| {
+                            apply(state, "seed", &event_target_value(&ev));
+                            show_applied(&ev, cfg.with_untracked(|c| c.generator.seed.to_string()));
+                        }
                     />
                     <button
                         type="button"
@@ -113,10 +180,13 @@ pub fn ConfigPanel() -> impl IntoView {
                 min=generator::DURATION_MIN_S
                 max=generator::DURATION_MAX_S
             />
+            <RunStartField/>
+            <FlowEstimateLine/>
         </fieldset>
 
-        <fieldset class="group" disabled=running>
+        <fieldset class="group attacks" disabled=running>
             <legend>"Attacks"</legend>
+            <AttackBulkActions/>
             {AttackKind::ALL.into_iter().map(|kind| view! { <AttackRow kind=kind/> }).collect_view()}
         </fieldset>
 
@@ -127,10 +197,14 @@ pub fn ConfigPanel() -> impl IntoView {
                 <select
                     id="train"
                     on:change=move |ev| apply(state, "train", &event_target_value(&ev))
-                    prop:value=move || cfg.with(|c| c.detection.training.as_str().to_string())
                 >
-                    <option value="window">"the first part of the run"</option>
-                    <option value="all">"all traffic (expects contamination)"</option>
+                    {options(
+                        &[
+                            ("window", "the first part of the run"),
+                            ("all", "all traffic (expects contamination)"),
+                        ],
+                        Signal::derive(move || cfg.with(|c| c.detection.training.as_str().to_string())),
+                    )}
                 </select>
             </div>
             <Show when=move || cfg.with(|c| c.detection.training == TrainingPolicy::InitialWindow)>
@@ -210,12 +284,16 @@ pub fn ConfigPanel() -> impl IntoView {
                     <select
                         id="activation"
                         on:change=move |ev| apply(state, "activation", &event_target_value(&ev))
-                        prop:value=move || cfg.with(|c| c.detection.mlp.activation.as_str().to_string())
                     >
-                        <option value="relu">"relu"</option>
-                        <option value="tanh">"tanh"</option>
-                        <option value="logistic">"logistic"</option>
-                        <option value="identity">"identity"</option>
+                        {options(
+                            &[
+                                ("relu", "relu"),
+                                ("tanh", "tanh"),
+                                ("logistic", "logistic"),
+                                ("identity", "identity"),
+                            ],
+                            Signal::derive(move || cfg.with(|c| c.detection.mlp.activation.as_str().to_string())),
+                        )}
                     </select>
                 </div>
                 <NumberField
@@ -249,79 +327,221 @@ pub fn ConfigPanel() -> impl IntoView {
     }
 }
 
-/// One attack kind: enable it and set when, how long and how loud.
+/// The scenario picker: choosing a preset replaces the scenario (keeping the seed) through
+/// the same `preset=` key a shared link uses.
+#[component]
+fn PresetPicker() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let cfg = state.config;
+    let current = Memo::new(move |_| cfg.with(|c| matching_preset(&c.generator).map(|p| p.id)));
+    let on_change = move |ev| {
+        let id = event_target_value(&ev);
+        if Preset::find(&id).is_some() {
+            let seed = cfg.with_untracked(|c| c.generator.seed);
+            apply_query(state, &preset_query(&id, seed));
+        }
+    };
+    let description = move || {
+        current.get().and_then(Preset::find).map_or(
+            "Custom settings. Pick a preset to start over from one.",
+            |p| p.description,
+        )
+    };
+    view! {
+        <div class="field preset">
+            <label for="preset">"Preset"</label>
+            <select
+                id="preset"
+                aria-describedby="preset-description"
+                on:change=on_change
+            >
+                {PRESETS
+                    .iter()
+                    .map(|p| {
+                        view! {
+                            <option value=p.id prop:selected=move || current.get() == Some(p.id)>
+                                {p.title}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+                <option value="custom" disabled prop:selected=move || current.get().is_none()>
+                    "Custom"
+                </option>
+            </select>
+            <p class="hint" id="preset-description">{description}</p>
+        </div>
+    }
+}
+
+/// When the run starts (UTC): the benign traffic follows the time of day.
+#[component]
+fn RunStartField() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let cfg = state.config;
+    let on_change = move |ev| {
+        let raw = event_target_value(&ev);
+        match parse_datetime_local(&raw) {
+            Some(ts) => apply(state, "start_ts", &format_number(ts)),
+            // Not a date: let the parser say so like it would for a URL.
+            None => apply(state, "start_ts", &raw),
+        }
+        show_applied(
+            &ev,
+            cfg.with_untracked(|c| datetime_local_value(c.generator.start_ts)),
+        );
+    };
+    view! {
+        <div class="field">
+            <label for="start-ts">"Start time (UTC)"</label>
+            <input
+                id="start-ts"
+                type="datetime-local"
+                step="60"
+                prop:value=move || cfg.with(|c| datetime_local_value(c.generator.start_ts))
+                on:change=on_change
+            />
+        </div>
+    }
+}
+
+/// The expected number of flows, live, with a warning past the generator's budget.
+#[component]
+fn FlowEstimateLine() -> impl IntoView {
+    let cfg = expect_context::<AppState>().config;
+    let estimate = Memo::new(move |_| cfg.with(|c| flow_estimate(&c.generator)));
+    view! {
+        <p
+            id="flow-estimate"
+            class="flow-estimate"
+            class:over-limit=move || estimate.with(|e| e.refused)
+            role="status"
+            data-testid="flow-estimate"
+            data-flows=move || estimate.with(|e| e.flows.to_string())
+            data-attack-flows=move || estimate.with(|e| e.attack_flows.to_string())
+        >
+            {move || estimate.with(|e| e.text.clone())}
+        </p>
+    }
+}
+
+/// Enable or disable every attack kind at once, and how many are on.
+#[component]
+fn AttackBulkActions() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let count = move || state.config.with(|c| c.generator.attacks.len());
+    view! {
+        <div class="attack-bulk">
+            <span class="hint">{move || format!("{} of {} enabled", count(), AttackKind::ALL.len())}</span>
+            <button type="button" class="link" on:click=move |_| apply(state, "attacks", &all_attacks_list(&enabled_kinds(state.config)))>
+                "Enable all attacks"
+            </button>
+            <button type="button" class="link" on:click=move |_| apply(state, "attacks", "none")>
+                "Disable all attacks"
+            </button>
+        </div>
+    }
+}
+
+/// One attack kind: a checkbox with a one-line description, and when enabled a disclosure
+/// with its settings.
 #[component]
 fn AttackRow(kind: AttackKind) -> impl IntoView {
     let state = expect_context::<AppState>();
     let cfg = state.config;
-    let enabled = move || cfg.with(|c| c.generator.attacks.iter().any(|a| a.kind == kind));
-    let spec = move |f: fn(&generator::AttackSpec) -> f64| {
-        Signal::derive(move || {
-            cfg.with(|c| {
-                c.generator
-                    .attacks
-                    .iter()
-                    .find(|a| a.kind == kind)
-                    .map_or(0.0, f)
-            })
-        })
-    };
+    let enabled =
+        Memo::new(move |_| cfg.with(|c| c.generator.attacks.iter().any(|a| a.kind == kind)));
     let toggle = move |ev| {
-        let on = event_target_checked(&ev);
-        let kinds: Vec<&str> = AttackKind::ALL
-            .into_iter()
-            .filter(|&k| {
-                if k == kind {
-                    on
-                } else {
-                    cfg.with(|c| c.generator.attacks.iter().any(|a| a.kind == k))
-                }
-            })
-            .map(AttackKind::as_str)
-            .collect();
-        let list = if kinds.is_empty() {
-            "none".to_string()
-        } else {
-            kinds.join(",")
-        };
+        let list = toggled_attack_list(&enabled_kinds(cfg), kind, event_target_checked(&ev));
         apply(state, "attacks", &list);
     };
+    let summary = move || with_attack(cfg, kind, |a, g| attack_summary(a, g.start_ts));
     let id = kind.as_str();
+    let check_id = format!("attack-{id}");
+    let description_id = format!("attack-{id}-description");
     view! {
-        <div class="attack" data-kind=id>
+        <div class="attack" data-kind=id class:enabled=move || enabled.get()>
             <div class="field checkbox">
-                <input id=format!("attack-{id}") type="checkbox" prop:checked=enabled on:change=toggle/>
-                <label for=format!("attack-{id}")>{kind.title()}</label>
+                <input
+                    id=check_id.clone()
+                    type="checkbox"
+                    aria-describedby=description_id.clone()
+                    prop:checked=move || enabled.get()
+                    on:change=toggle
+                />
+                <label for=check_id>{kind.title()}</label>
             </div>
-            <Show when=enabled>
-                <div class="attack-params">
-                    <NumberField
-                        id=format!("{id}-start")
-                        label=format!("{} start (minute)", kind.title())
-                        key=format!("{id}.start")
-                        value=spec(|a| a.start_s)
-                        scale=60.0
-                        min=0.0
-                    />
-                    <NumberField
-                        id=format!("{id}-duration")
-                        label=format!("{} duration (s)", kind.title())
-                        key=format!("{id}.duration")
-                        value=spec(|a| a.duration_s)
-                        step="1"
-                        min=1.0
-                    />
-                    <NumberField
-                        id=format!("{id}-intensity")
-                        label=format!("{} intensity", kind.title())
-                        key=format!("{id}.intensity")
-                        value=spec(|a| a.intensity)
-                        step="0.1"
-                        min=generator::INTENSITY_MIN
-                        max=generator::INTENSITY_MAX
-                    />
-                </div>
+            <p class="attack-description" id=description_id>{kind_description(kind)}</p>
+            <Show when=move || enabled.get()>
+                <details class="attack-details">
+                    <summary>
+                        "Settings"
+                        <span class="sr-only">{format!(" for {}", kind.title())}</span>
+                        <span class="attack-summary">{summary}</span>
+                    </summary>
+                    <div class="attack-params">
+                        {params_for(kind)
+                            .into_iter()
+                            .map(|param| view! { <AttackParamField kind=kind param=param/> })
+                            .collect_view()}
+                    </div>
+                </details>
             </Show>
+        </div>
+    }
+}
+
+/// One setting of an enabled attack, labelled `<Kind title>: <setting>` for assistive
+/// technology (the kind's title is visually implied by the row).
+#[component]
+fn AttackParamField(kind: AttackKind, param: AttackParam) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let cfg = state.config;
+    let id = param.input_id(kind);
+    let key = param.query_key(kind);
+    let shown = move || with_attack(cfg, kind, |a, _| param.shown_value(a));
+    let on_change = move |ev: leptos::ev::Event| {
+        apply(state, &key, &param.query_value(&event_target_value(&ev)));
+        show_applied(&ev, shown());
+    };
+    let control = match param.input() {
+        ParamInput::Choice(choices) => view! {
+            <select id=id.clone() on:change=on_change>
+                {options(choices, Signal::derive(shown))}
+            </select>
+        }
+        .into_any(),
+        ParamInput::Number { step } | ParamInput::OptionalNumber { step } => {
+            let bound = move |upper: bool| {
+                with_attack(cfg, kind, |a, g| {
+                    param
+                        .range(a, g.duration_s)
+                        .map(|(lo, hi)| format_number(if upper { hi } else { lo }))
+                })
+            };
+            view! {
+                <input
+                    id=id.clone()
+                    type="number"
+                    inputmode="decimal"
+                    step=step
+                    min=move || bound(false)
+                    max=move || bound(true)
+                    placeholder=move || with_attack(cfg, kind, |a, _| param.placeholder(a))
+                    prop:value=shown
+                    on:change=on_change
+                />
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=id>
+                <span class="sr-only">{format!("{}: ", kind.title())}</span>
+                {param.label()}
+            </label>
+            {control}
         </div>
     }
 }
