@@ -362,6 +362,51 @@ try {
     await context.close();
   });
 
+  await test('generator settings: preset picker, every attack kind, parameters in the URL', async () => {
+    const { context, page, errors } = await newPage({ width: 1280, height: 900 });
+    await page.goto(`${base}?preset=ddos_day&seed=9&train=all`);
+    await page.getByLabel('Preset').waitFor();
+    assert.equal(await page.getByLabel('Preset').inputValue(), 'ddos_day');
+    assert.equal(await page.getByLabel('Train on').inputValue(), 'all');
+    await page.locator('[data-kind="port_scan"] summary').click();
+    assert.equal(await page.getByLabel('Port scan: Scan method').inputValue(), 'udp');
+    // Every kind can be switched on; the estimate follows.
+    const estimate = async () => Number(await page.getByTestId('flow-estimate').getAttribute('data-attack-flows'));
+    await page.getByRole('button', { name: 'Disable all attacks' }).click();
+    assert.equal(await estimate(), 0);
+    await page.getByRole('button', { name: 'Enable all attacks' }).click();
+    for (const kind of ['Port scan', 'SYN flood', 'SSH brute force', 'Horizontal scan', 'RDP brute force', 'Data exfiltration',
+      'C2 beaconing', 'DNS tunnelling', 'Lateral movement', 'ICMP sweep', 'Slow HTTP DoS', 'Crypto mining']) {
+      assert.ok(await page.getByRole('checkbox', { name: kind, exact: true }).isChecked(), `${kind} enabled`);
+    }
+    assert.ok(await estimate() > 0);
+    await page.getByRole('checkbox', { name: 'C2 beaconing', exact: true }).uncheck();
+    await page.getByRole('checkbox', { name: 'C2 beaconing', exact: true }).check();
+    await page.locator('[data-kind="c2_beacon"] summary').click();
+    await page.getByLabel('C2 beaconing: Beacon period (seconds)').fill('45');
+    await page.getByLabel('C2 beaconing: Beacon period (seconds)').press('Enter');
+    await page.getByLabel('C2 beaconing: Stealth (0 loud to 1 quiet)').fill('0.8');
+    await page.getByLabel('C2 beaconing: Stealth (0 loud to 1 quiet)').press('Enter');
+    await page.getByLabel('Duration (minutes)').fill('20');
+    await page.getByLabel('Duration (minutes)').press('Enter');
+    await runAndWait(page);
+    const url = decodeURIComponent(page.url());
+    assert.match(url, /attacks=[a-z_,]*c2_beacon/);
+    assert.match(url, /period=45/);
+    assert.notEqual(await page.getByLabel('Preset').inputValue(), 'ddos_day', 'edited: no preset matches');
+    // The run honours the settings: the report lists a beacon with that period.
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report' }).click()]);
+    const path = `${artifacts}/all-kinds-report.json`;
+    await dl.saveAs(path);
+    const report = JSON.parse(readFileSync(path, 'utf8'));
+    const kinds = new Set(report.injected_attacks.map((a) => a.kind));
+    assert.ok(kinds.size >= 10, `kinds injected: ${[...kinds]}`);
+    const beacon = report.config.generator.attacks.find((a) => a.kind === 'c2_beacon');
+    assert.equal(beacon.period_s ?? beacon.period, 45);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   await test('phone-sized viewport runs a small scenario', async () => {
     const { context, page, errors } = await newPage({ width: 390, height: 844 });
     await page.goto(`${base}?seed=3&hosts=10&duration=10`);
