@@ -200,25 +200,30 @@ pub fn IncidentList() -> impl IntoView {
     }
 }
 
-/// Ready-to-paste blocking commands for one incident, folded away until asked for.
+/// Ready-to-paste blocking commands for one incident, folded away until asked for (and only
+/// rendered then: a hundred incidents' commands would otherwise cost a long task).
 fn response_details(plan: ResponsePlan) -> impl IntoView {
-    let body = match (plan.target, plan.no_block) {
-        (Some(target), _) => view! {
-            <p>{format!("Block {target} (time-limited). {}", plan.disclaimer)}</p>
-            {plan.suggestions.into_iter().map(|s| view! {
-                <h5>{s.firewall.title()}</h5>
-                <pre><code>{s.commands.join("\n")}</code></pre>
-                <p class="hint">{s.note}</p>
-            }).collect_view()}
+    let open = RwSignal::new(false);
+    let body = move || {
+        let plan = plan.clone();
+        match (plan.target, plan.no_block) {
+            (Some(target), _) => view! {
+                <p>{format!("Block {target} (time-limited). {}", plan.disclaimer)}</p>
+                {plan.suggestions.into_iter().map(|s| view! {
+                    <h5>{s.firewall.title()}</h5>
+                    <pre><code>{s.commands.join("\n")}</code></pre>
+                    <p class="hint">{s.note}</p>
+                }).collect_view()}
+            }
+            .into_any(),
+            (None, Some(reason)) => view! { <p>{no_block_text(reason)}</p> }.into_any(),
+            (None, None) => view! { <p>"No blocking suggestion."</p> }.into_any(),
         }
-        .into_any(),
-        (None, Some(reason)) => view! { <p>{no_block_text(reason)}</p> }.into_any(),
-        (None, None) => view! { <p>"No blocking suggestion."</p> }.into_any(),
     };
     view! {
-        <details class="response">
+        <details class="response" on:toggle=move |_| open.set(true)>
             <summary>"Suggested response"</summary>
-            {body}
+            <Show when=move || open.get()>{body.clone()}</Show>
         </details>
     }
 }

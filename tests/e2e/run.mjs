@@ -102,6 +102,9 @@ try {
     console.log(`     default run finished ${ms} ms after the click`);
     const longTasks = await page.evaluate(() => window.__longTasks.filter((t) => t.start >= window.__clickAt));
     console.log(`     main-thread tasks over 50 ms during the run: ${JSON.stringify(longTasks.map((t) => Math.round(t.ms)))}`);
+    // The Long Tasks API reports tasks of 50 ms and more; a few ms of slack absorbs timer
+    // granularity, not a frozen page.
+    assert.ok(longTasks.every((t) => t.ms <= 55), `main thread blocked: ${JSON.stringify(longTasks)}`);
     // Charts: every canvas drawn at device-pixel resolution, with real content.
     const charts = await canvasesDrawn(page);
     assert.equal(charts.length, 5, 'five charts');
@@ -334,6 +337,7 @@ try {
     const before = await count();
     const firstSummary = (await page.locator('.incident-table tbody tr').first().locator('td').nth(2).innerText()).split('\n')[0];
     await page.locator('.incident-table tbody tr').first().getByText('Suggested response').click();
+    await page.locator('.incident-table tbody tr').first().locator('details.response > p').first().waitFor();
     const response = await page.locator('.incident-table tbody tr').first().locator('details.response').innerText();
     assert.match(response, /nft |iptables |netsh |Protect the victim|infrastructure/, response);
     const t0 = Date.now();
