@@ -1363,6 +1363,54 @@ mod tests {
     }
 
     #[test]
+    fn non_finite_inputs_are_typed_errors_everywhere() {
+        let x = cluster_with_outliers(50, 3, 2, 13);
+        let mut f = forest(IsolationForestParams::default());
+        f.fit(&x).unwrap();
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut y = x.clone();
+            y.set(7, 2, bad);
+            let want = Err(ModelError::NonFiniteInput { row: 7, col: 2 });
+            assert_eq!(f.score_samples(&y).map(|_| ()), want);
+            assert_eq!(f.decision_function(&y).map(|_| ()), want);
+            assert_eq!(f.predict(&y).map(|_| ()), want);
+            assert_eq!(f.clone().fit(&y), want);
+            assert_eq!(
+                f.explain(y.row(7)),
+                Err(ModelError::NonFiniteInput { row: 0, col: 2 })
+            );
+        }
+    }
+
+    #[test]
+    fn a_one_row_forest_scores_any_row_and_few_rows_clamp_max_samples() {
+        let one = Matrix::from_rows(&[vec![1.0, -2.0, 3.0]]).unwrap();
+        let mut f = forest(IsolationForestParams {
+            contamination: Contamination::Fraction(0.1),
+            ..Default::default()
+        });
+        f.fit(&one).unwrap();
+        assert_eq!(f.max_samples_used(), Some(1));
+        let other = cluster_with_outliers(20, 3, 2, 14);
+        let s = f.score_samples(&other).unwrap();
+        // A single sample gives c(1) = 0: every row scores scikit-learn's -0.5.
+        assert!(s.iter().all(|&v| v == -0.5));
+        assert_eq!(f.offset(), Some(-0.5));
+        // 5 rows with max_samples 256 (auto) and an explicit 100: both use all 5 rows.
+        let few = cluster_with_outliers(5, 3, 0, 15);
+        for max_samples in [MaxSamples::Auto, MaxSamples::Count(100)] {
+            let mut f = forest(IsolationForestParams {
+                max_samples,
+                ..Default::default()
+            });
+            f.fit(&few).unwrap();
+            assert_eq!(f.max_samples_used(), Some(5));
+            let s = f.score_samples(&few).unwrap();
+            assert!(s.iter().all(|v| v.is_finite() && (-1.0..0.0).contains(v)));
+        }
+    }
+
+    #[test]
     fn extreme_magnitudes_give_finite_scores() {
         // Values near f64::MAX with both signs: `hi - lo` overflows to infinity, so a naive
         // uniform threshold would be inf or NaN.
