@@ -1,7 +1,10 @@
 //! `bench`: runs the benchmark cases of `anomaly_detector::bench`, natively or in the browser.
 //!
 //! Natively:
-//!   bench run NAME [REPEATS]     prints the measurement as one JSON line
+//!   bench run NAME [REPEATS]     prints the measurement as one JSON line; with the
+//!                                environment variable BENCH_CPU_CLOCK set (Linux), times
+//!                                with the process's CPU time (/proc/self/schedstat) instead
+//!                                of the wall clock, which is steadier on a busy machine
 //!   bench data PATH              writes the model benchmarks' data as raw little-endian f64
 //!                                (row-major, `bench::DATA_ROWS × bench::DATA_COLS`) for
 //!                                scikit-learn
@@ -16,13 +19,22 @@ use anomaly_detector::bench;
 mod web {
     use anomaly_detector::bench;
     use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
 
     #[wasm_bindgen]
     pub fn run_bench(name: &str, repeats: usize) -> Result<String, JsValue> {
-        let performance = web_sys::window()
-            .and_then(|w| w.performance())
-            .ok_or_else(|| JsValue::from_str("no window.performance"))?;
-        let clock = move || performance.now();
+        // `globalThis.performance`, not `window.performance`: the same module then also runs
+        // under Node (quick local measurements) and in a worker.
+        let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into())?;
+        let now: js_sys::Function = js_sys::Reflect::get(&performance, &"now".into())?
+            .dyn_into()
+            .map_err(|_| JsValue::from_str("globalThis.performance.now is not a function"))?;
+        let clock = move || {
+            now.call0(&performance)
+                .ok()
+                .and_then(|t| t.as_f64())
+                .unwrap_or(f64::NAN)
+        };
         let m = bench::run(name, repeats, &clock).map_err(|e| JsValue::from_str(&e.to_string()))?;
         serde_json::to_string(&m).map_err(|e| JsValue::from_str(&e.to_string()))
     }
@@ -54,7 +66,15 @@ fn native(args: &[String]) -> Result<(), String> {
                 None => 3,
             };
             let start = std::time::Instant::now();
-            let clock = move || start.elapsed().as_secs_f64() * 1e3;
+            let wall = move || start.elapsed().as_secs_f64() * 1e3;
+            let cpu = || {
+                std::fs::read_to_string("/proc/self/schedstat")
+                    .ok()
+                    .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+                    .map_or(f64::NAN, |ns| ns / 1e6)
+            };
+            let use_cpu = std::env::var_os("BENCH_CPU_CLOCK").is_some();
+            let clock = move || if use_cpu { cpu() } else { wall() };
             let m = bench::run(name, repeats, &clock).map_err(|e| e.to_string())?;
             println!("{}", serde_json::to_string(&m).map_err(|e| e.to_string())?);
             Ok(())

@@ -24,7 +24,7 @@ use crate::rng::DetRng;
 const FEATURE_THRESHOLD: f64 = 1e-7;
 
 /// Rows scored together against one tree at a time, so the tree stays in L1 cache.
-const SCORE_BLOCK: usize = 512;
+const SCORE_BLOCK: usize = 256;
 
 /// Rows walked down a tree in lockstep: independent walks overlap in the CPU instead of each
 /// waiting on its own unpredictable branch.
@@ -136,12 +136,14 @@ struct Fitted {
 /// `2i` and `2i + 1`): a walk is `depth` steps of `i = 2i + (x[f] > t)`, with no child
 /// indices to load and no leaf test. Leaves above the depth limit become pass-through splits
 /// (threshold +inf, always left) ending on a copy of their value, so scores are bit-identical
-/// to walking `nodes`. Only built up to [`PERFECT_MAX_DEPTH`] (size grows as `2^depth`).
+/// to walking `nodes`. Only built up to [`PERFECT_MAX_DEPTH`] (size grows as `2^depth`) and
+/// 256 input columns (features are stored as `u8`). Scoring transposes each block of rows into
+/// lane groups ([`GroupColumns`]) so a step is one masked load per lane, no bounds checks.
 #[derive(Debug, Clone, PartialEq)]
 struct PerfectForest {
     depth: usize,
     /// Per tree `2^depth` slots (slot 0 unused): split feature and threshold.
-    features: Vec<u32>,
+    features: Vec<u8>,
     thresholds: Vec<f64>,
     /// Per tree `2^depth` leaf values (`depth + c(n)`), indexed by `i - 2^depth`.
     leaves: Vec<f64>,
@@ -150,13 +152,18 @@ struct PerfectForest {
 /// 2^10 slots per tree: 100 trees take 2 MB. Default forests (256 samples) have depth 8.
 const PERFECT_MAX_DEPTH: usize = 10;
 
-/// Rows walked in lockstep through a perfect tree (their slot indices stay in registers).
-/// Measured: 16 is fastest natively, but in wasm the engine spills them (8 is faster there).
+/// Rows walked in lockstep through a perfect tree: independent walks overlap in the CPU.
+/// Measured with the transposed layout below: 16 beats 8 and 24 natively and in wasm.
 /// Rows are independent, so the lane count never changes a score's bits.
-#[cfg(not(target_arch = "wasm32"))]
 const PERFECT_LANES: usize = 16;
-#[cfg(target_arch = "wasm32")]
-const PERFECT_LANES: usize = 8;
+const _: () = assert!(SCORE_BLOCK.is_multiple_of(PERFECT_LANES));
+
+/// Lane groups per block of [`SCORE_BLOCK`] rows.
+const BLOCK_GROUPS: usize = SCORE_BLOCK / PERFECT_LANES;
+
+/// One lane group's rows transposed: per column (256 slots, so a `u8` feature index needs no
+/// bounds check), the lanes' values.
+type GroupColumns = [[f64; PERFECT_LANES]; 256];
 
 impl PerfectForest {
     fn build(nodes: &[Node], roots: &[u32], depth: usize) -> PerfectForest {
@@ -184,7 +191,7 @@ impl PerfectForest {
         let (left, right) = if n.is_leaf() {
             (node, node) // pass-through: threshold stays +inf
         } else {
-            self.features[base + slot] = n.feature;
+            self.features[base + slot] = n.feature as u8;
             self.thresholds[base + slot] = n.value;
             (n.left as usize, n.right as usize)
         };
@@ -192,62 +199,74 @@ impl PerfectForest {
         self.fill(nodes, base, 2 * slot + 1, right, level + 1);
     }
 
-    /// Walks `L` rows (row-major in `rows`) down one tree; returns their final heap slots.
+    /// Walks one lane group down one tree of `SIZE = 2^depth` slots; returns the leaf index of
+    /// each lane. Fixed-size arrays (a `u8` feature indexes 256 columns, slots are masked to
+    /// `SIZE`) and a constant depth let the compiler drop every bounds check and unroll.
     #[inline(always)]
-    fn walk<const L: usize>(
-        &self,
-        rows: &[f64],
-        cols: usize,
-        features: &[u32],
-        thresholds: &[f64],
-    ) -> [usize; L] {
-        let mask = (1usize << self.depth) - 1;
-        let mut at = [1usize; L];
-        for _ in 0..self.depth {
+    fn walk<const SIZE: usize>(
+        group: &GroupColumns,
+        features: &[u8; SIZE],
+        thresholds: &[f64; SIZE],
+    ) -> [usize; PERFECT_LANES] {
+        // The root is the same node for every lane: one feature load, not one per lane.
+        let root = &group[features[1] as usize];
+        let mut at: [usize; PERFECT_LANES] =
+            std::array::from_fn(|l| 2 + usize::from(root[l] > thresholds[1]));
+        for _ in 1..SIZE.trailing_zeros() {
             for (l, i) in at.iter_mut().enumerate() {
-                let s = *i & mask;
-                let v = rows[l * cols + features[s] as usize];
+                let s = *i & (SIZE - 1);
+                let v = group[features[s] as usize][l];
                 *i = 2 * *i + usize::from(v > thresholds[s]);
             }
         }
-        at
+        at.map(|i| i & (SIZE - 1))
     }
 
     /// Adds each row's path length in every tree to `depth_sums`, trees in order for every
     /// row (the same summation order as the node walk).
     fn add_path_lengths(&self, x: &Matrix, depth_sums: &mut [f64]) {
-        let size = 1usize << self.depth;
-        let mask = size - 1;
+        match self.depth {
+            1 => self.add_path_lengths_sized::<2>(x, depth_sums),
+            2 => self.add_path_lengths_sized::<4>(x, depth_sums),
+            3 => self.add_path_lengths_sized::<8>(x, depth_sums),
+            4 => self.add_path_lengths_sized::<16>(x, depth_sums),
+            5 => self.add_path_lengths_sized::<32>(x, depth_sums),
+            6 => self.add_path_lengths_sized::<64>(x, depth_sums),
+            7 => self.add_path_lengths_sized::<128>(x, depth_sums),
+            8 => self.add_path_lengths_sized::<256>(x, depth_sums),
+            9 => self.add_path_lengths_sized::<512>(x, depth_sums),
+            _ => self.add_path_lengths_sized::<1024>(x, depth_sums),
+        }
+    }
+
+    fn add_path_lengths_sized<const SIZE: usize>(&self, x: &Matrix, depth_sums: &mut [f64]) {
         let (n, cols) = (x.rows(), x.cols());
-        let data = x.as_slice();
-        let n_trees = self.leaves.len() / size;
+        let (features, _) = self.features.as_chunks::<SIZE>();
+        let (thresholds, _) = self.thresholds.as_chunks::<SIZE>();
+        let (leaves, _) = self.leaves.as_chunks::<SIZE>();
+        let mut block: Vec<GroupColumns> = vec![[[0.0; PERFECT_LANES]; 256]; BLOCK_GROUPS];
         for start in (0..n).step_by(SCORE_BLOCK) {
             let end = (start + SCORE_BLOCK).min(n);
-            for t in 0..n_trees {
-                let features = &self.features[t * size..(t + 1) * size];
-                let thresholds = &self.thresholds[t * size..(t + 1) * size];
-                let leaves = &self.leaves[t * size..(t + 1) * size];
-                let mut r = start;
-                while r < end {
-                    // Whole groups walk with a fixed lane count (registers, unrolled); the
-                    // block's tail one row at a time.
-                    let lanes = if end - r >= PERFECT_LANES {
-                        PERFECT_LANES
-                    } else {
-                        1
-                    };
-                    let rows = &data[r * cols..(r + lanes) * cols];
-                    let sums = &mut depth_sums[r..r + lanes];
-                    if lanes == PERFECT_LANES {
-                        let at = self.walk::<PERFECT_LANES>(rows, cols, features, thresholds);
-                        for (sum, i) in sums.iter_mut().zip(at) {
-                            *sum += leaves[i & mask];
-                        }
-                    } else {
-                        let at = self.walk::<1>(rows, cols, features, thresholds);
-                        sums[0] += leaves[at[0] & mask];
+            for (r, row) in x.as_slice()[start * cols..end * cols]
+                .chunks_exact(cols)
+                .enumerate()
+            {
+                let group = &mut block[r / PERFECT_LANES];
+                for (column, &v) in group.iter_mut().zip(row) {
+                    column[r % PERFECT_LANES] = v;
+                }
+            }
+            // The last group's unused lanes hold stale finite values: walked, never added.
+            let groups = &block[..(end - start).div_ceil(PERFECT_LANES)];
+            for ((features, thresholds), leaves) in features.iter().zip(thresholds).zip(leaves) {
+                for (group, sums) in groups
+                    .iter()
+                    .zip(depth_sums[start..end].chunks_mut(PERFECT_LANES))
+                {
+                    let at = Self::walk::<SIZE>(group, features, thresholds);
+                    for (sum, i) in sums.iter_mut().zip(at) {
+                        *sum += leaves[i];
                     }
-                    r += lanes;
                 }
             }
         }
@@ -627,7 +646,7 @@ impl Fitted {
 
     fn build_perfect(&mut self) {
         let depth = max_depth_for(self.max_samples);
-        self.perfect = (depth <= PERFECT_MAX_DEPTH)
+        self.perfect = (depth <= PERFECT_MAX_DEPTH && self.n_features_in <= 256)
             .then(|| PerfectForest::build(&self.nodes, &self.roots, depth));
     }
 
@@ -759,13 +778,18 @@ impl TreeBuilder {
     ) {
         self.draw(x.rows(), bootstrap, rng);
         let m = self.rows.len();
+        // Column-major copy, filled row by row: each drawn row's cache lines are read once.
+        let k = self.tree_features.len();
         self.values.clear();
-        for &f in &self.tree_features {
-            self.values.extend(self.rows.iter().map(|&r| x.get(r, f)));
+        self.values.resize(m * k, 0.0);
+        for (i, &r) in self.rows.iter().enumerate() {
+            let row = x.row(r);
+            for (j, &f) in self.tree_features.iter().enumerate() {
+                self.values[j * m + i] = row[f];
+            }
         }
         self.samples.clear();
         self.samples.extend(0..m as u32);
-        let k = self.tree_features.len();
         self.features.clear();
         self.features.extend(0..k);
         self.constant_features.clear();
@@ -1216,12 +1240,15 @@ mod tests {
     fn perfect_layout_scores_bit_identically_to_the_node_walk() {
         // Shallow trees (leaves above the depth limit become pass-throughs), rows not a
         // multiple of the lane count, and a forest too deep for the perfect layout.
-        for (n, max_samples) in [
-            (1000, MaxSamples::Auto),
-            (37, MaxSamples::Auto),
-            (3000, MaxSamples::Count(3000)),
+        // More than 256 columns also falls back to the node walk (`u8` feature slots).
+        for (n, d, max_samples, perfect) in [
+            (1000, 4, MaxSamples::Auto, true),
+            (37, 4, MaxSamples::Auto, true),
+            (300, 4, MaxSamples::Count(2), true),
+            (3000, 4, MaxSamples::Count(3000), false),
+            (90, 300, MaxSamples::Auto, false),
         ] {
-            let x = cluster_with_outliers(n, 4, 3, 11);
+            let x = cluster_with_outliers(n, d, 3, 11);
             let mut f = forest(IsolationForestParams {
                 n_estimators: 20,
                 max_samples,
@@ -1229,7 +1256,7 @@ mod tests {
             });
             f.fit(&x).unwrap();
             let fitted = f.fitted.as_ref().unwrap();
-            assert_eq!(fitted.perfect.is_some(), n < 3000);
+            assert_eq!(fitted.perfect.is_some(), perfect);
             let fast = fitted.score_samples(&x);
             let mut walk_only = fitted.clone();
             walk_only.perfect = None;
@@ -1333,6 +1360,54 @@ mod tests {
             .unwrap()
             .iter()
             .all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn non_finite_inputs_are_typed_errors_everywhere() {
+        let x = cluster_with_outliers(50, 3, 2, 13);
+        let mut f = forest(IsolationForestParams::default());
+        f.fit(&x).unwrap();
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut y = x.clone();
+            y.set(7, 2, bad);
+            let want = Err(ModelError::NonFiniteInput { row: 7, col: 2 });
+            assert_eq!(f.score_samples(&y).map(|_| ()), want);
+            assert_eq!(f.decision_function(&y).map(|_| ()), want);
+            assert_eq!(f.predict(&y).map(|_| ()), want);
+            assert_eq!(f.clone().fit(&y), want);
+            assert_eq!(
+                f.explain(y.row(7)),
+                Err(ModelError::NonFiniteInput { row: 0, col: 2 })
+            );
+        }
+    }
+
+    #[test]
+    fn a_one_row_forest_scores_any_row_and_few_rows_clamp_max_samples() {
+        let one = Matrix::from_rows(&[vec![1.0, -2.0, 3.0]]).unwrap();
+        let mut f = forest(IsolationForestParams {
+            contamination: Contamination::Fraction(0.1),
+            ..Default::default()
+        });
+        f.fit(&one).unwrap();
+        assert_eq!(f.max_samples_used(), Some(1));
+        let other = cluster_with_outliers(20, 3, 2, 14);
+        let s = f.score_samples(&other).unwrap();
+        // A single sample gives c(1) = 0: every row scores scikit-learn's -0.5.
+        assert!(s.iter().all(|&v| v == -0.5));
+        assert_eq!(f.offset(), Some(-0.5));
+        // 5 rows with max_samples 256 (auto) and an explicit 100: both use all 5 rows.
+        let few = cluster_with_outliers(5, 3, 0, 15);
+        for max_samples in [MaxSamples::Auto, MaxSamples::Count(100)] {
+            let mut f = forest(IsolationForestParams {
+                max_samples,
+                ..Default::default()
+            });
+            f.fit(&few).unwrap();
+            assert_eq!(f.max_samples_used(), Some(5));
+            let s = f.score_samples(&few).unwrap();
+            assert!(s.iter().all(|v| v.is_finite() && (-1.0..0.0).contains(v)));
+        }
     }
 
     #[test]

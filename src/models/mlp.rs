@@ -1803,6 +1803,35 @@ mod tests {
     }
 
     #[test]
+    fn tiny_values_train_finitely_and_non_finite_inputs_are_typed_errors() {
+        // Values around 1e-300 (subnormal territory after a few products): the model learns
+        // "predict about zero", with finite weights and errors, no NaN.
+        let tiny = Matrix::from_vec(
+            30,
+            3,
+            random_matrix(30, 3, 19)
+                .as_slice()
+                .iter()
+                .map(|v| v * 1e-300)
+                .collect(),
+        )
+        .unwrap();
+        let mut m = MlpRegressor::new(small());
+        m.fit(&tiny, &tiny).unwrap();
+        assert!(m.coefs().iter().all(|c| c.all_finite()));
+        let errors = m.reconstruction_errors(&tiny).unwrap();
+        assert!(errors.iter().all(|e| e.is_finite() && *e >= 0.0));
+        // Every entry point names the first bad cell instead of returning NaN.
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut x = random_matrix(4, 3, 20);
+            x.set(2, 0, bad);
+            let want = Err(ModelError::NonFiniteInput { row: 2, col: 0 });
+            assert_eq!(m.predict(&x).map(|_| ()), want);
+            assert_eq!(m.reconstruction_errors(&x).map(|_| ()), want);
+        }
+    }
+
+    #[test]
     fn divergence_is_an_error_and_keeps_the_previous_model() {
         let x = random_matrix(30, 2, 17);
         let mut m = MlpRegressor::new(small());
