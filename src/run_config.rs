@@ -684,7 +684,12 @@ impl RunConfig {
         if d.contamination != dd.contamination {
             parts.push(format!("contamination={}", d.contamination));
         }
-        if d.threshold != dd.threshold {
+        // `target_fpr=`/`threshold_score=` imply their mode when read back, so a link that
+        // carries either must also say which mode is really in use.
+        if d.threshold != dd.threshold
+            || d.target_fpr != dd.target_fpr
+            || d.threshold_score != dd.threshold_score
+        {
             parts.push(format!("threshold={}", d.threshold.as_str()));
         }
         if d.target_fpr != dd.target_fpr {
