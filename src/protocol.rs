@@ -8,7 +8,7 @@
 use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
 use crate::detection::{Progress, RunOutput};
 use crate::feedback::{Pattern, Verdict};
-use crate::import::Format;
+use crate::import::{ColumnMapping, Format};
 use crate::report::Report;
 use crate::run_config::{RunConfig, ThresholdSpec};
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,10 @@ pub struct ImportRequest {
     /// `None`: detect the format from the content.
     pub format: Option<Format>,
     pub baseline_format: Option<Format>,
+    /// The user's column mapping for a generic CSV traffic file (`None`: suggested from the
+    /// header).
+    #[serde(default)]
+    pub mapping: Option<ColumnMapping>,
 }
 
 /// The downloads the worker can produce from the last run.

@@ -14,7 +14,7 @@ use crate::detection::{
 };
 use crate::export;
 use crate::ground_truth::GroundTruth;
-use crate::import::{self, Format, ImportError, ImportLimits, ImportedTraffic};
+use crate::import::{self, ColumnMapping, Format, ImportError, ImportLimits, ImportedTraffic};
 use crate::protocol::{FileKind, ImportRequest, WorkerEvent, WorkerRequest};
 use crate::report::SourceKind;
 use crate::siem;
@@ -173,6 +173,7 @@ fn import_file(
     scope: &DedicatedWorkerGlobalScope,
     file: &File,
     format: Option<Format>,
+    mapping: Option<&ColumnMapping>,
     (from, to): (f64, f64),
 ) -> Result<ImportedTraffic, String> {
     let limits = ImportLimits::default();
@@ -186,7 +187,7 @@ fn import_file(
         )
     };
     let bytes = read_file(file, &limits, &mut |f| report(0.3 * f))?;
-    import::import(&bytes, format, &limits, &mut |f| {
+    import::import_with_mapping(&bytes, format, mapping, &limits, &mut |f| {
         report(0.3 + 0.7 * f);
         true
     })
@@ -212,12 +213,18 @@ fn run_imported(
     } else {
         (0.0, 1.0)
     };
-    let imported = match import_file(scope, &traffic, request.format, span) {
+    let imported = match import_file(
+        scope,
+        &traffic,
+        request.format,
+        request.mapping.as_ref(),
+        span,
+    ) {
         Ok(t) => t,
         Err(message) => return post(scope, &WorkerEvent::Failed(message)),
     };
     let baseline = match baseline {
-        Some(file) => match import_file(scope, &file, request.baseline_format, (0.5, 1.0)) {
+        Some(file) => match import_file(scope, &file, request.baseline_format, None, (0.5, 1.0)) {
             Ok(b) => Some((b, file.name())),
             Err(message) => {
                 return post(scope, &WorkerEvent::Failed(format!("baseline {message}")))

@@ -3,6 +3,7 @@
 //! under `fuzz/seeds/<target>/`, goes through the same entry point and invariant checks as the
 //! fuzz target of that name (`fuzz/src/checks.rs`, compiled in here). A panic or failed
 //! invariant fails the test and names the file.
+#![cfg(not(target_arch = "wasm32"))]
 
 #[path = "../fuzz/src/checks.rs"]
 mod checks;

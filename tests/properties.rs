@@ -1,6 +1,7 @@
 //! Property tests: invariants of the models, the metrics and the URL state that must hold for
 //! every generated input, not just the hand-picked ones of the unit tests. Sizes and case
 //! counts are small so `cargo test --release --test properties` runs in seconds.
+#![cfg(not(target_arch = "wasm32"))]
 
 use anomaly_detector::flow::AttackKind;
 use anomaly_detector::generator::presets::PRESETS;

@@ -85,6 +85,123 @@ fn find(names: &[String], candidates: &[&str]) -> Option<usize> {
         .find_map(|c| names.iter().position(|n| n == c))
 }
 
+/// The flow fields a user can map to a column, in the order the mapping form shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MappedField {
+    Time,
+    SrcIp,
+    SrcPort,
+    DstIp,
+    DstPort,
+    Proto,
+    Service,
+    Duration,
+    BytesOut,
+    BytesIn,
+    PktsOut,
+    PktsIn,
+    ConnState,
+    Label,
+}
+
+impl MappedField {
+    pub const ALL: [MappedField; 14] = [
+        MappedField::Time,
+        MappedField::SrcIp,
+        MappedField::SrcPort,
+        MappedField::DstIp,
+        MappedField::DstPort,
+        MappedField::Proto,
+        MappedField::Service,
+        MappedField::Duration,
+        MappedField::BytesOut,
+        MappedField::BytesIn,
+        MappedField::PktsOut,
+        MappedField::PktsIn,
+        MappedField::ConnState,
+        MappedField::Label,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            MappedField::Time => "Time",
+            MappedField::SrcIp => "Source address",
+            MappedField::SrcPort => "Source port",
+            MappedField::DstIp => "Destination address",
+            MappedField::DstPort => "Destination port",
+            MappedField::Proto => "Protocol",
+            MappedField::Service => "Service",
+            MappedField::Duration => "Duration",
+            MappedField::BytesOut => "Bytes sent",
+            MappedField::BytesIn => "Bytes received",
+            MappedField::PktsOut => "Packets sent",
+            MappedField::PktsIn => "Packets received",
+            MappedField::ConnState => "Connection state",
+            MappedField::Label => "Label (ground truth, never trained on)",
+        }
+    }
+}
+
+impl ColumnMapping {
+    pub fn get(&self, field: MappedField) -> Option<usize> {
+        *self.slot(field)
+    }
+
+    pub fn set(&mut self, field: MappedField, column: Option<usize>) {
+        *self.slot_mut(field) = column;
+    }
+
+    fn slot(&self, field: MappedField) -> &Option<usize> {
+        match field {
+            MappedField::Time => &self.time,
+            MappedField::SrcIp => &self.src_ip,
+            MappedField::SrcPort => &self.src_port,
+            MappedField::DstIp => &self.dst_ip,
+            MappedField::DstPort => &self.dst_port,
+            MappedField::Proto => &self.proto,
+            MappedField::Service => &self.service,
+            MappedField::Duration => &self.duration,
+            MappedField::BytesOut => &self.bytes_out,
+            MappedField::BytesIn => &self.bytes_in,
+            MappedField::PktsOut => &self.pkts_out,
+            MappedField::PktsIn => &self.pkts_in,
+            MappedField::ConnState => &self.conn_state,
+            MappedField::Label => &self.label,
+        }
+    }
+
+    fn slot_mut(&mut self, field: MappedField) -> &mut Option<usize> {
+        match field {
+            MappedField::Time => &mut self.time,
+            MappedField::SrcIp => &mut self.src_ip,
+            MappedField::SrcPort => &mut self.src_port,
+            MappedField::DstIp => &mut self.dst_ip,
+            MappedField::DstPort => &mut self.dst_port,
+            MappedField::Proto => &mut self.proto,
+            MappedField::Service => &mut self.service,
+            MappedField::Duration => &mut self.duration,
+            MappedField::BytesOut => &mut self.bytes_out,
+            MappedField::BytesIn => &mut self.bytes_in,
+            MappedField::PktsOut => &mut self.pkts_out,
+            MappedField::PktsIn => &mut self.pkts_in,
+            MappedField::ConnState => &mut self.conn_state,
+            MappedField::Label => &mut self.label,
+        }
+    }
+}
+
+/// The header of a CSV file from its first bytes (delimiter sniffed), for the mapping form.
+pub fn read_header(head: &[u8]) -> Vec<String> {
+    let delimiter = super::csv_reader::sniff_delimiter(head);
+    let mut reader = super::csv_reader::CsvReader::new(head, delimiter);
+    let mut fields = Vec::new();
+    match reader.next_record(&mut fields) {
+        Some(Ok(_)) => fields.into_iter().map(|f| f.trim().to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Guesses the mapping from header names (CICFlowMeter, Zeek, UNSW-NB15, Argus, nfdump and
 /// plain English spellings), case, spaces and punctuation ignored.
 pub fn suggest_mapping(header: &[String]) -> ColumnMapping {
@@ -458,6 +575,34 @@ pub fn row_to_flow(
         label,
         local_time,
     })
+}
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+
+    #[test]
+    fn every_field_reads_back_what_was_set_and_only_there() {
+        for (k, field) in MappedField::ALL.into_iter().enumerate() {
+            let mut m = ColumnMapping::default();
+            m.set(field, Some(k + 100));
+            assert_eq!(m.get(field), Some(k + 100));
+            assert!(MappedField::ALL
+                .iter()
+                .filter(|&&f| f != field)
+                .all(|&f| m.get(f).is_none()));
+        }
+    }
+
+    #[test]
+    fn header_from_the_first_line_with_sniffed_delimiter() {
+        assert_eq!(read_header(b"a;b;\"c d\"\n1;2;3\n"), ["a", "b", "c d"]);
+        assert_eq!(
+            read_header(b" Source IP, Label\r\n"),
+            ["Source IP", "Label"]
+        );
+        assert!(read_header(b"").is_empty());
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use detect::detect_format;
-pub use generic_csv::{suggest_mapping, ColumnMapping, DurationUnit};
+pub use generic_csv::{read_header, suggest_mapping, ColumnMapping, DurationUnit, MappedField};
 
 /// A traffic file format the importer understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

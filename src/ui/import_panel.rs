@@ -3,11 +3,16 @@
 //! page never holds their bytes and nothing is uploaded anywhere.
 
 use super::AppState;
-use crate::import::Format;
+use crate::import::{
+    detect_format, read_header, suggest_mapping, ColumnMapping, Format, MappedField,
+};
 use crate::report::format_value;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
+
+/// Bytes the page reads from a chosen file: enough for format detection and a CSV header.
+const HEAD_BYTES: i32 = 64 * 1024;
 
 /// The files chosen for the next run.
 #[derive(Clone, Default)]
@@ -44,17 +49,117 @@ fn first_file(ev: &leptos::ev::Event) -> Option<File> {
 /// Sets the traffic (or baseline) file and its shown name.
 pub fn choose(state: AppState, file: Option<File>, baseline: bool) {
     let chosen = file.as_ref().map(ChosenFile::of);
+    let kept = file.clone();
     state.import_files.update_value(|f| {
         if baseline {
-            f.baseline = file;
+            f.baseline = kept;
         } else {
-            f.traffic = file;
+            f.traffic = kept;
         }
     });
     if baseline {
         state.baseline_file.set(chosen);
     } else {
         state.traffic_file.set(chosen);
+        state.detected_format.set(None);
+        state.csv_header.set(Vec::new());
+        state.csv_mapping.set(None);
+        if let Some(file) = file {
+            leptos::task::spawn_local(read_head(state, file));
+        }
+    }
+}
+
+/// Reads the file's first bytes to detect its format and, for a CSV, its header and a mapping:
+/// the one used for the same header earlier in the session, or one suggested from the names.
+async fn read_head(state: AppState, file: File) {
+    let Ok(head) = file.slice_with_i32_and_i32(0, HEAD_BYTES) else {
+        return;
+    };
+    let Ok(text) = wasm_bindgen_futures::JsFuture::from(head.array_buffer()).await else {
+        return;
+    };
+    let bytes = js_sys::Uint8Array::new(&text).to_vec();
+    let format = detect_format(&bytes);
+    let header = read_header(&bytes);
+    let mapping = state
+        .remembered_mappings
+        .with_value(|r| r.iter().find(|(h, _)| *h == header).map(|(_, m)| m.clone()))
+        .unwrap_or_else(|| suggest_mapping(&header));
+    // A newer choice may have replaced this file meanwhile.
+    if state
+        .traffic_file
+        .with_untracked(|f| f.as_ref().map(|f| f.name.clone()))
+        == Some(file.name())
+    {
+        state.detected_format.set(format);
+        state.csv_header.set(header);
+        state.csv_mapping.set(Some(mapping));
+    }
+}
+
+/// The traffic file's format: the user's choice, else what its content looks like.
+pub fn effective_format(state: AppState) -> Option<Format> {
+    state.import_format.get().or(state.detected_format.get())
+}
+
+/// The mapping to send with a run: only for a generic CSV.
+pub fn mapping_for_run(state: AppState) -> Option<ColumnMapping> {
+    (state
+        .import_format
+        .get_untracked()
+        .or(state.detected_format.get_untracked())
+        == Some(Format::GenericCsv))
+    .then(|| state.csv_mapping.get_untracked())
+    .flatten()
+}
+
+fn set_mapping(state: AppState, field: MappedField, column: Option<usize>) {
+    state.csv_mapping.update(|m| {
+        let m = m.get_or_insert_with(ColumnMapping::default);
+        m.set(field, column);
+    });
+    let header = state.csv_header.get_untracked();
+    if let Some(mapping) = state.csv_mapping.get_untracked() {
+        state.remembered_mappings.update_value(|r| {
+            r.retain(|(h, _)| *h != header);
+            r.push((header, mapping));
+        });
+    }
+}
+
+/// Which column holds what, for a CSV the app does not know: prefilled from the header names,
+/// remembered for the session.
+#[component]
+fn MappingForm() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <Show when=move || effective_format(state) == Some(Format::GenericCsv) && !state.csv_header.with(Vec::is_empty)>
+            <fieldset class="mapping">
+                <legend>"Columns of your CSV"</legend>
+                <p class="hint">"Check which column holds each field; unmapped fields are treated as unknown. Your choice is remembered for files with the same header."</p>
+                {MappedField::ALL.into_iter().map(|field| {
+                    let id = format!("map-{field:?}").to_lowercase();
+                    let selected = move |column: Option<usize>| {
+                        state.csv_mapping.with(|m| m.as_ref().and_then(|m| m.get(field)) == column)
+                    };
+                    view! {
+                        <div class="field">
+                            <label for=id.clone()>{field.title()}</label>
+                            <select id=id on:change=move |ev| {
+                                let column = event_target_value(&ev).parse::<usize>().ok();
+                                set_mapping(state, field, column);
+                            }>
+                                <option value="" selected=move || selected(None)>"(not in the file)"</option>
+                                {move || state.csv_header.get().into_iter().enumerate().map(|(i, name)| view! {
+                                    <option value=i.to_string() selected=move || selected(Some(i))>{name}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
+        </Show>
     }
 }
 
@@ -101,6 +206,10 @@ pub fn ImportPanel() -> impl IntoView {
                 </p>
             })}
             {format_select("import-format", "Traffic file format", state.import_format)}
+            {move || state.detected_format.get().filter(|_| state.import_format.get().is_none()).map(|f| view! {
+                <p class="hint" data-testid="detected-format">{format!("Detected: {}", f.title())}</p>
+            })}
+            <MappingForm/>
             <div class="field">
                 <label for="import-baseline">"Import baseline"</label>
                 <input id="import-baseline" type="file"

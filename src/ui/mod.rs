@@ -16,7 +16,7 @@ mod worker_client;
 
 use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
 use crate::detection::{PlotData, Progress, RunOutput, Stage};
-use crate::import::Format;
+use crate::import::{ColumnMapping, Format};
 use crate::protocol::{ImportRequest, WorkerEvent, WorkerRequest};
 use crate::report::Anomaly;
 use crate::run_config::{ConfigNotice, RunConfig, ThresholdSpec};
@@ -74,6 +74,12 @@ pub struct AppState {
     rethreshold_next: StoredValue<Option<ThresholdSpec>>,
     /// Whether the run under way (or last run) reads a file rather than generating traffic.
     pub importing: RwSignal<bool>,
+    /// What the traffic file's first bytes look like, and its CSV header and column mapping.
+    pub detected_format: RwSignal<Option<Format>>,
+    pub csv_header: RwSignal<Vec<String>>,
+    pub csv_mapping: RwSignal<Option<ColumnMapping>>,
+    /// Mappings the user settled, by header, for the rest of the session.
+    remembered_mappings: StoredValue<Vec<(Vec<String>, ColumnMapping)>>,
 }
 
 impl AppState {
@@ -99,6 +105,10 @@ impl AppState {
             rethreshold_busy: RwSignal::new(false),
             rethreshold_next: StoredValue::new(None),
             importing: RwSignal::new(false),
+            detected_format: RwSignal::new(None),
+            csv_header: RwSignal::new(Vec::new()),
+            csv_mapping: RwSignal::new(None),
+            remembered_mappings: StoredValue::new(Vec::new()),
         }
     }
 
@@ -206,6 +216,7 @@ fn start_run(state: AppState) {
                 config,
                 format: state.import_format.get_untracked(),
                 baseline_format: state.baseline_format.get_untracked(),
+                mapping: import_panel::mapping_for_run(state),
             }));
             let mut attached = vec![("traffic", &traffic)];
             if let Some(baseline) = files.baseline.as_ref() {

@@ -277,6 +277,21 @@ try {
     await page.getByText('2 records skipped').click();
     assert.match(await page.getByTestId('source').innerText(), /line 11/);
 
+    // An unknown CSV goes through the column mapping, prefilled from its header and remembered.
+    await page.getByLabel('Import traffic').setInputFiles(files['traffic.csv']);
+    await page.getByTestId('detected-format').waitFor();
+    assert.match(await page.getByTestId('detected-format').innerText(), /CSV/);
+    const timeColumn = page.getByLabel('Time', { exact: true });
+    assert.equal(await timeColumn.locator('option:checked').innerText(), 'ts');
+    assert.equal(await page.getByLabel('Destination port').locator('option:checked').innerText(), 'dst_port');
+    await page.getByLabel('Label (ground truth, never trained on)').selectOption('');
+    await runAndWait(page);
+    await page.getByTestId('unlabelled').waitFor();
+    await page.getByLabel('Import traffic').setInputFiles(brokenPath);
+    await page.getByLabel('Import traffic').setInputFiles(files['traffic.csv']);
+    await page.getByTestId('detected-format').waitFor();
+    await page.waitForFunction(() => document.querySelector('#map-label option:checked')?.textContent === '(not in the file)');
+
     // A baseline: the models train on it and score the whole traffic file.
     const baselinePath = `${artifacts}/baseline.conn.log`;
     const logLines = log.trimEnd().split('\n');
