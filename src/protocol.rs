@@ -8,7 +8,7 @@
 use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
 use crate::detection::{Progress, RunOutput};
 use crate::feedback::{Pattern, Verdict};
-use crate::import::{ColumnMapping, Format};
+use crate::import::{ColumnMapping, FileInspection, Format};
 use crate::report::Report;
 use crate::run_config::{RunConfig, ThresholdSpec};
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,8 @@ pub enum WorkerRequest {
     /// Imports the files sent beside this request (`traffic`, optionally `baseline`: browser
     /// `File`s, which the worker reads itself) and runs the pipeline on them.
     RunImported(Box<ImportRequest>),
+    /// Looks at the first bytes of the attached `traffic` file: format, CSV header, mapping.
+    Inspect,
     /// Moves the last run to another threshold without retraining.
     Rethreshold(ThresholdSpec),
     /// An analyst's verdict on an incident of the last run (`None` withdraws it).
@@ -92,6 +94,8 @@ pub enum WorkerEvent {
     /// The run's outcome without the bulk: `report.anomalies` is empty (pages come on request)
     /// and `plot` is empty (its series arrive just before, as typed arrays).
     Finished(Box<RunOutput>),
+    /// What a chosen file looks like (answer to `Inspect`).
+    Inspected(Box<FileInspection>),
     /// The last run at a new threshold, without its anomaly list (pages come on request).
     Rethresholded(Box<Report>),
     Anomalies(AnomalyPage),

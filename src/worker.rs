@@ -33,6 +33,9 @@ thread_local! {
 /// the per-call overhead does not matter.
 const READ_CHUNK_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
 
+/// Bytes read to inspect a chosen file (format detection and a CSV header).
+const INSPECT_BYTES: f64 = 64.0 * 1024.0;
+
 fn post(scope: &DedicatedWorkerGlobalScope, event: &WorkerEvent) {
     let text = match serde_json::to_string(event) {
         Ok(text) => text,
@@ -282,6 +285,21 @@ fn handle(
             });
             finish(scope, result);
         }
+        WorkerRequest::Inspect => match files.0 {
+            Some(file) => {
+                let head = file
+                    .slice_with_f64_and_f64(0.0, INSPECT_BYTES)
+                    .and_then(|blob| FileReaderSync::new()?.read_as_array_buffer(&blob))
+                    .map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec())
+                    .unwrap_or_default();
+                let inspection = import::inspect(&file.name(), &head);
+                post(scope, &WorkerEvent::Inspected(Box::new(inspection)));
+            }
+            None => post(
+                scope,
+                &WorkerEvent::RequestFailed("no file to inspect".into()),
+            ),
+        },
         WorkerRequest::RunImported(request) => {
             LAST_RUN.with(|r| r.borrow_mut().take());
             run_imported(scope, &request, files.0, files.1);

@@ -14,6 +14,27 @@ pub const PCAP_MAGICS: [[u8; 4]; 4] = [
     [0xA1, 0xB2, 0x3C, 0x4D], // nanoseconds, big-endian
 ];
 
+/// What the first bytes of a file say about it: the format, and for CSV the header and a
+/// suggested column mapping (the page's mapping form starts from these).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FileInspection {
+    pub file_name: String,
+    pub format: Option<Format>,
+    pub header: Vec<String>,
+    pub suggested: ColumnMapping,
+}
+
+/// Inspects the first bytes (at most 64 KiB are looked at) of a file named `file_name`.
+pub fn inspect(file_name: &str, head: &[u8]) -> FileInspection {
+    let header = super::generic_csv::read_header(&head[..head.len().min(64 * 1024)]);
+    FileInspection {
+        file_name: file_name.to_string(),
+        format: detect_format(head),
+        suggested: suggest_mapping(&header),
+        header,
+    }
+}
+
 pub fn detect_format(bytes: &[u8]) -> Option<Format> {
     let head = &bytes[..bytes.len().min(64 * 1024)];
     if head.len() >= 4 {
@@ -101,6 +122,31 @@ pub fn mapped_fields(m: &ColumnMapping) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn inspection_names_the_format_the_header_and_a_mapping() {
+        let csv = inspect(
+            "flows.csv",
+            b"timestamp,src_ip,dst_ip,dst_port,bytes_out,label\n1,10.0.0.1,10.0.0.2,80,5,benign\n",
+        );
+        assert_eq!(csv.file_name, "flows.csv");
+        assert_eq!(csv.format, Some(Format::GenericCsv));
+        assert_eq!(
+            csv.header,
+            [
+                "timestamp",
+                "src_ip",
+                "dst_ip",
+                "dst_port",
+                "bytes_out",
+                "label"
+            ]
+        );
+        assert_eq!(csv.suggested.label, Some(5));
+        let pcap = inspect("a.pcap", &[0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0]);
+        assert_eq!(pcap.format, Some(Format::Pcap));
+    }
+
     use super::*;
 
     #[test]

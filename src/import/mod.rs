@@ -24,7 +24,7 @@ use crate::flow::FlowRecord;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub use detect::detect_format;
+pub use detect::{detect_format, inspect, FileInspection};
 pub use generic_csv::{read_header, suggest_mapping, ColumnMapping, DurationUnit, MappedField};
 
 /// A traffic file format the importer understands.

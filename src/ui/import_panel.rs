@@ -3,16 +3,12 @@
 //! page never holds their bytes and nothing is uploaded anywhere.
 
 use super::AppState;
-use crate::import::{
-    detect_format, read_header, suggest_mapping, ColumnMapping, Format, MappedField,
-};
+use crate::import::{ColumnMapping, FileInspection, Format, MappedField};
+use crate::protocol::WorkerRequest;
 use crate::report::format_value;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
-
-/// Bytes the page reads from a chosen file: enough for format detection and a CSV header.
-const HEAD_BYTES: i32 = 64 * 1024;
 
 /// The files chosen for the next run.
 #[derive(Clone, Default)]
@@ -65,37 +61,43 @@ pub fn choose(state: AppState, file: Option<File>, baseline: bool) {
         state.csv_header.set(Vec::new());
         state.csv_mapping.set(None);
         if let Some(file) = file {
-            leptos::task::spawn_local(read_head(state, file));
+            inspect(state, file);
         }
     }
 }
 
-/// Reads the file's first bytes to detect its format and, for a CSV, its header and a mapping:
-/// the one used for the same header earlier in the session, or one suggested from the names.
-async fn read_head(state: AppState, file: File) {
-    let Ok(head) = file.slice_with_i32_and_i32(0, HEAD_BYTES) else {
-        return;
-    };
-    let Ok(text) = wasm_bindgen_futures::JsFuture::from(head.array_buffer()).await else {
-        return;
-    };
-    let bytes = js_sys::Uint8Array::new(&text).to_vec();
-    let format = detect_format(&bytes);
-    let header = read_header(&bytes);
-    let mapping = state
-        .remembered_mappings
-        .with_value(|r| r.iter().find(|(h, _)| *h == header).map(|(_, m)| m.clone()))
-        .unwrap_or_else(|| suggest_mapping(&header));
+/// Asks the worker what the file looks like (the page does not parse files); the answer
+/// arrives as `WorkerEvent::Inspected` and goes to [`on_inspected`].
+fn inspect(state: AppState, file: File) {
+    let on_incoming = move |incoming| state.on_incoming(incoming);
+    if let Err(message) = super::worker_client::send_with_files(
+        &WorkerRequest::Inspect,
+        &[("traffic", &file)],
+        on_incoming,
+    ) {
+        state.request_error.set(Some(message));
+    }
+}
+
+/// Takes the inspection of the current traffic file: its format, its CSV header and a mapping
+/// (the one used for the same header earlier in the session, else the suggested one).
+pub fn on_inspected(state: AppState, inspection: FileInspection) {
     // A newer choice may have replaced this file meanwhile.
     if state
         .traffic_file
         .with_untracked(|f| f.as_ref().map(|f| f.name.clone()))
-        == Some(file.name())
+        != Some(inspection.file_name.clone())
     {
-        state.detected_format.set(format);
-        state.csv_header.set(header);
-        state.csv_mapping.set(Some(mapping));
+        return;
     }
+    let header = inspection.header;
+    let mapping = state
+        .remembered_mappings
+        .with_value(|r| r.iter().find(|(h, _)| *h == header).map(|(_, m)| m.clone()))
+        .unwrap_or(inspection.suggested);
+    state.detected_format.set(inspection.format);
+    state.csv_header.set(header);
+    state.csv_mapping.set(Some(mapping));
 }
 
 /// The traffic file's format: the user's choice, else what its content looks like.

@@ -79,7 +79,7 @@ pub struct AppState {
     pub csv_header: RwSignal<Vec<String>>,
     pub csv_mapping: RwSignal<Option<ColumnMapping>>,
     /// Mappings the user settled, by header, for the rest of the session.
-    remembered_mappings: StoredValue<Vec<(Vec<String>, ColumnMapping)>>,
+    pub remembered_mappings: StoredValue<Vec<(Vec<String>, ColumnMapping)>>,
 }
 
 impl AppState {
@@ -133,6 +133,7 @@ impl AppState {
     fn on_event(&self, event: WorkerEvent) {
         match event {
             WorkerEvent::Ready => {}
+            WorkerEvent::Inspected(inspection) => import_panel::on_inspected(*self, *inspection),
             WorkerEvent::Anomalies(page) => {
                 self.request_error.set(None);
                 self.anomaly_page.set(Some(page));
