@@ -13,6 +13,7 @@ use crate::ground_truth::GroundTruth;
 use crate::import::ImportedTraffic;
 use crate::matrix::Matrix;
 use crate::metrics;
+use crate::preprocessing::{ExtraColumns, Preprocessing};
 use crate::report::{ImportSummary, SourceKind, TrafficSource};
 use crate::run_config::{RunConfig, TrainingPolicy};
 use crate::scaler::StandardScaler;
@@ -53,12 +54,32 @@ pub struct Dataset {
     /// `x_raw` standardised with the training rows' statistics.
     pub x: Matrix,
     pub source: TrafficSource,
+    /// How `x` was made from the flows (learned on the training rows, or a saved model's).
+    pub preprocessing: Preprocessing,
 }
 
-fn standardise(x_raw: &Matrix, n_train: usize, flows: usize) -> Result<Matrix, DetectionError> {
+fn standardise(
+    x_raw: &Matrix,
+    n_train: usize,
+    flows: usize,
+) -> Result<(StandardScaler, Matrix), DetectionError> {
     let scaler = StandardScaler::fit(&x_raw.head(n_train))
         .ok_or(DetectionError::NoTrainingData { flows })?;
-    Ok(scaler.transform(x_raw))
+    let x = scaler.transform(x_raw);
+    Ok((scaler, x))
+}
+
+/// Each column's median over the training rows' finite values (0 where there are none).
+fn training_fill(x_raw: &Matrix, n_train: usize) -> Vec<f64> {
+    (0..x_raw.cols())
+        .map(|j| {
+            let col: Vec<f64> = (0..n_train.min(x_raw.rows()))
+                .map(|i| x_raw.get(i, j))
+                .filter(|v| v.is_finite())
+                .collect();
+            metrics::quantile(&col, 0.5).unwrap_or(0.0)
+        })
+        .collect()
 }
 
 /// Generated traffic: the training window is the first `train_fraction` of the run's time.
@@ -97,7 +118,14 @@ pub fn from_generated(
     };
     let ports = PortFrequency::fit(&flows[..n_train]);
     let x_raw = features::extract_with_progress(&flows, &ports, &d.features, on_progress);
-    let x = standardise(&x_raw, n_train, n)?;
+    let (scaler, x) = standardise(&x_raw, n_train, n)?;
+    let preprocessing = Preprocessing {
+        features: d.features.clone(),
+        ports,
+        columns: features::builtin_columns(),
+        fill: training_fill(&x_raw, n_train),
+        scaler,
+    };
     let last_ts = flows.last().map_or(config.generator.start_ts, |f| f.ts);
     Ok(Dataset {
         ground_truth: GroundTruth::from_generated(&flows),
@@ -125,6 +153,7 @@ pub fn from_generated(
             import: None,
             baseline: None,
         },
+        preprocessing,
     })
 }
 
@@ -207,73 +236,84 @@ pub fn from_imported(
         })
         .cloned()
         .collect();
-    let (flows, ground_truth, n_train, eval, x_raw, training, baseline_summary) = match baseline {
-        Some((base, base_name)) => {
-            let ports = PortFrequency::fit(&base.flows);
-            let xb = imported_features(&base, &ports, config, &extras, &mut |f| {
-                on_progress(0.5 * f)
-            });
-            let xt = imported_features(&traffic, &ports, config, &extras, &mut |f| {
-                on_progress(0.5 + 0.5 * f)
-            });
-            let (nb, nt) = (base.flows.len(), traffic.flows.len());
-            let mut data = Vec::with_capacity((nb + nt) * xb.cols());
-            for i in 0..nb {
-                data.extend_from_slice(xb.row(i));
-            }
-            for i in 0..nt {
-                data.extend_from_slice(xt.row(i));
-            }
-            let x_raw = Matrix::from_vec(nb + nt, xb.cols(), data)
-                .map_err(|_| DetectionError::NoTrainingData { flows: nb + nt })?;
-            let truth =
-                GroundTruth::from_imported(&base).concat(&GroundTruth::from_imported(&traffic));
-            let summary = import_summary(&base, &base_name);
-            let mut flows = base.flows;
-            flows.extend(traffic.flows);
-            (
-                flows,
-                truth,
-                nb,
-                nb..nb + nt,
-                x_raw,
-                format!("the baseline file {base_name} ({nb} flows)"),
-                Some(summary),
-            )
-        }
-        None => {
-            let n = traffic.flows.len();
-            let (n_train, eval, training) = match d.training {
-                TrainingPolicy::InitialWindow => {
-                    let n_train = ((d.train_fraction * n as f64).ceil() as usize).clamp(1, n);
-                    (
-                        n_train,
-                        n_train..n,
-                        format!(
-                            "the first {:.0}% of the flows in time order ({n_train} flows)",
-                            d.train_fraction * 100.0
-                        ),
-                    )
+    let (flows, ground_truth, n_train, eval, x_raw, ports, training, baseline_summary) =
+        match baseline {
+            Some((base, base_name)) => {
+                let ports = PortFrequency::fit(&base.flows);
+                let xb = imported_features(&base, &ports, config, &extras, &mut |f| {
+                    on_progress(0.5 * f)
+                });
+                let xt = imported_features(&traffic, &ports, config, &extras, &mut |f| {
+                    on_progress(0.5 + 0.5 * f)
+                });
+                let (nb, nt) = (base.flows.len(), traffic.flows.len());
+                let mut data = Vec::with_capacity((nb + nt) * xb.cols());
+                for i in 0..nb {
+                    data.extend_from_slice(xb.row(i));
                 }
-                TrainingPolicy::AllData => (n, 0..n, "all flows".to_string()),
-            };
-            let ports = PortFrequency::fit(&traffic.flows[..n_train]);
-            let x_raw = imported_features(&traffic, &ports, config, &extras, on_progress);
-            let truth = GroundTruth::from_imported(&traffic);
-            (traffic.flows, truth, n_train, eval, x_raw, training, None)
-        }
-    };
+                for i in 0..nt {
+                    data.extend_from_slice(xt.row(i));
+                }
+                let x_raw = Matrix::from_vec(nb + nt, xb.cols(), data)
+                    .map_err(|_| DetectionError::NoTrainingData { flows: nb + nt })?;
+                let truth =
+                    GroundTruth::from_imported(&base).concat(&GroundTruth::from_imported(&traffic));
+                let summary = import_summary(&base, &base_name);
+                let mut flows = base.flows;
+                flows.extend(traffic.flows);
+                (
+                    flows,
+                    truth,
+                    nb,
+                    nb..nb + nt,
+                    x_raw,
+                    ports,
+                    format!("the baseline file {base_name} ({nb} flows)"),
+                    Some(summary),
+                )
+            }
+            None => {
+                let n = traffic.flows.len();
+                let (n_train, eval, training) = match d.training {
+                    TrainingPolicy::InitialWindow => {
+                        let n_train = ((d.train_fraction * n as f64).ceil() as usize).clamp(1, n);
+                        (
+                            n_train,
+                            n_train..n,
+                            format!(
+                                "the first {:.0}% of the flows in time order ({n_train} flows)",
+                                d.train_fraction * 100.0
+                            ),
+                        )
+                    }
+                    TrainingPolicy::AllData => (n, 0..n, "all flows".to_string()),
+                };
+                let ports = PortFrequency::fit(&traffic.flows[..n_train]);
+                let x_raw = imported_features(&traffic, &ports, config, &extras, on_progress);
+                let truth = GroundTruth::from_imported(&traffic);
+                (
+                    traffic.flows,
+                    truth,
+                    n_train,
+                    eval,
+                    x_raw,
+                    ports,
+                    training,
+                    None,
+                )
+            }
+        };
     let n = flows.len();
     if n_train == 0 {
         return Err(DetectionError::NoTrainingData { flows: n });
     }
     let mut columns = features::builtin_columns();
     columns.extend(extras.iter().map(|e| FeatureColumn::imported(e)));
-    let (columns, x_raw) = usable_columns(columns, x_raw, n_train);
+    let (columns, x_raw, fill) = usable_columns(columns, x_raw, n_train);
     if columns.is_empty() {
         return Err(DetectionError::NoUsableFeatures { flows: n });
     }
-    let x = standardise(&x_raw, n_train, n)?;
+    let (scaler, x) = standardise(&x_raw, n_train, n)?;
     let ts_of = |i: usize| flows.get(i).map_or(0.0, |f| f.ts);
     let evaluated_duration_s = if eval.is_empty() {
         0.0
@@ -304,6 +344,13 @@ pub fn from_imported(
         training_end_ts,
         evaluated_duration_s,
         evaluated_on,
+        preprocessing: Preprocessing {
+            features: d.features.clone(),
+            ports,
+            columns: columns.clone(),
+            fill,
+            scaler,
+        },
         columns,
         x_raw,
         x,
@@ -319,14 +366,135 @@ pub fn from_imported(
     })
 }
 
+/// Traffic for a saved model to score: nothing is trained, every flow is evaluated, and the
+/// features are made exactly as the model's training run made them.
+fn scored_by_model(
+    flows: &[FlowRecord],
+    extras: Option<&ExtraColumns<'_>>,
+    preprocessing: &Preprocessing,
+    mut source: TrafficSource,
+    on_progress: &mut dyn FnMut(f64),
+) -> Result<(Matrix, Matrix, TrafficSource), DetectionError> {
+    if flows.is_empty() {
+        return Err(DetectionError::NoTrainingData { flows: 0 });
+    }
+    let missing = preprocessing.missing_columns(extras);
+    if !missing.is_empty() {
+        source.training.push_str(&format!(
+            "; this traffic lacks {} of the model's columns ({}), scored at their training medians",
+            missing.len(),
+            missing.join(", ")
+        ));
+    }
+    let x_raw = preprocessing.raw_features(flows, extras, on_progress);
+    let x = preprocessing.standardise(&x_raw);
+    Ok((x_raw, x, source))
+}
+
+/// Generated traffic scored by a saved model (`trained_on` says where the model came from).
+pub fn from_generated_with_model(
+    config: &RunConfig,
+    traffic: Traffic,
+    preprocessing: &Preprocessing,
+    trained_on: &str,
+    on_progress: &mut dyn FnMut(f64),
+) -> Result<Dataset, DetectionError> {
+    let source = TrafficSource {
+        kind: SourceKind::Generated,
+        labelled: true,
+        training: format!("other traffic, in a saved model ({trained_on})"),
+        import: None,
+        baseline: None,
+    };
+    let ground_truth = GroundTruth::from_generated(&traffic.flows);
+    let (x_raw, x, source) =
+        scored_by_model(&traffic.flows, None, preprocessing, source, on_progress)?;
+    let flows = traffic.flows;
+    let n = flows.len();
+    Ok(Dataset {
+        training_end_ts: flows[0].ts,
+        flows,
+        truth: traffic.incidents,
+        ground_truth,
+        n_train: 0,
+        eval: 0..n,
+        plot_start: 0,
+        evaluated_duration_s: config.generator.duration_s,
+        evaluated_on: "all flows (none were trained on)".to_string(),
+        columns: preprocessing.columns.clone(),
+        x_raw,
+        x,
+        source,
+        preprocessing: preprocessing.clone(),
+    })
+}
+
+/// An imported file scored by a saved model. A baseline makes no sense here (the model is
+/// the baseline) and is refused.
+pub fn from_imported_with_model(
+    input: ImportInput,
+    preprocessing: &Preprocessing,
+    trained_on: &str,
+    on_progress: &mut dyn FnMut(f64),
+) -> Result<Dataset, DetectionError> {
+    let ImportInput {
+        traffic,
+        file_name,
+        baseline,
+    } = input;
+    if baseline.is_some() {
+        return Err(DetectionError::BaselineWithModel);
+    }
+    let import = import_summary(&traffic, &file_name);
+    let ground_truth = GroundTruth::from_imported(&traffic);
+    let source = TrafficSource {
+        kind: SourceKind::Imported,
+        labelled: ground_truth.labelled,
+        training: format!("other traffic, in a saved model ({trained_on})"),
+        import: Some(import),
+        baseline: None,
+    };
+    let row = |i: usize| traffic.extra_row(i);
+    let extras = ExtraColumns {
+        names: &traffic.extra_columns,
+        row: &row,
+    };
+    let (x_raw, x, source) = scored_by_model(
+        &traffic.flows,
+        Some(&extras),
+        preprocessing,
+        source,
+        on_progress,
+    )?;
+    let flows = traffic.flows;
+    let n = flows.len();
+    let evaluated_duration_s = (flows[n - 1].ts - flows[0].ts).max(0.0);
+    Ok(Dataset {
+        training_end_ts: flows[0].ts,
+        flows,
+        truth: Vec::new(),
+        ground_truth,
+        n_train: 0,
+        eval: 0..n,
+        plot_start: 0,
+        evaluated_duration_s,
+        evaluated_on: "every flow of the imported file (none were trained on)".to_string(),
+        columns: preprocessing.columns.clone(),
+        x_raw,
+        x,
+        source,
+        preprocessing: preprocessing.clone(),
+    })
+}
+
 /// Drops columns with no finite value or a single value in the training rows (they carry no
 /// information, and a format that lacks a field would otherwise feed the models a constant),
-/// and fills the remaining gaps with the column's training median.
+/// and fills the remaining gaps with the column's training median (returned per kept column).
 fn usable_columns(
     columns: Vec<FeatureColumn>,
     x_raw: Matrix,
     n_train: usize,
-) -> (Vec<FeatureColumn>, Matrix) {
+) -> (Vec<FeatureColumn>, Matrix, Vec<f64>) {
     let (n, d) = (x_raw.rows(), x_raw.cols());
     let mut keep = Vec::new();
     let mut fill = Vec::new();
@@ -354,7 +522,7 @@ fn usable_columns(
     }
     let columns = keep.iter().map(|&j| columns[j].clone()).collect();
     let x = Matrix::from_vec(n, keep.len(), data).unwrap_or_else(|_| Matrix::zeros(n, 0));
-    (columns, x)
+    (columns, x, fill)
 }
 
 #[cfg(test)]

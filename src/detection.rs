@@ -7,6 +7,8 @@
 //! responsible for drawing or for how results travel to the UI.
 
 use crate::dataset::{self, Dataset, ImportInput};
+use crate::detector_model::DetectorModel;
+use crate::ensemble::{EnsembleCalibration, ReferenceScores};
 use crate::features::FeatureColumn;
 use crate::feedback::{Feedback, Pattern, Verdict};
 use crate::flow::{AttackKind, FlowRecord, Label};
@@ -18,15 +20,17 @@ use crate::metrics::{self, Confusion, PrPoint, RocPoint};
 use crate::models::isolation_forest::IsolationForest;
 use crate::models::mlp::{EpochReport, MlpRegressor};
 use crate::models::ModelError;
+use crate::preprocessing::Preprocessing;
 use crate::report::{
     Anomaly, DataSummary, FeatureContribution, Metrics, ModelMetrics, Report, ReportConfig, Scores,
     ThresholdInfo, TrainingSummary, SCHEMA_VERSION,
 };
 use crate::response::{self, ResponsePlan, ResponsePolicy};
-use crate::run_config::{RunConfig, ThresholdSpec};
+use crate::run_config::{DetectionConfig, RunConfig, ThresholdSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::IpAddr;
 
 /// Pipeline stages, in order, as shown in the progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +88,8 @@ pub enum DetectionError {
         model: &'static str,
         source: ModelError,
     },
+    /// A saved model and a baseline were both given; the model is already the baseline.
+    BaselineWithModel,
     Cancelled,
 }
 
@@ -100,6 +106,10 @@ impl fmt::Display for DetectionError {
                 "no feature varies across the {flows} flows' training part, so there is nothing to learn from"
             ),
             DetectionError::Model { model, source } => write!(f, "{model}: {source}"),
+            DetectionError::BaselineWithModel => write!(
+                f,
+                "a saved model scores the traffic on its own: remove the baseline or the model"
+            ),
             DetectionError::Cancelled => write!(f, "cancelled"),
         }
     }
@@ -150,6 +160,10 @@ pub struct ScoredRun {
     /// Ground truth per flow.
     #[serde(default)]
     pub ground_truth: GroundTruth,
+    /// The training scores of a saved model that scored this traffic (no row here was
+    /// trained on); thresholds come from them instead of the training rows.
+    #[serde(default)]
+    pub reference: Option<ReferenceScores>,
 }
 
 /// Verdicts, metrics and incidents at one threshold.
@@ -201,11 +215,14 @@ fn flag_rate(scores: &[f64], threshold: f64) -> f64 {
 /// Each model's threshold under a policy, from the training rows' scores only.
 pub fn thresholds(scored: &ScoredRun, spec: &ThresholdSpec) -> ThresholdInfo {
     let train = 0..scored.training_rows.min(scored.flows.len());
-    let (if_t, mlp_t, ens_t) = (
-        &scored.isolation_forest[train.clone()],
-        &scored.mlp[train.clone()],
-        &scored.ensemble[train],
-    );
+    let (if_t, mlp_t, ens_t) = match &scored.reference {
+        Some(r) => (&r.isolation_forest[..], &r.mlp[..], &r.ensemble[..]),
+        None => (
+            &scored.isolation_forest[train.clone()],
+            &scored.mlp[train.clone()],
+            &scored.ensemble[train],
+        ),
+    };
     let (method, contamination, target_fpr, fixed_score, t) = match *spec {
         ThresholdSpec::Contamination { contamination } => {
             let q = 1.0 - contamination;
@@ -383,42 +400,6 @@ pub fn flows_digest(flows: &[FlowRecord]) -> String {
         eat(f.label.as_str().as_bytes());
     }
     format!("{h:016x}")
-}
-
-/// Robust standardisation of one model's scores against its training scores, so that scores
-/// on different scales can be averaged: (s − median) / (IQR / 1.349).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct RobustScale {
-    median: f64,
-    scale: f64,
-}
-
-impl RobustScale {
-    fn fit(training_scores: &[f64]) -> RobustScale {
-        let mut sorted = training_scores.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let median = metrics::quantile_sorted(&sorted, 0.5);
-        let iqr = metrics::quantile_sorted(&sorted, 0.75) - metrics::quantile_sorted(&sorted, 0.25);
-        let mut scale = iqr / 1.349;
-        if scale.is_nan() || scale <= 1e-12 {
-            // Degenerate (e.g. mostly identical scores): fall back to the standard deviation.
-            let mean = sorted.iter().sum::<f64>() / sorted.len() as f64;
-            let var =
-                sorted.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / sorted.len() as f64;
-            scale = if var.sqrt() > 1e-12 { var.sqrt() } else { 1.0 };
-        }
-        RobustScale { median, scale }
-    }
-
-    fn apply(&self, s: f64) -> f64 {
-        (s - self.median) / self.scale
-    }
-}
-
-/// Ensemble input for the autoencoder: reconstruction errors are heavy-tailed, their log is
-/// close to normal, which keeps one extreme flow from dominating the average.
-fn mlp_ensemble_input(error: f64) -> f64 {
-    crate::math::ln(error + 1e-12)
 }
 
 fn evaluate(
@@ -603,12 +584,19 @@ impl Explainer {
     }
 }
 
-/// A finished run plus what re-thresholding needs.
+/// A finished run plus what re-thresholding and saving the model need.
 #[derive(Debug, Clone)]
 pub struct FittedRun {
     pub output: RunOutput,
     pub explainer: Explainer,
     pub feedback: Feedback,
+    pub preprocessing: Preprocessing,
+    pub calibration: EnsembleCalibration,
+    /// Infrastructure servers (never suggested for blocking).
+    pub allowlist: Vec<IpAddr>,
+    /// Where the models' training flows came from, in words, and how many there were.
+    pub trained_on: String,
+    pub training_flows: u64,
 }
 
 impl FittedRun {
@@ -666,7 +654,7 @@ impl FittedRun {
         report.config.run.detection.set_threshold_spec(spec);
         report.threshold = threshold;
         report.metrics = metrics;
-        report.responses = responses(&incidents, &out.scored, report.data.end_ts);
+        report.responses = responses(&incidents, &self.allowlist, report.data.end_ts);
         report.incidents = incidents;
         report.anomaly_count = flagged.len() as u64;
         report.anomalies_truncated = truncated;
@@ -679,11 +667,13 @@ impl FittedRun {
 /// Blocking suggestions per incident; the network's own infrastructure (DNS, DHCP, NTP
 /// servers and domain controllers seen answering in the training rows) is never suggested.
 /// Expiry comments are dated from the traffic's last flow, so reports stay deterministic.
-fn responses(incidents: &[DetectedIncident], scored: &ScoredRun, now_ts: f64) -> Vec<ResponsePlan> {
+fn responses(
+    incidents: &[DetectedIncident],
+    allowlist: &[IpAddr],
+    now_ts: f64,
+) -> Vec<ResponsePlan> {
     let policy = ResponsePolicy {
-        allowlist: response::infrastructure(
-            &scored.flows[..scored.training_rows.min(scored.flows.len())],
-        ),
+        allowlist: allowlist.to_vec(),
         ..ResponsePolicy::default()
     };
     incidents
@@ -773,6 +763,35 @@ pub fn run_imported(
     fit_and_report(config, dataset, timings, t_start, now_ms, on_progress)
 }
 
+/// The two models and what the ensemble, thresholds and responses need from their training,
+/// fitted in this run or loaded from a saved model.
+struct Models {
+    forest: IsolationForest,
+    mlp: MlpRegressor,
+    calibration: EnsembleCalibration,
+    /// Training medians in natural units (for explanations).
+    medians: Vec<f64>,
+    allowlist: Vec<IpAddr>,
+    /// A saved model's training scores; `None` when this run's training rows are at hand.
+    reference: Option<ReferenceScores>,
+    trained_on: String,
+    training_flows: u64,
+}
+
+/// Where a run's training flows came from, in words, for a saved model's file.
+fn training_description(config: &RunConfig, dataset: &Dataset) -> String {
+    match &dataset.source.import {
+        Some(import) if dataset.source.baseline.is_none() => {
+            format!("{}: {}", import.file_name, dataset.source.training)
+        }
+        Some(_) => dataset.source.training.clone(),
+        None => format!(
+            "generated traffic, seed {}: {}",
+            config.generator.seed, dataset.source.training
+        ),
+    }
+}
+
 fn fit_and_report(
     config: &RunConfig,
     dataset: Dataset,
@@ -788,23 +807,9 @@ fn fit_and_report(
             *cancelled = true;
         }
     };
-    let Dataset {
-        flows,
-        truth,
-        ground_truth,
-        n_train,
-        eval,
-        plot_start,
-        training_end_ts,
-        evaluated_duration_s,
-        evaluated_on,
-        columns,
-        x_raw,
-        x,
-        source,
-    } = dataset;
-    let n = flows.len();
+    let n_train = dataset.n_train;
     let train = 0..n_train;
+    let x = &dataset.x;
     let x_train = x.head(n_train);
 
     // Isolation Forest.
@@ -819,7 +824,7 @@ fn fit_and_report(
     stage(Stage::IsolationForest, 0.5, &mut cancelled);
     let t0 = now_ms();
     let if_scores: Vec<f64> = forest
-        .score_samples(&x)
+        .score_samples(x)
         .map_err(model_err("isolation forest"))?
         .into_iter()
         .map(|s| -s)
@@ -853,24 +858,144 @@ fn fit_and_report(
     }) {
         return Err(DetectionError::Cancelled);
     }
-
-    // Scores, ensemble.
+    if !on_progress(Progress::Stage {
+        stage: Stage::Scoring,
+        fraction: 0.0,
+    }) {
+        return Err(DetectionError::Cancelled);
+    }
     let t0 = now_ms();
-    let mut stage = |stage: Stage, fraction: f64| on_progress(Progress::Stage { stage, fraction });
-    stage(Stage::Scoring, 0.0);
     let mlp_scores = mlp
-        .reconstruction_errors(&x)
+        .reconstruction_errors(x)
         .map_err(model_err("autoencoder"))?;
     timings.insert("mlp_score".to_string(), now_ms() - t0);
+    let models = Models {
+        calibration: EnsembleCalibration::fit(
+            &if_scores[train.clone()],
+            &mlp_scores[train.clone()],
+            d.forest_weight,
+        ),
+        medians: training_medians(&dataset.x_raw, &dataset.columns, train.clone()),
+        allowlist: response::infrastructure(&dataset.flows[train]),
+        reference: None,
+        trained_on: training_description(config, &dataset),
+        training_flows: n_train as u64,
+        forest,
+        mlp,
+    };
+    report_run(
+        config,
+        dataset,
+        models,
+        (if_scores, mlp_scores),
+        timings,
+        t_start,
+        now_ms,
+        on_progress,
+    )
+}
+
+/// Scores a dataset with a saved model's two models (nothing is trained).
+fn apply_and_report(
+    config: &RunConfig,
+    dataset: Dataset,
+    model: &DetectorModel,
+    mut timings: BTreeMap<String, f64>,
+    t_start: f64,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<FittedRun, DetectionError> {
+    let model_err = |model: &'static str| move |source| DetectionError::Model { model, source };
+    if !on_progress(Progress::Stage {
+        stage: Stage::Scoring,
+        fraction: 0.0,
+    }) {
+        return Err(DetectionError::Cancelled);
+    }
     let t0 = now_ms();
-    let if_scale = RobustScale::fit(&if_scores[train.clone()]);
-    let mlp_inputs: Vec<f64> = mlp_scores.iter().map(|&e| mlp_ensemble_input(e)).collect();
-    let mlp_scale = RobustScale::fit(&mlp_inputs[train.clone()]);
-    let w = d.forest_weight.clamp(0.0, 1.0);
+    let if_scores: Vec<f64> = model
+        .isolation_forest
+        .score_samples(&dataset.x)
+        .map_err(model_err("isolation forest"))?
+        .into_iter()
+        .map(|s| -s)
+        .collect();
+    timings.insert("isolation_forest_score".to_string(), now_ms() - t0);
+    let t0 = now_ms();
+    let mlp_scores = model
+        .mlp
+        .reconstruction_errors(&dataset.x)
+        .map_err(model_err("autoencoder"))?;
+    timings.insert("mlp_score".to_string(), now_ms() - t0);
+    let models = Models {
+        forest: model.isolation_forest.clone(),
+        mlp: model.mlp.clone(),
+        calibration: model.calibration,
+        medians: model.medians.clone(),
+        allowlist: model.allowlist.clone(),
+        reference: Some(model.reference.clone()),
+        trained_on: model.trained_on.clone(),
+        training_flows: model.training_flows,
+    };
+    report_run(
+        config,
+        dataset,
+        models,
+        (if_scores, mlp_scores),
+        timings,
+        t_start,
+        now_ms,
+        on_progress,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report_run(
+    config: &RunConfig,
+    dataset: Dataset,
+    models: Models,
+    (if_scores, mlp_scores): (Vec<f64>, Vec<f64>),
+    mut timings: BTreeMap<String, f64>,
+    t_start: f64,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<FittedRun, DetectionError> {
+    let d = &config.detection;
+    let Dataset {
+        flows,
+        truth,
+        ground_truth,
+        n_train,
+        eval,
+        plot_start,
+        training_end_ts,
+        evaluated_duration_s,
+        evaluated_on,
+        columns,
+        x_raw,
+        x,
+        source,
+        preprocessing,
+    } = dataset;
+    let n = flows.len();
+    let Models {
+        forest,
+        mlp,
+        calibration,
+        medians,
+        allowlist,
+        reference,
+        trained_on,
+        training_flows,
+    } = models;
+
+    // Ensemble.
+    let t0 = now_ms();
+    let mut stage = |stage: Stage, fraction: f64| on_progress(Progress::Stage { stage, fraction });
     let ensemble: Vec<f64> = if_scores
         .iter()
-        .zip(&mlp_inputs)
-        .map(|(&a, &b)| w * if_scale.apply(a) + (1.0 - w) * mlp_scale.apply(b))
+        .zip(&mlp_scores)
+        .map(|(&a, &b)| calibration.combine(a, b))
         .collect();
     let attack_flows = (0..n).filter(|&i| ground_truth.is_attack(i)).count() as u64;
     let scored = ScoredRun {
@@ -883,6 +1008,7 @@ fn fit_and_report(
         evaluated_duration_s,
         truth,
         ground_truth,
+        reference,
     };
     timings.insert("ensemble".to_string(), now_ms() - t0);
     if !stage(Stage::Scoring, 1.0) {
@@ -899,7 +1025,6 @@ fn fit_and_report(
         incidents,
         suppressed: _,
     } = rethreshold(&scored, &d.threshold_spec(), &IncidentParams::default());
-    let medians = training_medians(&x_raw, &columns, train.clone());
     let explainer = Explainer {
         forest,
         mlp,
@@ -972,10 +1097,10 @@ fn fit_and_report(
                 .unwrap_or_default(),
             n_iter: explainer.mlp.n_iter(),
             converged: explainer.mlp.converged(),
-            training_rows: n_train as u64,
+            training_rows: training_flows,
         },
         injected_attacks: scored.truth.clone(),
-        responses: responses(&incidents, &scored, last_ts),
+        responses: responses(&incidents, &allowlist, last_ts),
         incidents,
         anomaly_count: flagged.len() as u64,
         anomalies_truncated: truncated,
@@ -992,7 +1117,148 @@ fn fit_and_report(
         },
         explainer,
         feedback: Feedback::default(),
+        preprocessing,
+        calibration,
+        allowlist,
+        trained_on,
+        training_flows,
     })
+}
+
+impl FittedRun {
+    /// The run's models as a saved detector (see `detector_model`). For a run that applied a
+    /// saved model, the same model again.
+    pub fn saved_model(&self) -> DetectorModel {
+        let scored = &self.output.scored;
+        let reference = scored.reference.clone().unwrap_or_else(|| {
+            let train = 0..scored.training_rows.min(scored.flows.len());
+            ReferenceScores::from_training(
+                &scored.isolation_forest[train.clone()],
+                &scored.mlp[train.clone()],
+                &scored.ensemble[train],
+            )
+        });
+        DetectorModel {
+            app_version: crate::APP_VERSION.to_string(),
+            trained_on: self.trained_on.clone(),
+            training_flows: self.training_flows,
+            detection: self.output.report.config.run.detection.clone(),
+            preprocessing: self.preprocessing.clone(),
+            isolation_forest: self.explainer.forest.clone(),
+            mlp: self.explainer.mlp.clone(),
+            calibration: self.calibration,
+            reference,
+            medians: self.explainer.medians.clone(),
+            allowlist: self.allowlist.clone(),
+        }
+    }
+}
+
+/// The configuration a saved model's run reports: the model's own detection settings, with
+/// the user's current threshold and anomaly-list settings.
+fn with_model_settings(config: &RunConfig, model: &DetectorModel) -> RunConfig {
+    let mut effective = config.clone();
+    let user = &config.detection;
+    effective.detection = DetectionConfig {
+        threshold: user.threshold,
+        contamination: user.contamination,
+        target_fpr: user.target_fpr,
+        threshold_score: user.threshold_score,
+        max_reported_anomalies: user.max_reported_anomalies,
+        ..model.detection.clone()
+    };
+    effective
+}
+
+/// Generated traffic scored by a saved model: nothing is trained.
+pub fn run_generated_with_model(
+    config: &RunConfig,
+    model: &DetectorModel,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<FittedRun, DetectionError> {
+    let config = &with_model_settings(config, model);
+    let mut timings = BTreeMap::new();
+    let t_start = now_ms();
+    let mut cancelled = false;
+    let mut stage = |stage: Stage, fraction: f64, cancelled: &mut bool| {
+        if !on_progress(Progress::Stage { stage, fraction }) {
+            *cancelled = true;
+        }
+    };
+    let t0 = now_ms();
+    let traffic: Traffic = generator::generate_with_progress(&config.generator, &mut |f| {
+        stage(Stage::Generate, f, &mut cancelled)
+    })
+    .map_err(DetectionError::InvalidScenario)?;
+    timings.insert("generate".to_string(), now_ms() - t0);
+    if cancelled {
+        return Err(DetectionError::Cancelled);
+    }
+    let t0 = now_ms();
+    let dataset = dataset::from_generated_with_model(
+        config,
+        traffic,
+        &model.preprocessing,
+        &model.trained_on,
+        &mut |f| stage(Stage::Features, f, &mut cancelled),
+    )?;
+    timings.insert("features".to_string(), now_ms() - t0);
+    if cancelled {
+        return Err(DetectionError::Cancelled);
+    }
+    apply_and_report(
+        config,
+        dataset,
+        model,
+        timings,
+        t_start,
+        now_ms,
+        on_progress,
+    )
+}
+
+/// Imported traffic (without a baseline) scored by a saved model: nothing is trained.
+pub fn run_imported_with_model(
+    config: &RunConfig,
+    input: ImportInput,
+    model: &DetectorModel,
+    import_ms: f64,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<FittedRun, DetectionError> {
+    let config = &with_model_settings(config, model);
+    let mut timings = BTreeMap::new();
+    timings.insert("import".to_string(), import_ms);
+    let t_start = now_ms() - import_ms;
+    let mut cancelled = false;
+    let t0 = now_ms();
+    let dataset = dataset::from_imported_with_model(
+        input,
+        &model.preprocessing,
+        &model.trained_on,
+        &mut |fraction| {
+            if !on_progress(Progress::Stage {
+                stage: Stage::Features,
+                fraction,
+            }) {
+                cancelled = true;
+            }
+        },
+    )?;
+    timings.insert("features".to_string(), now_ms() - t0);
+    if cancelled {
+        return Err(DetectionError::Cancelled);
+    }
+    apply_and_report(
+        config,
+        dataset,
+        model,
+        timings,
+        t_start,
+        now_ms,
+        on_progress,
+    )
 }
 
 /// A monotonic clock for native callers.
@@ -1065,6 +1331,7 @@ mod tests {
                 victims: vec!["10.0.0.3".parse().unwrap()],
                 flows: 5,
             }],
+            reference: None,
         }
     }
 

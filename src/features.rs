@@ -253,10 +253,60 @@ impl Default for FeatureConfig {
 
 /// Destination-port frequencies learned from the training flows: a port the training traffic
 /// never used is rare, and rarity is what a scan sweeping unused ports produces.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(into = "PortTable", try_from = "PortTable")]
 pub struct PortFrequency {
     counts: HashMap<(Proto, u16), u64>,
     total: u64,
+}
+
+/// A [`PortFrequency`] as saved in a model file: sorted, so the same model writes the same
+/// bytes (a `HashMap`'s order is not fixed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PortTable {
+    total: u64,
+    /// `(proto, port, flows)`, sorted by protocol then port.
+    ports: Vec<(Proto, u16, u64)>,
+}
+
+impl From<PortFrequency> for PortTable {
+    fn from(p: PortFrequency) -> PortTable {
+        let mut ports: Vec<(Proto, u16, u64)> = p
+            .counts
+            .into_iter()
+            .map(|((pr, port), c)| (pr, port, c))
+            .collect();
+        ports.sort_by_key(|&(pr, port, _)| (pr as u8, port));
+        PortTable {
+            total: p.total,
+            ports,
+        }
+    }
+}
+
+impl TryFrom<PortTable> for PortFrequency {
+    type Error = String;
+
+    fn try_from(t: PortTable) -> Result<PortFrequency, String> {
+        let mut counts = HashMap::with_capacity(t.ports.len());
+        let mut sum = 0u64;
+        for (proto, port, c) in t.ports {
+            if counts.insert((proto, port), c).is_some() {
+                return Err(format!("port {port}/{proto:?} is listed twice"));
+            }
+            sum = sum.saturating_add(c);
+        }
+        if sum != t.total {
+            return Err(format!(
+                "port counts add up to {sum} flows, the table says {}",
+                t.total
+            ));
+        }
+        Ok(PortFrequency {
+            counts,
+            total: t.total,
+        })
+    }
 }
 
 impl PortFrequency {

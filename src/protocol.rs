@@ -15,9 +15,11 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum WorkerRequest {
+    /// Generates traffic and runs the pipeline; with a saved model attached (`model`, a
+    /// browser `File`), scores the traffic with it instead of training.
     Run(Box<RunConfig>),
-    /// Imports the files sent beside this request (`traffic`, optionally `baseline`: browser
-    /// `File`s, which the worker reads itself) and runs the pipeline on them.
+    /// Imports the files sent beside this request (`traffic`, optionally `baseline` or
+    /// `model`: browser `File`s, which the worker reads itself) and runs the pipeline on them.
     RunImported(Box<ImportRequest>),
     /// Looks at the first bytes of the attached `traffic` file: format, CSV header, mapping.
     Inspect,
@@ -62,12 +64,14 @@ pub enum FileKind {
     FlowsCsv,
     /// The run's flows as a Zeek conn.log (TSV with `#fields` header and a label column).
     ZeekConnLog,
+    /// The run's detector (preprocessing, both models, calibration) to apply to other traffic.
+    Model,
 }
 
 impl FileKind {
     pub fn mime(self) -> &'static str {
         match self {
-            FileKind::Report => "application/json",
+            FileKind::Report | FileKind::Model => "application/json",
             FileKind::EveJson | FileKind::EcsNdjson => "application/x-ndjson",
             FileKind::FlowsCsv => "text/csv",
             FileKind::ZeekConnLog => "text/plain",
@@ -82,6 +86,7 @@ impl FileKind {
             FileKind::EcsNdjson => format!("anomaly-alerts-seed{seed}.ecs.ndjson"),
             FileKind::FlowsCsv => format!("traffic-seed{seed}.csv"),
             FileKind::ZeekConnLog => format!("traffic-seed{seed}.conn.log"),
+            FileKind::Model => format!("anomaly-model-seed{seed}.json"),
         }
     }
 }

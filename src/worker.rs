@@ -12,6 +12,7 @@ use crate::dataset::ImportInput;
 use crate::detection::{
     self, DetectionError, FittedRun, PlotData, Progress, RunOutput, ScoredRun, Stage,
 };
+use crate::detector_model::{DetectorModel, MAX_MODEL_FILE_BYTES};
 use crate::export;
 use crate::ground_truth::GroundTruth;
 use crate::import::{self, ColumnMapping, Format, ImportError, ImportLimits, ImportedTraffic};
@@ -124,6 +125,7 @@ fn summary(out: &RunOutput) -> RunOutput {
                 class: Vec::new(),
                 ..out.scored.ground_truth.clone()
             },
+            reference: None,
         },
     }
 }
@@ -197,12 +199,55 @@ fn import_file(
     .map_err(|e| format!("{}: {e}", file.name()))
 }
 
-fn run_imported(
-    scope: &DedicatedWorkerGlobalScope,
-    request: &ImportRequest,
+/// The browser files that came with a request.
+#[derive(Default)]
+struct Attached {
     traffic: Option<File>,
     baseline: Option<File>,
+    model: Option<File>,
+}
+
+/// Reads and validates a saved model file.
+fn read_model(file: &File) -> Result<DetectorModel, String> {
+    let limits = ImportLimits {
+        max_bytes: MAX_MODEL_FILE_BYTES,
+        ..ImportLimits::default()
+    };
+    let bytes =
+        read_file(file, &limits, &mut |_| {}).map_err(|e| format!("model {}: {e}", file.name()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    DetectorModel::from_json(&text).map_err(|e| format!("model {}: {e}", file.name()))
+}
+
+fn run_generated(
+    scope: &DedicatedWorkerGlobalScope,
+    config: &crate::run_config::RunConfig,
+    model: Option<File>,
 ) {
+    let progress = &mut |p| {
+        post(scope, &WorkerEvent::Progress(p));
+        true
+    };
+    let result = match model {
+        None => detection::run_fitted(config, &now_ms, progress),
+        Some(file) => match read_model(&file) {
+            Ok(model) => detection::run_generated_with_model(config, &model, &now_ms, progress),
+            Err(message) => return post(scope, &WorkerEvent::Failed(message)),
+        },
+    };
+    finish(scope, result);
+}
+
+fn run_imported(scope: &DedicatedWorkerGlobalScope, request: &ImportRequest, files: Attached) {
+    let Attached {
+        traffic,
+        baseline,
+        model,
+    } = files;
+    let model = match model.as_ref().map(read_model).transpose() {
+        Ok(model) => model,
+        Err(message) => return post(scope, &WorkerEvent::Failed(message)),
+    };
     let Some(traffic) = traffic else {
         post(
             scope,
@@ -241,10 +286,21 @@ fn run_imported(
         baseline,
     };
     let import_ms = now_ms() - t0;
-    let result = detection::run_imported(&request.config, input, import_ms, &now_ms, &mut |p| {
+    let progress = &mut |p| {
         post(scope, &WorkerEvent::Progress(p));
         true
-    });
+    };
+    let result = match &model {
+        Some(model) => detection::run_imported_with_model(
+            &request.config,
+            input,
+            model,
+            import_ms,
+            &now_ms,
+            progress,
+        ),
+        None => detection::run_imported(&request.config, input, import_ms, &now_ms, progress),
+    };
     finish(scope, result);
 }
 
@@ -271,21 +327,13 @@ fn relabel(scope: &DedicatedWorkerGlobalScope, change: impl FnOnce(&mut FittedRu
     }
 }
 
-fn handle(
-    scope: &DedicatedWorkerGlobalScope,
-    request: WorkerRequest,
-    files: (Option<File>, Option<File>),
-) {
+fn handle(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest, files: Attached) {
     match request {
         WorkerRequest::Run(config) => {
             LAST_RUN.with(|r| r.borrow_mut().take());
-            let result = detection::run_fitted(&config, &now_ms, &mut |p| {
-                post(scope, &WorkerEvent::Progress(p));
-                true
-            });
-            finish(scope, result);
+            run_generated(scope, &config, files.model);
         }
-        WorkerRequest::Inspect => match files.0 {
+        WorkerRequest::Inspect => match files.traffic {
             Some(file) => {
                 let head = file
                     .slice_with_f64_and_f64(0.0, INSPECT_BYTES)
@@ -302,7 +350,7 @@ fn handle(
         },
         WorkerRequest::RunImported(request) => {
             LAST_RUN.with(|r| r.borrow_mut().take());
-            run_imported(scope, &request, files.0, files.1);
+            run_imported(scope, &request, files);
         }
         WorkerRequest::Rethreshold(spec) => relabel(scope, |fitted| {
             fitted.rethreshold(&spec);
@@ -349,6 +397,7 @@ fn handle(
                         ),
                         FileKind::FlowsCsv => export::to_csv(&out.scored.flows),
                         FileKind::ZeekConnLog => export::to_zeek_conn_log(&out.scored.flows),
+                        FileKind::Model => fitted.saved_model().to_json(),
                     };
                 Ok((kind.file_name(out.report.config.seed), contents))
             });
@@ -368,7 +417,7 @@ pub fn register() {
         // A request is a JSON string, or `{request, traffic?, baseline?}` when files ride along.
         let data = event.data();
         let (text, files) = match data.as_string() {
-            Some(text) => (text, (None, None)),
+            Some(text) => (text, Attached::default()),
             None => {
                 let get = |key: &str| js_sys::Reflect::get(&data, &JsValue::from_str(key)).ok();
                 let file = |key: &str| get(key).and_then(|v| v.dyn_into::<File>().ok());
@@ -376,7 +425,11 @@ pub fn register() {
                     get("request")
                         .and_then(|v| v.as_string())
                         .unwrap_or_default(),
-                    (file("traffic"), file("baseline")),
+                    Attached {
+                        traffic: file("traffic"),
+                        baseline: file("baseline"),
+                        model: file("model"),
+                    },
                 )
             }
         };

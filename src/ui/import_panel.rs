@@ -15,6 +15,8 @@ use web_sys::{File, HtmlInputElement};
 pub struct ImportFiles {
     pub traffic: Option<File>,
     pub baseline: Option<File>,
+    /// A saved detector model to score with instead of training.
+    pub model: Option<File>,
 }
 
 /// What the page shows about a chosen file.
@@ -64,6 +66,13 @@ pub fn choose(state: AppState, file: Option<File>, baseline: bool) {
             inspect(state, file);
         }
     }
+}
+
+/// Sets (or clears) the saved model the next run scores with.
+pub fn choose_model(state: AppState, file: Option<File>) {
+    let chosen = file.as_ref().map(ChosenFile::of);
+    state.import_files.update_value(|f| f.model = file);
+    state.model_file.set(chosen);
 }
 
 /// Asks the worker what the file looks like (the page does not parse files); the answer
@@ -230,6 +239,21 @@ pub fn ImportPanel() -> impl IntoView {
             <Show when=move || baseline.with(Option::is_some)>
                 {format_select("baseline-format", "Baseline file format", state.baseline_format)}
             </Show>
+            <div class="field">
+                <label for="import-model">"Apply a saved model"</label>
+                <input id="import-model" type="file" accept=".json,application/json"
+                    on:change=move |ev| choose_model(state, first_file(&ev))/>
+            </div>
+            <p class="hint">
+                "A model saved from an earlier run (\"Download model\") scores the generated or imported traffic without training: the same features, scaling and thresholds as on the day it learned. It replaces the baseline."
+            </p>
+            {move || state.model_file.get().map(|f| view! {
+                <p class="chosen" data-testid="model-file">
+                    {format!("Model: {}", f.describe())}
+                    " "
+                    <button class="link" on:click=move |_| choose_model(state, None)>"Train a new model instead"</button>
+                </p>
+            })}
         </fieldset>
     }
 }

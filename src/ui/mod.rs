@@ -67,6 +67,7 @@ pub struct AppState {
     import_files: StoredValue<ImportFiles, LocalStorage>,
     pub traffic_file: RwSignal<Option<ChosenFile>>,
     pub baseline_file: RwSignal<Option<ChosenFile>>,
+    pub model_file: RwSignal<Option<ChosenFile>>,
     pub import_format: RwSignal<Option<Format>>,
     pub baseline_format: RwSignal<Option<Format>>,
     /// True while the worker re-thresholds; the next wish waits in `rethreshold_next`.
@@ -100,6 +101,7 @@ impl AppState {
             import_files: StoredValue::new_local(ImportFiles::default()),
             traffic_file: RwSignal::new(None),
             baseline_file: RwSignal::new(None),
+            model_file: RwSignal::new(None),
             import_format: RwSignal::new(None),
             baseline_format: RwSignal::new(None),
             rethreshold_busy: RwSignal::new(false),
@@ -223,11 +225,20 @@ fn start_run(state: AppState) {
             if let Some(baseline) = files.baseline.as_ref() {
                 attached.push(("baseline", baseline));
             }
+            if let Some(model) = files.model.as_ref() {
+                attached.push(("model", model));
+            }
             worker_client::send_with_files(&request, &attached, on_incoming)
         }
         None => {
             state.importing.set(false);
-            worker_client::send(&WorkerRequest::Run(Box::new(config)), on_incoming)
+            let request = WorkerRequest::Run(Box::new(config));
+            match files.model.as_ref() {
+                Some(model) => {
+                    worker_client::send_with_files(&request, &[("model", model)], on_incoming)
+                }
+                None => worker_client::send(&request, on_incoming),
+            }
         }
     };
     if let Err(message) = sent {

@@ -109,6 +109,10 @@ pub fn MetricsSummary() -> impl IntoView {
                 title="Elastic Common Schema alerts, one JSON line per incident">
                 "Download ECS NDJSON"
             </button>
+            <button class="secondary" on:click=download(FileKind::Model) disabled=no_output
+                title="The trained detector (features, scaling, both models) as JSON, to score other traffic with \"Apply a saved model\"">
+                "Download model"
+            </button>
             <Show when=generated>
                 <button class="secondary" on:click=download(FileKind::FlowsCsv)
                     title="Every generated flow with its label, as CSV">

@@ -426,6 +426,65 @@ try {
     await context.close();
   });
 
+  await test('a saved model: download it, score another day and an imported file with it, bad model files refused', async () => {
+    const { context, page, errors } = await newPage({ width: 1280, height: 900 });
+    await page.goto(`${base}?seed=21&hosts=15&duration=60`);
+    await runAndWait(page);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download model' }).click()]);
+    assert.equal(dl.suggestedFilename(), 'anomaly-model-seed21.json');
+    const modelPath = `${artifacts}/model.json`;
+    await dl.saveAs(modelPath);
+    const model = JSON.parse(readFileSync(modelPath, 'utf8'));
+    assert.equal(model.format, 'anomaly-detector/detector');
+    assert.equal(model.version, 1);
+    assert.match(model.trained_on, /seed 21/);
+    assert.equal(model.preprocessing.columns.length, model.preprocessing.scaler.mean.length);
+
+    // Another day, scored by the saved model: nothing is trained, thresholds come with it.
+    await page.getByLabel('Apply a saved model').setInputFiles(modelPath);
+    await page.getByTestId('model-file').waitFor();
+    await page.getByLabel('Seed').fill('22');
+    await page.getByLabel('Seed').press('Enter');
+    const t0 = Date.now();
+    await runAndWait(page);
+    console.log(`     another day scored by the saved model in ${Date.now() - t0} ms`);
+    const source = await page.getByTestId('source').innerText();
+    assert.match(source, /in a saved model \(generated traffic, seed 21/, source);
+    assert.ok(Number(await page.getByTestId('ensemble-auc').innerText()) > 0.8, 'the saved model still detects');
+    const [rdl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report' }).click()]);
+    const reportPath = `${artifacts}/model-applied-report.json`;
+    await rdl.saveAs(reportPath);
+    const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+    assert.equal(report.config.seed, 22);
+    assert.equal(report.data.training_flows, 0);
+    assert.equal(report.data.evaluated_flows, report.data.flows);
+
+    // The same model on an imported file (the other day's flows as a Zeek conn.log).
+    const [ddl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download data (Zeek conn.log)' }).click()]);
+    const logPath = `${artifacts}/day2.conn.log`;
+    await ddl.saveAs(logPath);
+    await page.getByLabel('Import traffic').setInputFiles(logPath);
+    await page.getByTestId('traffic-file').waitFor();
+    await runAndWait(page);
+    const imported = await page.getByTestId('source').innerText();
+    assert.match(imported, /Imported: day2\.conn\.log/);
+    assert.match(imported, /in a saved model/);
+
+    // A file that is not a model is refused with a reason; the page stays usable.
+    const junk = `${artifacts}/not-a-model.json`;
+    writeFileSync(junk, JSON.stringify({ format: 'something-else', version: 1 }));
+    await page.getByLabel('Apply a saved model').setInputFiles(junk);
+    await page.getByRole('button', { name: 'Run detection' }).click();
+    await page.locator('.status[data-state="failed"]').waitFor({ timeout: 30000 });
+    assert.match(await page.locator('.status').innerText(), /not-a-model\.json: not a detector model file/);
+    await page.getByRole('button', { name: 'Train a new model instead' }).click();
+    await page.getByRole('button', { name: 'Use generated traffic instead' }).click();
+    await runAndWait(page);
+    assert.doesNotMatch(await page.getByTestId('source').innerText(), /saved model/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   await test('phone-sized viewport runs a small scenario', async () => {
     const { context, page, errors } = await newPage({ width: 390, height: 844 });
     await page.goto(`${base}?seed=3&hosts=10&duration=10`);
