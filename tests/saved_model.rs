@@ -239,3 +239,16 @@ fn damaged_model_files_are_refused_with_a_reason() {
         );
     }
 }
+
+#[test]
+fn the_fuzzers_seed_model_is_a_valid_small_detector() {
+    // The model_json fuzz target starts from it; a format change must keep it loadable.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/seeds/model_json/detector.json"
+    );
+    let text = std::fs::read_to_string(path).expect("seed present");
+    assert!(text.len() < 16_384, "fits the fuzzer's max_len");
+    let model = DetectorModel::from_json(&text).expect("seed loads");
+    assert_eq!(model.to_json(), text);
+}

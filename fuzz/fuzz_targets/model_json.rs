@@ -1,5 +1,6 @@
 #![no_main]
-//! Isolation Forest and MLP model files (src/models/export.rs).
+//! Model files: Isolation Forest and MLP envelopes (src/models/export.rs) and whole detector
+//! models (src/detector_model.rs).
 use anomaly_detector_fuzz::checks;
 use libfuzzer_sys::fuzz_target;
 

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 use anomaly_detector::anomaly_query::{self, MAX_PAGE_ROWS};
+use anomaly_detector::detector_model::DetectorModel;
 use anomaly_detector::import::{
     self, csv_reader, suggest_mapping, ColumnMapping, Format, ImportError, ImportLimits,
     ImportedTraffic,
@@ -206,6 +207,46 @@ pub fn model_json(data: &[u8]) {
             let _ = mlp.reconstruction_errors(&x);
         }
     }
+    if let Ok(model) = DetectorModel::from_json(text) {
+        // A validated detector turns flows into input of its models' width and scores them.
+        let flows = probe_flows();
+        let x_raw = model.preprocessing.raw_features(&flows, None, &mut |_| {});
+        let x = model.preprocessing.standardise(&x_raw);
+        assert_eq!(x.cols(), model.preprocessing.columns.len());
+        let forest = model
+            .isolation_forest
+            .score_samples(&x)
+            .expect("validated detector's forest cannot score its own input");
+        assert!(forest.iter().all(|s| (-1.0..=0.0).contains(s)));
+        let errors = model
+            .mlp
+            .reconstruction_errors(&x)
+            .expect("validated detector's autoencoder cannot score its own input");
+        for (f, e) in forest.iter().zip(&errors) {
+            let _ = model.calibration.combine(-f, *e);
+        }
+        assert_eq!(
+            DetectorModel::from_json(&model.to_json()).as_ref(),
+            Ok(&model),
+            "a loaded model saves and loads unchanged"
+        );
+    }
+}
+
+/// A few flows of a tiny generated network (made once per process).
+fn probe_flows() -> Vec<anomaly_detector::flow::FlowRecord> {
+    static FLOWS: std::sync::OnceLock<Vec<anomaly_detector::flow::FlowRecord>> =
+        std::sync::OnceLock::new();
+    FLOWS
+        .get_or_init(|| {
+            let (config, _) = RunConfig::from_query("seed=1&hosts=3&duration=60&attacks=none");
+            let mut flows = anomaly_detector::generator::generate(&config.generator)
+                .map(|t| t.flows)
+                .unwrap_or_default();
+            flows.truncate(50);
+            flows
+        })
+        .clone()
 }
 
 /// Three rows of a model's width (zeros, ones, alternating large values), capped so a hostile
