@@ -3,6 +3,12 @@
 //!
 //! Usage: detect [--query 'seed=7&hosts=80'] [--config run.json] [--out report.json]
 //!               [--features-csv features.csv] [--no-timings]
+//!               [--flows-csv traffic.csv] [--conn-log traffic.conn.log]
+//!               [--save-model model.json] [--model model.json]
+//!
+//! `--flows-csv`/`--conn-log` write the generated flows as the app's "Download data" buttons
+//! do; `--save-model` writes the run's detector as "Download model" does; `--model` scores
+//! the generated traffic with a saved detector instead of training.
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
@@ -18,6 +24,8 @@ fn main() {}
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use anomaly_detector::detection::{self, Progress, RunOutput};
+    use anomaly_detector::detector_model::DetectorModel;
+    use anomaly_detector::export;
     use anomaly_detector::features::feature_names;
     use anomaly_detector::run_config::RunConfig;
     use std::io::Write;
@@ -28,6 +36,10 @@ mod cli {
         out: Option<String>,
         features_csv: Option<String>,
         no_timings: bool,
+        flows_csv: Option<String>,
+        conn_log: Option<String>,
+        save_model: Option<String>,
+        model: Option<String>,
     }
 
     fn parse_args() -> Result<Args, String> {
@@ -37,6 +49,10 @@ mod cli {
             out: None,
             features_csv: None,
             no_timings: false,
+            flows_csv: None,
+            conn_log: None,
+            save_model: None,
+            model: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(a) = it.next() {
@@ -47,8 +63,12 @@ mod cli {
                 "--out" => args.out = Some(value("--out")?),
                 "--features-csv" => args.features_csv = Some(value("--features-csv")?),
                 "--no-timings" => args.no_timings = true,
+                "--flows-csv" => args.flows_csv = Some(value("--flows-csv")?),
+                "--conn-log" => args.conn_log = Some(value("--conn-log")?),
+                "--save-model" => args.save_model = Some(value("--save-model")?),
+                "--model" => args.model = Some(value("--model")?),
                 "-h" | "--help" => {
-                    println!("usage: detect [--query Q] [--config FILE] [--out FILE] [--features-csv FILE] [--no-timings]");
+                    println!("usage: detect [--query Q] [--config FILE] [--out FILE] [--features-csv FILE] [--no-timings] [--flows-csv FILE] [--conn-log FILE] [--save-model FILE] [--model FILE]");
                     std::process::exit(0);
                 }
                 other => return Err(format!("unknown argument {other:?}")),
@@ -96,13 +116,34 @@ mod cli {
         }
         let clock = detection::native_clock();
         let mut last_epoch = 0;
-        let out = detection::run(&config, &clock, &mut |p| {
+        let mut progress = |p| {
             if let Progress::Epoch(e) = p {
                 last_epoch = e.epoch;
             }
             true
-        })
+        };
+        let fitted = match &args.model {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+                let model = DetectorModel::from_json(&text).map_err(|e| format!("{path}: {e}"))?;
+                detection::run_generated_with_model(&config, &model, &clock, &mut progress)
+            }
+            None => detection::run_fitted(&config, &clock, &mut progress),
+        }
         .map_err(|e| e.to_string())?;
+        let write = |path: &str, text: String| {
+            std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))
+        };
+        if let Some(path) = &args.save_model {
+            write(path, fitted.saved_model().to_json())?;
+        }
+        if let Some(path) = &args.flows_csv {
+            write(path, export::to_csv(&fitted.output.scored.flows))?;
+        }
+        if let Some(path) = &args.conn_log {
+            write(path, export::to_zeek_conn_log(&fitted.output.scored.flows))?;
+        }
+        let out = fitted.output;
         let report = if args.no_timings {
             out.report.without_timings()
         } else {

@@ -62,7 +62,7 @@ pub fn MetricsSummary() -> impl IntoView {
             view! {
                 <div class="summary">
                     <dl class="cards">
-                        <div><dt>"Flows"</dt><dd>{format_value(r.data.flows as f64)}</dd></div>
+                        <div><dt>"Flows"</dt><dd data-testid="flow-count">{format_value(r.data.flows as f64)}</dd></div>
                         <div><dt>"Attack flows"</dt><dd>{format_value(r.data.attack_flows as f64)}</dd></div>
                         <div><dt>"Anomalies flagged"</dt><dd data-testid="anomaly-count">{format_value(r.anomaly_count as f64)}</dd></div>
                         <div><dt>"Ensemble ROC-AUC"</dt><dd data-testid="ensemble-auc">{num3(m.ensemble.roc_auc)}</dd></div>

@@ -75,6 +75,8 @@ async function canvasesDrawn(page) {
 }
 
 async function test(name, fn) {
+  // E2E_ONLY=<substring> runs only the matching tests (for working on one of them).
+  if (process.env.E2E_ONLY && !name.includes(process.env.E2E_ONLY)) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -245,6 +247,11 @@ try {
       files[name] = `${artifacts}/${name}`;
       await dl.saveAs(files[name]);
     }
+    // The browser's exports are the native ones, byte for byte (same config and seed).
+    execFileSync(`${targetDir}/release/detect`, ['--query', 'seed=5&hosts=40&duration=30', '--no-timings', '--out', `${artifacts}/native-seed5.json`,
+      '--flows-csv', `${artifacts}/native.csv`, '--conn-log', `${artifacts}/native.conn.log`], { stdio: 'ignore' });
+    assert.ok(readFileSync(files['traffic.csv']).equals(readFileSync(`${artifacts}/native.csv`)), 'CSV export: wasm == native');
+    assert.ok(readFileSync(files['traffic.conn.log']).equals(readFileSync(`${artifacts}/native.conn.log`)), 'conn.log export: wasm == native');
     const log = readFileSync(files['traffic.conn.log'], 'utf8');
     assert.match(log, /^#separator \\x09/);
     assert.match(log, /\n#fields\tts\tuid\tid\.orig_h/);
@@ -434,6 +441,9 @@ try {
     assert.equal(dl.suggestedFilename(), 'anomaly-model-seed21.json');
     const modelPath = `${artifacts}/model.json`;
     await dl.saveAs(modelPath);
+    execFileSync(`${targetDir}/release/detect`, ['--query', 'seed=21&hosts=15&duration=60', '--out', `${artifacts}/native-seed21.json`,
+      '--save-model', `${artifacts}/native-model.json`], { stdio: 'ignore' });
+    assert.ok(readFileSync(modelPath).equals(readFileSync(`${artifacts}/native-model.json`)), 'saved model: wasm == native, byte for byte');
     const model = JSON.parse(readFileSync(modelPath, 'utf8'));
     assert.equal(model.format, 'anomaly-detector/detector');
     assert.equal(model.version, 1);
@@ -481,6 +491,21 @@ try {
     await page.getByRole('button', { name: 'Use generated traffic instead' }).click();
     await runAndWait(page);
     assert.doesNotMatch(await page.getByTestId('source').innerText(), /saved model/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  await test('a million flows: the large-site preset runs in the tab without blocking the page', async () => {
+    const { context, page, errors } = await newPage({ width: 1280, height: 900 });
+    await page.goto(`${base}?preset=large_site&duration=8400`);
+    const ms = await runAndWait(page, 300_000);
+    const flows = Number((await page.getByTestId('flow-count').innerText()).replace(/[^\d]/g, ''));
+    assert.ok(flows >= 1_000_000, `${flows} flows`);
+    const longTasks = await page.evaluate(() => window.__longTasks.filter((t) => t.start >= window.__clickAt));
+    const heapMb = await page.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize / 1e6 : NaN));
+    console.log(`     ${flows} flows, ${ms} ms click to done; page heap ${heapMb.toFixed(0)} MB; tasks over 50 ms: ${JSON.stringify(longTasks.map((t) => Math.round(t.ms)))}`);
+    assert.ok(await canvasesDrawn(page), 'charts drawn');
+    assert.ok(longTasks.every((t) => t.ms <= 55), `main thread blocked: ${JSON.stringify(longTasks)}`);
     assert.deepEqual(errors, []);
     await context.close();
   });
