@@ -2,7 +2,9 @@
 // runs the default scenario, fails on any page error or console error, checks that every chart
 // canvas has been drawn, downloads the report, validates it against the JSON Schema and checks
 // that it equals the native `detect` run of the same configuration (timings aside), which
-// proves wasm and native compute the same scores. Also checks URL overrides and clamping.
+// proves wasm and native compute the same scores. Also checks URL overrides and clamping, the
+// strict Content-Security-Policy (no violations, no inline script) and that no request of any
+// page leaves the app's own static files.
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,12 @@ const targetDir = process.env.CARGO_TARGET_DIR || `${root}target`;
 const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '-d', `${root}dist`], { stdio: 'ignore' });
 const failures = [];
 let browser;
+// Every request of every page (and its workers and service worker), with the test it came from:
+// the suite ends by checking that none left the app's own static files.
+const requests = [];
+let currentTest = '';
+const ownOrigin = new URL(base).origin;
+const isOwn = (url) => url.startsWith('blob:') || url.startsWith('data:') || new URL(url).origin === ownOrigin;
 
 async function waitForServer() {
   for (let i = 0; i < 100; i++) {
@@ -28,9 +36,20 @@ async function waitForServer() {
   throw new Error('static server did not start');
 }
 
+const testsWithPages = new Set();
 async function newPage(viewport) {
+  testsWithPages.add(currentTest);
   const context = await browser.newContext({ viewport, deviceScaleFactor: 2, acceptDownloads: true });
+  // Context-level: also the dedicated worker's and the service worker's requests.
+  context.on('request', (r) => requests.push({ test: currentTest, url: r.url(), type: r.resourceType() }));
   const page = await context.newPage();
+  // Content-Security-Policy violations, as the page sees them.
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
   // Records every main-thread task over 50 ms (the Long Tasks API) from the first script on.
   await page.addInitScript(() => {
     window.__longTasks = [];
@@ -42,7 +61,9 @@ async function newPage(viewport) {
   });
   const errors = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content.Security.Policy/i.test(m.text())) errors.push(`console.${m.type()}: ${m.text()}`);
+  });
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) errors.push(`external request: ${r.url()}`); });
   return { context, page, errors };
@@ -74,8 +95,11 @@ async function canvasesDrawn(page) {
   }));
 }
 
+// E2E_ONLY=text runs only the tests whose name contains text (the request check always runs).
 async function test(name, fn) {
+  if (process.env.E2E_ONLY && !name.includes(process.env.E2E_ONLY) && !name.startsWith('no request')) return;
   const t0 = Date.now();
+  currentTest = name;
   try {
     await fn();
     console.log(`ok   ${name} (${Date.now() - t0} ms)`);
@@ -162,6 +186,9 @@ try {
     assert.equal(JSON.stringify(browserSide), JSON.stringify(native), 'wasm and native reports differ');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${artifacts}/desktop.png`, fullPage: false });
+    // The run, the charts and three downloads happened under the page's CSP without a violation.
+    assert.match(await page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content ?? ''), /script-src 'self' 'wasm-unsafe-eval'/);
+    assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -435,6 +462,42 @@ try {
     await page.screenshot({ path: `${artifacts}/phone.png` });
     assert.deepEqual(errors, []);
     await context.close();
+  });
+
+  await test('strict Content-Security-Policy in dist/index.html, no inline script', async () => {
+    const html = readFileSync(`${root}dist/index.html`, 'utf8');
+    const meta = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)"/);
+    assert.ok(meta, 'index.html has no CSP meta tag');
+    const policy = Object.fromEntries(meta[1].split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v.join(' ')]));
+    for (const [directive, sources] of Object.entries({
+      'default-src': "'self'", 'script-src': "'self' 'wasm-unsafe-eval'", 'worker-src': "'self'", 'connect-src': "'self'",
+      'img-src': "'self' data: blob:", 'style-src': "'self'", 'object-src': "'none'", 'base-uri': "'self'", 'form-action': "'none'",
+    })) assert.equal(policy[directive], sources, `CSP ${directive}`);
+    assert.ok(!/'unsafe-inline'|'unsafe-eval'/.test(`${policy['script-src']} ${policy['style-src']} ${policy['default-src']}`), 'no unsafe-inline/unsafe-eval for scripts or style elements');
+    // The policy comes before anything it governs.
+    assert.ok(html.indexOf('Content-Security-Policy') < html.search(/<(script|link)\b/), 'CSP meta comes after a resource');
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+    assert.ok(scripts.length >= 1, 'index.html loads a script');
+    for (const [tag, attrs, body] of scripts) {
+      assert.equal(body.trim(), '', `inline script: ${tag.slice(0, 120)}`);
+      const src = attrs.match(/\bsrc="([^"]+)"/)?.[1] ?? '';
+      assert.match(src, /^\.\/[^/]+$/, `script src is not a relative file: ${src}`);
+      assert.ok(existsSync(`${root}dist/${src.slice(2)}`), `${src} missing from dist/`);
+    }
+    assert.ok(!/\son[a-z]+\s*=/i.test(html), 'inline event handler in index.html');
+  });
+
+  await test('no request of any page left the app\'s own static files', async () => {
+    const foreign = requests.filter((r) => !isOwn(r.url));
+    assert.deepEqual(foreign, [], 'requests to other origins');
+    // The recording saw every test's pages, including their workers and the service worker.
+    const byTest = new Map();
+    for (const r of requests) byTest.set(r.test, (byTest.get(r.test) ?? 0) + 1);
+    for (const name of testsWithPages) assert.ok(byTest.get(name) > 0, `no requests recorded for "${name}"`);
+    const urls = new Set(requests.map((r) => new URL(r.url).pathname.replace(/^.*\//, '')));
+    for (const file of ['worker_loader.js', 'worker.js', 'worker_bg.wasm', 'sw.js']) assert.ok(urls.has(file), `${file} never requested: worker requests not recorded?`);
+    assert.ok([...urls].some((u) => /^boot-[0-9a-f]{16}\.js$/.test(u)), 'the bootstrap file was never requested');
+    console.log(`     ${requests.length} requests from ${byTest.size} tests, all to ${ownOrigin} (or blob:/data:)`);
   });
 } finally {
   if (browser) await browser.close();
