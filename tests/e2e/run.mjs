@@ -3,8 +3,8 @@
 // canvas has been drawn, downloads the report, validates it against the JSON Schema and checks
 // that it equals the native `detect` run of the same configuration (timings aside), which
 // proves wasm and native compute the same scores. Also checks URL overrides and clamping, the
-// strict Content-Security-Policy (no violations, no inline script) and that no request of any
-// page leaves the app's own static files.
+// strict Content-Security-Policy (no violations, no inline script), that no request of any page
+// leaves the app's own static files, and that the main flow works with the keyboard alone.
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -93,6 +93,31 @@ async function canvasesDrawn(page) {
     }
     return { chart: c.dataset.chart, width: c.width, cssWidth: c.clientWidth, nonWhite, colours: colours.size };
   }));
+}
+
+// What has the keyboard focus: its accessible name (aria-label, else label or text), tag, id,
+// and whether it draws a focus outline.
+function focused(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return { name: '', tag: 'body', id: '', outline: false };
+    const style = getComputedStyle(el);
+    const name = el.getAttribute('aria-label') || el.labels?.[0]?.textContent || el.textContent || '';
+    return { name: name.trim(), tag: el.tagName.toLowerCase(), id: el.id, outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0 };
+  });
+}
+
+// Presses Tab (or Shift+Tab) until the focused element matches; returns it.
+async function tabTo(page, match, what, { back = false, max = 400 } = {}) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    const f = await focused(page);
+    if (match(f)) {
+      assert.ok(f.outline, `${what} has keyboard focus but no visible focus outline`);
+      return f;
+    }
+  }
+  throw new Error(`${what} not reached in ${max} presses of ${back ? 'Shift+Tab' : 'Tab'}`);
 }
 
 // E2E_ONLY=text runs only the tests whose name contains text (the request check always runs).
@@ -486,6 +511,71 @@ try {
     }
     assert.ok(!/\son[a-z]+\s*=/i.test(html), 'inline event handler in index.html');
   });
+
+  for (const [label, viewport] of [['phone', { width: 390, height: 844 }], ['desktop', { width: 1280, height: 900 }]]) {
+    await test(`keyboard only (${label} ${viewport.width}x${viewport.height}): run, threshold, details, report`, async () => {
+      const { context, page, errors } = await newPage(viewport);
+      await page.goto(`${base}?seed=4&hosts=30&duration=20`);
+      await page.getByRole('button', { name: 'Run detection' }).waitFor();
+      await tabTo(page, (f) => f.tag === 'button' && f.name === 'Run detection', 'Run detection');
+      await page.keyboard.press('Enter');
+      await page.locator('.status[data-state="done"], .status[data-state="failed"]').waitFor({ timeout: 120_000 });
+      assert.equal(await page.locator('.status').getAttribute('data-state'), 'done', await page.locator('.status').innerText());
+
+      // The threshold slider moves with the arrow keys and the anomaly count follows.
+      await tabTo(page, (f) => f.id === 'threshold-slider', 'the threshold slider');
+      const count = () => page.getByTestId('anomaly-count').innerText();
+      const before = await count();
+      let presses = 0;
+      for (; presses < 40 && (await count()) === before; presses++) {
+        await page.keyboard.press('ArrowRight');
+        await page.waitForFunction((b) => document.querySelector('[data-testid=anomaly-count]').innerText !== b, before, { timeout: 500 }).catch(() => {});
+      }
+      const after = await count();
+      console.log(`     ${label}: anomalies ${before} -> ${after} after ${presses} ArrowRight presses`);
+      assert.notEqual(after, before, 'the anomaly count did not change with the arrow keys');
+      // Further presses keep moving it (a slider that snaps back to the last rounded threshold
+      // would leave keyboard users stuck after one step).
+      const sliderValue = () => page.locator('#threshold-slider').inputValue().then(Number);
+      const v1 = await sliderValue();
+      for (let i = 0; i < 5; i++) {
+        await page.keyboard.press('ArrowRight');
+        await sleep(300);
+      }
+      const v2 = await sliderValue();
+      const later = Number((await count()).replace(/,/g, ''));
+      console.log(`     ${label}: 5 more presses: slider ${v1} -> ${v2}, anomalies ${later}`);
+      assert.ok(v2 > v1, `the slider snapped back: ${v1} -> ${v2}`);
+      assert.ok(later <= Number(after.replace(/,/g, '')), 'a higher threshold flagged more');
+      assert.equal((await focused(page)).id, 'threshold-slider', 'the slider lost focus');
+      await page.keyboard.press('Home');
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid=anomaly-count]').innerText.replace(/,/g, '')) > 0);
+
+      // Details: Enter opens, focus lands in the panel, Escape closes and gives focus back.
+      const opener = await tabTo(page, (f) => /^Details of flow \d+$/.test(f.name), 'a "Details of flow" button');
+      await page.keyboard.press('Enter');
+      await page.locator('.anomaly-detail').waitFor();
+      assert.equal((await focused(page)).tag, 'section', 'focus did not move to the details panel');
+      await page.keyboard.press('Escape');
+      await page.locator('.anomaly-detail').waitFor({ state: 'detached', timeout: 5000 });
+      assert.equal((await focused(page)).name, opener.name, 'Escape did not return focus to the button that opened the details');
+      // Space opens it too; its Close button closes it and focus returns again.
+      await page.keyboard.press('Space');
+      await page.locator('.anomaly-detail').waitFor();
+      await tabTo(page, (f) => f.name === 'Close details', 'Close details', { max: 20 });
+      await page.keyboard.press('Enter');
+      await page.locator('.anomaly-detail').waitFor({ state: 'detached', timeout: 5000 });
+      assert.equal((await focused(page)).name, opener.name, 'Close details did not return focus to its opener');
+
+      // Back up to the report download.
+      await tabTo(page, (f) => f.name === 'Download report', 'Download report', { back: true });
+      const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+      assert.match(download.suggestedFilename(), /^anomaly-report-seed4\.json$/);
+      assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+  }
 
   await test('no request of any page left the app\'s own static files', async () => {
     const foreign = requests.filter((r) => !isOwn(r.url));
