@@ -16,12 +16,9 @@ import { createHash } from 'node:crypto';
 //   wasm needs 'wasm-unsafe-eval' to compile (WebAssembly.instantiateStreaming), nothing else.
 // - worker-src 'self': the compute worker (worker_loader.js) and the service worker (sw.js).
 // - connect-src 'self': the page fetches only its own wasm.
-// - style-src 'self' + style-src-attr 'unsafe-inline': one stylesheet file and no <style>
-//   elements; but plotters measures chart text by appending a <span style="font-size:…"> to the
-//   body (plotters 0.3 style/font/web.rs, also for legends, which no backend hook can replace),
-//   so style *attributes* must be allowed or legends are sized with the wrong font. The UI's own
-//   markup has none (checked below for index.html). Browsers without style-src-attr fall back
-//   to style-src 'self': the page works, legend boxes may be mis-sized.
+// - style-src 'self': one stylesheet file; no <style> elements and no style attributes (the
+//   charts measure text with canvas measureText instead of plotters' inline-styled <span>,
+//   src/ui/charts.rs); index.html is checked below, the e2e suite catches run-time violations.
 // - img-src data: blob:: images the page may build itself; no remote images.
 // Downloads are blob: URLs opened by <a download>, which no directive governs.
 // frame-ancestors cannot be set from a meta tag; a host should send it as a header.
@@ -32,7 +29,6 @@ export const CSP = [
   "connect-src 'self'",
   "img-src 'self' data: blob:",
   "style-src 'self'",
-  "style-src-attr 'unsafe-inline'",
   "object-src 'none'",
   "base-uri 'self'",
   "form-action 'none'",
