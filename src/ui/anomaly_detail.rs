@@ -1,10 +1,12 @@
 //! The detail panel of one anomaly: its flow fields, both models' scores and both models'
-//! explanations in plain words.
+//! explanations in plain words. Escape or "Close details" closes it and gives focus back to the
+//! button that opened it, so keyboard users keep their place in the table.
 
 use super::AppState;
 use crate::report::{format_value, Anomaly, FeatureContribution};
 use crate::time_format::format_utc;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 fn explanation_list(title: &'static str, items: &[FeatureContribution]) -> impl IntoView {
     view! {
@@ -72,18 +74,37 @@ fn fields(a: &Anomaly) -> Vec<(&'static str, String)> {
 pub fn AnomalyDetail() -> impl IntoView {
     let state = expect_context::<AppState>();
     let panel = NodeRef::<leptos::html::Section>::new();
+    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
     // Opening a detail moves focus (and the view) to it; keyboard users land on the panel.
     Effect::new(move |_| {
         if let Some(el) = panel.get() {
+            let active = document()
+                .active_element()
+                .and_then(|a| a.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(active) = active.filter(|a| !el.contains(Some(a))) {
+                opener.set_value(Some(active));
+            }
             let _ = el.focus();
             el.scroll_into_view();
         }
     });
+    let close = move || {
+        state.selected_anomaly.set(None);
+        if let Some(el) = opener.get_value().filter(|el| el.is_connected()) {
+            let _ = el.focus();
+        }
+    };
+    let on_keydown = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            close();
+        }
+    };
     move || {
         state.selected_anomaly.get().map(|a| {
             let forest = a.isolation_forest_explanation.clone().unwrap_or_default();
             view! {
-                <section class="anomaly-detail" aria-labelledby="detail-heading" tabindex="-1" node_ref=panel>
+                <section class="anomaly-detail" aria-labelledby="detail-heading" tabindex="-1" node_ref=panel on:keydown=on_keydown>
                     <h4 id="detail-heading">{format!("Flow {} in detail", a.index)}</h4>
                     <dl class="detail-fields">
                         {fields(&a).into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd>{v}</dd></div> }).collect_view()}
@@ -92,7 +113,7 @@ pub fn AnomalyDetail() -> impl IntoView {
                         {explanation_list("Why the autoencoder flagged it (worst-reconstructed features)", &a.explanation)}
                         {explanation_list("Why the Isolation Forest flagged it (features that isolated it early)", &forest)}
                     </div>
-                    <button class="secondary" on:click=move |_| state.selected_anomaly.set(None)>"Close details"</button>
+                    <button class="secondary" on:click=move |_| close()>"Close details"</button>
                 </section>
             }
         })

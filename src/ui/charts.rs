@@ -3,14 +3,22 @@
 //! Each chart sizes its canvas backing store to CSS size × devicePixelRatio before drawing, so
 //! lines and text stay sharp on HiDPI screens; fonts and strokes scale with the ratio. Data
 //! reductions come from `crate::chart_data`; this file only draws.
+//!
+//! Text is measured with the canvas's `measureText` and legends are drawn here, not by
+//! plotters: plotters measures text by appending a `<span style="…">` to the page, which the
+//! page's Content-Security-Policy (no inline styles) blocks.
 
 use super::browser::device_pixel_ratio;
 use crate::chart_data::{class_histogram, padded_range, rasterize_scatter, time_buckets};
 use crate::detection::RunOutput;
 use crate::flow::AttackKind;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+// Only the types: the backend traits in scope would make plotters' own `stroke_width` ambiguous.
+use plotters_backend::{BackendColor, BackendCoord, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
-use web_sys::HtmlCanvasElement;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 /// Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
 pub const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
@@ -91,7 +99,7 @@ pub fn draw_chart(
     live_loss: &[f64],
 ) {
     let dpr = prepare_canvas(canvas);
-    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+    let Some(backend) = Canvas::new(canvas) else {
         return;
     };
     let root = backend.into_drawing_area();
@@ -115,7 +123,185 @@ pub fn draw_chart(
     }
 }
 
-type Area<'a> = DrawingArea<CanvasBackend, plotters::coord::Shift>;
+type Area<'a> = DrawingArea<Canvas, plotters::coord::Shift>;
+
+/// plotters' canvas backend, except that text is measured with the canvas's own `measureText`
+/// (plotters' default appends an inline-styled `<span>` to the body, which the CSP blocks).
+struct Canvas {
+    inner: CanvasBackend,
+    context: CanvasRenderingContext2d,
+}
+
+type BackendResult<T = ()> =
+    Result<T, DrawingErrorKind<<CanvasBackend as DrawingBackend>::ErrorType>>;
+
+impl Canvas {
+    fn new(canvas: &HtmlCanvasElement) -> Option<Self> {
+        let context = canvas
+            .get_context("2d")
+            .ok()??
+            .dyn_into::<CanvasRenderingContext2d>()
+            .ok()?;
+        let inner = CanvasBackend::with_canvas_object(canvas.clone())?;
+        Some(Canvas { inner, context })
+    }
+}
+
+impl DrawingBackend for Canvas {
+    type ErrorType = <CanvasBackend as DrawingBackend>::ErrorType;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.inner.get_size()
+    }
+    fn ensure_prepared(&mut self) -> BackendResult {
+        self.inner.ensure_prepared()
+    }
+    fn present(&mut self) -> BackendResult {
+        self.inner.present()
+    }
+    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> BackendResult {
+        self.inner.draw_pixel(point, color)
+    }
+    fn draw_line<S: plotters_backend::BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> BackendResult {
+        self.inner.draw_line(from, to, style)
+    }
+    fn draw_rect<S: plotters_backend::BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> BackendResult {
+        self.inner.draw_rect(upper_left, bottom_right, style, fill)
+    }
+    fn draw_path<S: plotters_backend::BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> BackendResult {
+        self.inner.draw_path(path, style)
+    }
+    fn draw_circle<S: plotters_backend::BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> BackendResult {
+        self.inner.draw_circle(center, radius, style, fill)
+    }
+    fn fill_polygon<S: plotters_backend::BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> BackendResult {
+        self.inner.fill_polygon(vert, style)
+    }
+    fn draw_text<S: plotters_backend::BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> BackendResult {
+        self.inner.draw_text(text, style, pos)
+    }
+    fn estimate_text_size<S: plotters_backend::BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &S,
+    ) -> BackendResult<(u32, u32)> {
+        // The font string plotters-canvas draws with.
+        self.context.set_font(&format!(
+            "{} {}px {}",
+            style.style().as_str(),
+            style.size(),
+            style.family().as_str(),
+        ));
+        // The line box a browser gives the text, as plotters' <span> measured it.
+        let line_height = style.size() * 1.2;
+        let width = match self.context.measure_text(text) {
+            Ok(m) => m.width(),
+            Err(_) => style.size() * 0.6 * text.chars().count() as f64,
+        };
+        Ok((width.max(0.0).ceil() as u32, line_height.ceil() as u32))
+    }
+    fn blit_bitmap(&mut self, pos: BackendCoord, size: (u32, u32), src: &[u8]) -> BackendResult {
+        self.inner.blit_bitmap(pos, size, src)
+    }
+}
+
+/// How a legend entry shows its series.
+enum Mark {
+    Swatch(RGBAColor),
+    Line(ShapeStyle),
+}
+
+#[derive(Clone, Copy)]
+enum Corner {
+    UpperLeft,
+    UpperRight,
+    LowerRight,
+}
+
+/// A boxed legend in a corner of `area` (a chart's plotting area, in pixels), each label
+/// measured by the backend (see `Canvas`), not by plotters' series labels.
+fn draw_legend(area: &Area, corner: Corner, entries: &[(String, Mark)], dpr: f64) -> DrawResult {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let style = font(dpr, 11.0).pos(Pos::new(HPos::Left, VPos::Center));
+    let mut text_w = 0;
+    let mut text_h = 0;
+    for (label, _) in entries {
+        let (w, h) = area.estimate_text_size(label, &style)?;
+        text_w = text_w.max(w as i32);
+        text_h = text_h.max(h as i32);
+    }
+    let px = |v: f64| (v * dpr).round() as i32;
+    let (pad, mark_w, gap, inset) = (px(5.0), px(15.0), px(6.0), px(8.0));
+    let row_h = text_h + px(2.0);
+    let box_w = pad + mark_w + gap + text_w + pad;
+    let box_h = pad * 2 + row_h * entries.len() as i32;
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (w as i32, h as i32);
+    let x = match corner {
+        Corner::UpperLeft => inset,
+        Corner::UpperRight | Corner::LowerRight => w - inset - box_w,
+    };
+    let y = match corner {
+        Corner::UpperLeft | Corner::UpperRight => inset,
+        Corner::LowerRight => h - inset - box_h,
+    };
+    area.draw(&Rectangle::new(
+        [(x, y), (x + box_w, y + box_h)],
+        WHITE.mix(0.85).filled(),
+    ))?;
+    area.draw(&Rectangle::new([(x, y), (x + box_w, y + box_h)], GREY))?;
+    for (i, (label, mark)) in entries.iter().enumerate() {
+        let cy = y + pad + row_h * i as i32 + row_h / 2;
+        let mx = x + pad;
+        match mark {
+            Mark::Swatch(colour) => area.draw(&Rectangle::new(
+                [(mx, cy - px(5.0)), (mx + mark_w, cy + px(5.0))],
+                colour.filled(),
+            ))?,
+            Mark::Line(line) => {
+                area.draw(&PathElement::new(vec![(mx, cy), (mx + mark_w, cy)], *line))?
+            }
+        }
+        area.draw(&Text::new(
+            label.clone(),
+            (mx + mark_w + gap, cy),
+            style.clone(),
+        ))?;
+    }
+    Ok(())
+}
 
 /// Isolation-Forest score against autoencoder error (log scale), every flow one dot: the frame
 /// comes from plotters, the dots from one pixel buffer filled in Rust and blitted once. The
@@ -151,13 +337,6 @@ fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &RunOutp
         if plot.label.contains(&(i as u8 + 1)) {
             legend.push((name.clone(), class_colour(i)));
         }
-    }
-    for (name, colour) in &legend {
-        let colour = *colour;
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-            .label(name.clone())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled()));
     }
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     let (w, h) = (
@@ -196,13 +375,16 @@ fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &RunOutp
             .map_err(|_| "ImageData failed")?;
     ctx.put_image_data(&blit, xr.start as f64, yr.start as f64)
         .map_err(|_| "putImageData failed")?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .label_font(font(dpr, 11.0))
-        .draw()?;
+    let legend: Vec<(String, Mark)> = legend
+        .into_iter()
+        .map(|(name, colour)| (name, Mark::Swatch(colour.to_rgba())))
+        .collect();
+    draw_legend(
+        &chart.plotting_area().strip_coord_spec(),
+        Corner::UpperLeft,
+        &legend,
+        dpr,
+    )?;
     let _ = canvas.set_attribute("data-points", &drawn.to_string());
     let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", now() - started));
     Ok(())
@@ -269,17 +451,14 @@ fn draw_score_over_time(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
 
+    let mut legend: Vec<(String, Mark)> = Vec::new();
     let train_end = (report.data.training_end_ts - t_first) / 60.0;
     if train_end > 0.0 && train_end < span_min {
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(0.0, y0), (train_end, y1)],
-                GREY.mix(0.12).filled(),
-            )))?
-            .label("training window")
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 15, y + 5)], GREY.mix(0.3).filled())
-            });
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(0.0, y0), (train_end, y1)],
+            GREY.mix(0.12).filled(),
+        )))?;
+        legend.push(("training window".into(), Mark::Swatch(GREY.mix(0.3))));
     }
     for kind in AttackKind::ALL {
         let windows: Vec<_> = report
@@ -291,49 +470,38 @@ fn draw_score_over_time(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
             continue;
         }
         let colour = attack_colour(kind);
-        chart
-            .draw_series(windows.iter().map(|a| {
-                let (x0, x1) = ((a.start_ts - t_first) / 60.0, (a.end_ts - t_first) / 60.0);
-                // Short attacks would vanish at a one-pixel width.
-                let min_w = span_min / 300.0;
-                Rectangle::new(
-                    [(x0, y0), (x1.max(x0 + min_w), y1)],
-                    colour.mix(0.25).filled(),
-                )
-            }))?
-            .label(kind.title())
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 15, y + 5)], colour.mix(0.5).filled())
-            });
+        chart.draw_series(windows.iter().map(|a| {
+            let (x0, x1) = ((a.start_ts - t_first) / 60.0, (a.end_ts - t_first) / 60.0);
+            // Short attacks would vanish at a one-pixel width.
+            let min_w = span_min / 300.0;
+            Rectangle::new(
+                [(x0, y0), (x1.max(x0 + min_w), y1)],
+                colour.mix(0.25).filled(),
+            )
+        }))?;
+        legend.push((kind.title().into(), Mark::Swatch(colour.mix(0.5))));
     }
-    chart
-        .draw_series(LineSeries::new(
-            buckets.iter().map(|b| ((b.t0_s + b.t1_s) / 120.0, b.mean)),
-            stroke(GREY, dpr, 1.0),
-        ))?
-        .label("mean per bucket")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], GREY));
-    chart
-        .draw_series(LineSeries::new(
-            buckets.iter().map(|b| ((b.t0_s + b.t1_s) / 120.0, b.max)),
-            stroke(BLUE, dpr, 1.5),
-        ))?
-        .label("max per bucket")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLUE));
-    chart
-        .draw_series(LineSeries::new(
-            [(0.0, threshold), (span_min, threshold)],
-            stroke(VERMILLION, dpr, 1.5),
-        ))?
-        .label("threshold")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], VERMILLION));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(font(dpr, 11.0))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()?;
+    chart.draw_series(LineSeries::new(
+        buckets.iter().map(|b| ((b.t0_s + b.t1_s) / 120.0, b.mean)),
+        stroke(GREY, dpr, 1.0),
+    ))?;
+    legend.push(("mean per bucket".into(), Mark::Line(stroke(GREY, dpr, 1.0))));
+    chart.draw_series(LineSeries::new(
+        buckets.iter().map(|b| ((b.t0_s + b.t1_s) / 120.0, b.max)),
+        stroke(BLUE, dpr, 1.5),
+    ))?;
+    legend.push(("max per bucket".into(), Mark::Line(stroke(BLUE, dpr, 1.5))));
+    chart.draw_series(LineSeries::new(
+        [(0.0, threshold), (span_min, threshold)],
+        stroke(VERMILLION, dpr, 1.5),
+    ))?;
+    legend.push(("threshold".into(), Mark::Line(stroke(VERMILLION, dpr, 1.5))));
+    draw_legend(
+        &chart.plotting_area().strip_coord_spec(),
+        Corner::UpperLeft,
+        &legend,
+        dpr,
+    )?;
     Ok(())
 }
 
@@ -380,35 +548,31 @@ fn draw_histogram(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
             })
             .collect::<Vec<_>>()
     };
-    chart
-        .draw_series(bars(&h.benign, BLUE))?
-        .label(format!("benign ({})", h.benign_count))
-        .legend(move |(x, y)| {
-            Rectangle::new([(x, y - 5), (x + 15, y + 5)], BLUE.mix(0.55).filled())
-        });
+    let mut legend: Vec<(String, Mark)> = Vec::new();
+    chart.draw_series(bars(&h.benign, BLUE))?;
+    legend.push((
+        format!("benign ({})", h.benign_count),
+        Mark::Swatch(BLUE.mix(0.55)),
+    ));
     if h.attack_count > 0 {
-        chart
-            .draw_series(bars(&h.attack, VERMILLION))?
-            .label(format!("attack ({})", h.attack_count))
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 15, y + 5)], VERMILLION.mix(0.55).filled())
-            });
+        chart.draw_series(bars(&h.attack, VERMILLION))?;
+        legend.push((
+            format!("attack ({})", h.attack_count),
+            Mark::Swatch(VERMILLION.mix(0.55)),
+        ));
     }
     let t = out.report.threshold.ensemble.clamp(x0, x1);
-    chart
-        .draw_series(LineSeries::new(
-            [(t, 0.0), (t, y_max)],
-            stroke(INK, dpr, 1.5),
-        ))?
-        .label("threshold")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], INK));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(font(dpr, 11.0))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()?;
+    chart.draw_series(LineSeries::new(
+        [(t, 0.0), (t, y_max)],
+        stroke(INK, dpr, 1.5),
+    ))?;
+    legend.push(("threshold".into(), Mark::Line(stroke(INK, dpr, 1.5))));
+    draw_legend(
+        &chart.plotting_area().strip_coord_spec(),
+        Corner::UpperRight,
+        &legend,
+        dpr,
+    )?;
     Ok(())
 }
 
@@ -433,6 +597,7 @@ fn draw_roc(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
         stroke(GREY, dpr, 1.0),
     ))?;
     let auc = |a: Option<f64>| a.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+    let mut legend: Vec<(String, Mark)> = Vec::new();
     for (name, metrics, colour) in [
         ("Isolation Forest", &m.isolation_forest, BLUE),
         ("Autoencoder", &m.mlp, VERMILLION),
@@ -441,23 +606,21 @@ fn draw_roc(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
         if metrics.roc_curve.is_empty() {
             continue;
         }
-        chart
-            .draw_series(LineSeries::new(
-                metrics.roc_curve.iter().map(|p| (p.fpr, p.tpr)),
-                stroke(colour, dpr, 2.0),
-            ))?
-            .label(format!("{name} (AUC {})", auc(metrics.roc_auc)))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 15, y)], stroke(colour, 1.0, 2.0))
-            });
+        chart.draw_series(LineSeries::new(
+            metrics.roc_curve.iter().map(|p| (p.fpr, p.tpr)),
+            stroke(colour, dpr, 2.0),
+        ))?;
+        legend.push((
+            format!("{name} (AUC {})", auc(metrics.roc_auc)),
+            Mark::Line(stroke(colour, dpr, 2.0)),
+        ));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(font(dpr, 11.0))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()?;
+    draw_legend(
+        &chart.plotting_area().strip_coord_spec(),
+        Corner::LowerRight,
+        &legend,
+        dpr,
+    )?;
     Ok(())
 }
 
@@ -497,13 +660,14 @@ fn draw_loss(root: &Area, dpr: f64, loss: &[f64], validation: &[f64]) -> DrawRes
         .axis_desc_style(font(dpr, 12.0))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
-    chart
-        .draw_series(LineSeries::new(
-            loss.iter().enumerate().map(|(i, &l)| (i as f64 + 1.0, l)),
-            stroke(VERMILLION, dpr, 2.0),
-        ))?
-        .label("training loss")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], VERMILLION));
+    chart.draw_series(LineSeries::new(
+        loss.iter().enumerate().map(|(i, &l)| (i as f64 + 1.0, l)),
+        stroke(VERMILLION, dpr, 2.0),
+    ))?;
+    let mut legend = vec![(
+        "training loss".to_string(),
+        Mark::Line(stroke(VERMILLION, dpr, 2.0)),
+    )];
     if !validation.is_empty() {
         chart
             .configure_secondary_axes()
@@ -511,23 +675,23 @@ fn draw_loss(root: &Area, dpr: f64, loss: &[f64], validation: &[f64]) -> DrawRes
             .label_style(font(dpr, 12.0))
             .axis_desc_style(font(dpr, 12.0))
             .draw()?;
-        chart
-            .draw_secondary_series(LineSeries::new(
-                validation
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &v)| (i as f64 + 1.0, v.clamp(0.0, 1.0))),
-                stroke(BLUE, dpr, 1.5),
-            ))?
-            .label("validation R² (right axis)")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLUE));
+        chart.draw_secondary_series(LineSeries::new(
+            validation
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (i as f64 + 1.0, v.clamp(0.0, 1.0))),
+            stroke(BLUE, dpr, 1.5),
+        ))?;
+        legend.push((
+            "validation R² (right axis)".into(),
+            Mark::Line(stroke(BLUE, dpr, 1.5)),
+        ));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(font(dpr, 11.0))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()?;
+    draw_legend(
+        &chart.plotting_area().strip_coord_spec(),
+        Corner::UpperRight,
+        &legend,
+        dpr,
+    )?;
     Ok(())
 }

@@ -1,8 +1,9 @@
 // Service worker: after one visit the app loads and runs with the network off.
 //
 // On install it fetches index.html, finds the build's assets in it (Trunk names them with a
-// content hash) and caches them together with the files index.html does not name (the worker
-// and its wasm, the manifest, the icon). Hashed files are served from the cache first (their
+// content hash, scripts/harden-dist.mjs the bootstrap it moves out of index.html) and caches
+// them together with the files index.html does not name (the worker and its wasm, the
+// manifest, the icon). Hashed files are served from the cache first (their
 // name changes when their content does); everything else goes to the network first and falls
 // back to the cache, so a new deployment is picked up on the next online visit.
 const CACHE = 'anomaly-detector';

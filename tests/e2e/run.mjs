@@ -2,7 +2,9 @@
 // runs the default scenario, fails on any page error or console error, checks that every chart
 // canvas has been drawn, downloads the report, validates it against the JSON Schema and checks
 // that it equals the native `detect` run of the same configuration (timings aside), which
-// proves wasm and native compute the same scores. Also checks URL overrides and clamping.
+// proves wasm and native compute the same scores. Also checks URL overrides and clamping, the
+// strict Content-Security-Policy (no violations, no inline script), that no request of any page
+// leaves the app's own static files, and that the main flow works with the keyboard alone.
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,12 @@ const targetDir = process.env.CARGO_TARGET_DIR || `${root}target`;
 const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '-d', `${root}dist`], { stdio: 'ignore' });
 const failures = [];
 let browser;
+// Every request of every page (and its workers and service worker), with the test it came from:
+// the suite ends by checking that none left the app's own static files.
+const requests = [];
+let currentTest = '';
+const ownOrigin = new URL(base).origin;
+const isOwn = (url) => url.startsWith('blob:') || url.startsWith('data:') || new URL(url).origin === ownOrigin;
 
 async function waitForServer() {
   for (let i = 0; i < 100; i++) {
@@ -28,9 +36,20 @@ async function waitForServer() {
   throw new Error('static server did not start');
 }
 
+const testsWithPages = new Set();
 async function newPage(viewport) {
+  testsWithPages.add(currentTest);
   const context = await browser.newContext({ viewport, deviceScaleFactor: 2, acceptDownloads: true });
+  // Context-level: also the dedicated worker's and the service worker's requests.
+  context.on('request', (r) => requests.push({ test: currentTest, url: r.url(), type: r.resourceType(), sw: !!r.serviceWorker() }));
   const page = await context.newPage();
+  // Content-Security-Policy violations, as the page sees them.
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
   // Records every main-thread task over 50 ms (the Long Tasks API) from the first script on.
   await page.addInitScript(() => {
     window.__longTasks = [];
@@ -42,7 +61,9 @@ async function newPage(viewport) {
   });
   const errors = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content.Security.Policy/i.test(m.text())) errors.push(`console.${m.type()}: ${m.text()}`);
+  });
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) errors.push(`external request: ${r.url()}`); });
   return { context, page, errors };
@@ -74,10 +95,36 @@ async function canvasesDrawn(page) {
   }));
 }
 
+// What has the keyboard focus: its accessible name (aria-label, else label or text), tag, id,
+// and whether it draws a focus outline.
+function focused(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return { name: '', tag: 'body', id: '', outline: false };
+    const style = getComputedStyle(el);
+    const name = el.getAttribute('aria-label') || el.labels?.[0]?.textContent || el.textContent || '';
+    return { name: name.trim(), tag: el.tagName.toLowerCase(), id: el.id, outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0 };
+  });
+}
+
+// Presses Tab (or Shift+Tab) until the focused element matches; returns it.
+async function tabTo(page, match, what, { back = false, max = 400 } = {}) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    const f = await focused(page);
+    if (match(f)) {
+      assert.ok(f.outline, `${what} has keyboard focus but no visible focus outline`);
+      return f;
+    }
+  }
+  throw new Error(`${what} not reached in ${max} presses of ${back ? 'Shift+Tab' : 'Tab'}`);
+}
+
+// E2E_ONLY=text runs only the tests whose name contains text (the request check always runs).
 async function test(name, fn) {
-  // E2E_ONLY=<substring> runs only the matching tests (for working on one of them).
-  if (process.env.E2E_ONLY && !name.includes(process.env.E2E_ONLY)) return;
+  if (process.env.E2E_ONLY && !name.includes(process.env.E2E_ONLY) && !name.startsWith('no request')) return;
   const t0 = Date.now();
+  currentTest = name;
   try {
     await fn();
     console.log(`ok   ${name} (${Date.now() - t0} ms)`);
@@ -164,6 +211,9 @@ try {
     assert.equal(JSON.stringify(browserSide), JSON.stringify(native), 'wasm and native reports differ');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${artifacts}/desktop.png`, fullPage: false });
+    // The run, the charts and three downloads happened under the page's CSP without a violation.
+    assert.match(await page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content ?? ''), /script-src 'self' 'wasm-unsafe-eval'/);
+    assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -519,6 +569,116 @@ try {
     await page.screenshot({ path: `${artifacts}/phone.png` });
     assert.deepEqual(errors, []);
     await context.close();
+  });
+
+  await test('strict Content-Security-Policy in dist/index.html, no inline script', async () => {
+    const html = readFileSync(`${root}dist/index.html`, 'utf8');
+    const meta = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)"/);
+    assert.ok(meta, 'index.html has no CSP meta tag');
+    const policy = Object.fromEntries(meta[1].split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v.join(' ')]));
+    for (const [directive, sources] of Object.entries({
+      'default-src': "'self'", 'script-src': "'self' 'wasm-unsafe-eval'", 'worker-src': "'self'", 'connect-src': "'self'",
+      'img-src': "'self' data: blob:", 'style-src': "'self'", 'object-src': "'none'", 'base-uri': "'self'", 'form-action': "'none'",
+    })) assert.equal(policy[directive], sources, `CSP ${directive}`);
+    assert.ok(!/'unsafe-inline'|'unsafe-eval'|'unsafe-hashes'|\*/.test(meta[1]), `the policy allows inline code, eval or any host: ${meta[1]}`);
+    // The policy comes before anything it governs.
+    assert.ok(html.indexOf('Content-Security-Policy') < html.search(/<(script|link)\b/), 'CSP meta comes after a resource');
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+    assert.ok(scripts.length >= 1, 'index.html loads a script');
+    for (const [tag, attrs, body] of scripts) {
+      assert.equal(body.trim(), '', `inline script: ${tag.slice(0, 120)}`);
+      const src = attrs.match(/\bsrc="([^"]+)"/)?.[1] ?? '';
+      assert.match(src, /^\.\/[^/]+$/, `script src is not a relative file: ${src}`);
+      assert.ok(existsSync(`${root}dist/${src.slice(2)}`), `${src} missing from dist/`);
+    }
+    assert.ok(!/\son[a-z]+\s*=/i.test(html), 'inline event handler in index.html');
+  });
+
+  for (const [label, viewport] of [['phone', { width: 390, height: 844 }], ['desktop', { width: 1280, height: 900 }]]) {
+    await test(`keyboard only (${label} ${viewport.width}x${viewport.height}): run, threshold, details, report`, async () => {
+      const { context, page, errors } = await newPage(viewport);
+      await page.goto(`${base}?seed=4&hosts=30&duration=20`);
+      await page.getByRole('button', { name: 'Run detection' }).waitFor();
+      await tabTo(page, (f) => f.tag === 'button' && f.name === 'Run detection', 'Run detection');
+      await page.keyboard.press('Enter');
+      await page.locator('.status[data-state="done"], .status[data-state="failed"]').waitFor({ timeout: 120_000 });
+      assert.equal(await page.locator('.status').getAttribute('data-state'), 'done', await page.locator('.status').innerText());
+
+      // The threshold slider moves with the arrow keys and the anomaly count follows.
+      await tabTo(page, (f) => f.id === 'threshold-slider', 'the threshold slider');
+      const count = () => page.getByTestId('anomaly-count').innerText();
+      const before = await count();
+      let presses = 0;
+      for (; presses < 40 && (await count()) === before; presses++) {
+        await page.keyboard.press('ArrowRight');
+        await page.waitForFunction((b) => document.querySelector('[data-testid=anomaly-count]').innerText !== b, before, { timeout: 500 }).catch(() => {});
+      }
+      const after = await count();
+      console.log(`     ${label}: anomalies ${before} -> ${after} after ${presses} ArrowRight presses`);
+      assert.notEqual(after, before, 'the anomaly count did not change with the arrow keys');
+      // Further presses keep moving it (a slider that snaps back to the last rounded threshold
+      // would leave keyboard users stuck after one step).
+      const sliderValue = () => page.locator('#threshold-slider').inputValue().then(Number);
+      const v1 = await sliderValue();
+      for (let i = 0; i < 5; i++) {
+        await page.keyboard.press('ArrowRight');
+        await sleep(300);
+      }
+      const v2 = await sliderValue();
+      const later = Number((await count()).replace(/,/g, ''));
+      console.log(`     ${label}: 5 more presses: slider ${v1} -> ${v2}, anomalies ${later}`);
+      assert.ok(v2 > v1, `the slider snapped back: ${v1} -> ${v2}`);
+      assert.ok(later <= Number(after.replace(/,/g, '')), 'a higher threshold flagged more');
+      assert.equal((await focused(page)).id, 'threshold-slider', 'the slider lost focus');
+      await page.keyboard.press('Home');
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid=anomaly-count]').innerText.replace(/,/g, '')) > 0);
+
+      // Details: Enter opens, focus lands in the panel, Escape closes and gives focus back.
+      const opener = await tabTo(page, (f) => /^Details of flow \d+$/.test(f.name), 'a "Details of flow" button');
+      await page.keyboard.press('Enter');
+      await page.locator('.anomaly-detail').waitFor();
+      assert.equal((await focused(page)).tag, 'section', 'focus did not move to the details panel');
+      await page.keyboard.press('Escape');
+      await page.locator('.anomaly-detail').waitFor({ state: 'detached', timeout: 5000 });
+      assert.equal((await focused(page)).name, opener.name, 'Escape did not return focus to the button that opened the details');
+      // Space opens it too; its Close button closes it and focus returns again.
+      await page.keyboard.press('Space');
+      await page.locator('.anomaly-detail').waitFor();
+      await tabTo(page, (f) => f.name === 'Close details', 'Close details', { max: 20 });
+      await page.keyboard.press('Enter');
+      await page.locator('.anomaly-detail').waitFor({ state: 'detached', timeout: 5000 });
+      assert.equal((await focused(page)).name, opener.name, 'Close details did not return focus to its opener');
+
+      // Back up to the report download.
+      await tabTo(page, (f) => f.name === 'Download report', 'Download report', { back: true });
+      const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+      assert.match(download.suggestedFilename(), /^anomaly-report-seed4\.json$/);
+      assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+  }
+
+  await test('no request of any page left the app\'s own static files', async () => {
+    const foreign = requests.filter((r) => !isOwn(r.url));
+    assert.deepEqual(foreign, [], 'requests to other origins');
+    // The recording saw every test's pages, including their workers and the service worker.
+    const byTest = new Map();
+    for (const r of requests) byTest.set(r.test, (byTest.get(r.test) ?? 0) + 1);
+    for (const name of testsWithPages) assert.ok(byTest.get(name) > 0, `no requests recorded for "${name}"`);
+    // A subset (E2E_ONLY) need not start a worker; the full suite always does.
+    if (!process.env.E2E_ONLY) {
+      const file = (r) => new URL(r.url).pathname.replace(/^.*\//, '');
+      const fromPages = new Set(requests.filter((r) => !r.sw).map(file));
+      const fromServiceWorker = new Set(requests.filter((r) => r.sw).map(file));
+      // The compute worker's own loads are seen, not only the service worker's precache of them.
+      for (const f of ['worker_loader.js', 'worker.js', 'worker_bg.wasm']) assert.ok(fromPages.has(f), `${f} never requested by a page or its worker: worker requests not recorded?`);
+      const boot = (set) => [...set].some((u) => /^boot-[0-9a-f]{16}\.js$/.test(u));
+      assert.ok(boot(fromPages), 'the bootstrap file was never requested');
+      // The service worker's precache requests are recorded too, and they include the bootstrap.
+      assert.ok(boot(fromServiceWorker), `the service worker never fetched the bootstrap (it fetched ${[...fromServiceWorker]})`);
+    }
+    console.log(`     ${requests.length} requests from ${byTest.size} tests, all to ${ownOrigin} (or blob:/data:)`);
   });
 } finally {
   if (browser) await browser.close();
