@@ -276,6 +276,8 @@ pub fn App() -> impl IntoView {
     let state = AppState::new(config, notices);
     provide_context(state);
     let running = move || state.run_state.get() == RunState::Running;
+    // Start the worker now: its wasm loads and compiles while the user reads the page.
+    let _ = worker_client::start(move |incoming| state.on_incoming(incoming));
     // The table's page follows its query (and each new run).
     Effect::new(move |_| {
         let query = state.anomaly_query.get();
@@ -363,21 +365,42 @@ fn Notices() -> impl IntoView {
 }
 
 /// A canvas redrawn whenever the run output (or, for the loss chart, the live curve) changes.
+/// The live loss curve grows every epoch; its redraws are coalesced to one per
+/// `LIVE_REDRAW_MS`, so drawing does not compete with the worker for the CPU.
 #[component]
 fn Chart(kind: ChartKind, label: &'static str) -> impl IntoView {
+    const LIVE_REDRAW_MS: u64 = 150;
     let state = expect_context::<AppState>();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let pending = StoredValue::new(false);
     Effect::new(move |_| {
         let output = state.output.get();
-        let loss = if kind == ChartKind::Loss {
-            state.loss_curve.get()
-        } else {
-            Vec::new()
+        let live = kind == ChartKind::Loss && output.is_none();
+        if kind == ChartKind::Loss {
+            state.loss_curve.track();
+        }
+        let Some(el) = canvas.get() else {
+            return;
         };
-        if let Some(el) = canvas.get() {
-            // Each chart draws in its own task, so the page never blocks for all four at once.
+        if live {
+            if pending.get_value() {
+                return;
+            }
+            pending.set_value(true);
             set_timeout(
-                move || draw_chart(&el, kind, output.as_deref(), &loss),
+                move || {
+                    pending.set_value(false);
+                    // The run may have finished meanwhile: then its final curve wins.
+                    let loss = state.loss_curve.get_untracked();
+                    let output = state.output.get_untracked();
+                    draw_chart(&el, kind, output.as_deref(), &loss);
+                },
+                std::time::Duration::from_millis(LIVE_REDRAW_MS),
+            );
+        } else {
+            // Each chart draws in its own task, so the page never blocks for all of them at once.
+            set_timeout(
+                move || draw_chart(&el, kind, output.as_deref(), &[]),
                 std::time::Duration::ZERO,
             );
         }

@@ -137,6 +137,17 @@ pub fn send(
     send_value(JsValue::from_str(&text), on_event)
 }
 
+/// Starts the worker if it is not running, so its wasm loads before the first request.
+pub fn start(on_event: impl Fn(Incoming) + Clone + 'static) -> Result<(), String> {
+    CONNECTION.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Some(spawn(on_event)?);
+        }
+        Ok(())
+    })
+}
+
 /// Sends `request` with browser files beside it (`{request, name: File, ...}`): a `File` is a
 /// handle, so the worker reads the bytes itself and the page never holds them.
 pub fn send_with_files(
