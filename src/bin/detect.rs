@@ -5,10 +5,13 @@
 //!               [--features-csv features.csv] [--no-timings]
 //!               [--flows-csv traffic.csv] [--conn-log traffic.conn.log]
 //!               [--save-model model.json] [--model model.json]
+//!               [--import traffic.log [--baseline known-good.log]]
 //!
 //! `--flows-csv`/`--conn-log` write the generated flows as the app's "Download data" buttons
 //! do; `--save-model` writes the run's detector as "Download model" does; `--model` scores
-//! the generated traffic with a saved detector instead of training.
+//! the traffic with a saved detector instead of training; `--import` analyses a file (any
+//! format the app reads, detected from its content) instead of generated traffic, as
+//! "Import traffic" and "Import baseline" do.
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
@@ -23,10 +26,12 @@ fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
+    use anomaly_detector::dataset::ImportInput;
     use anomaly_detector::detection::{self, Progress, RunOutput};
     use anomaly_detector::detector_model::DetectorModel;
     use anomaly_detector::export;
     use anomaly_detector::features::feature_names;
+    use anomaly_detector::import::{self, ImportLimits, ImportedTraffic};
     use anomaly_detector::run_config::RunConfig;
     use std::io::Write;
 
@@ -40,6 +45,8 @@ mod cli {
         conn_log: Option<String>,
         save_model: Option<String>,
         model: Option<String>,
+        import: Option<String>,
+        baseline: Option<String>,
     }
 
     fn parse_args() -> Result<Args, String> {
@@ -53,6 +60,8 @@ mod cli {
             conn_log: None,
             save_model: None,
             model: None,
+            import: None,
+            baseline: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(a) = it.next() {
@@ -67,14 +76,33 @@ mod cli {
                 "--conn-log" => args.conn_log = Some(value("--conn-log")?),
                 "--save-model" => args.save_model = Some(value("--save-model")?),
                 "--model" => args.model = Some(value("--model")?),
+                "--import" => args.import = Some(value("--import")?),
+                "--baseline" => args.baseline = Some(value("--baseline")?),
                 "-h" | "--help" => {
-                    println!("usage: detect [--query Q] [--config FILE] [--out FILE] [--features-csv FILE] [--no-timings] [--flows-csv FILE] [--conn-log FILE] [--save-model FILE] [--model FILE]");
+                    println!("usage: detect [--query Q] [--config FILE] [--out FILE] [--features-csv FILE] [--no-timings] [--flows-csv FILE] [--conn-log FILE] [--save-model FILE] [--model FILE] [--import FILE [--baseline FILE]]");
                     std::process::exit(0);
                 }
                 other => return Err(format!("unknown argument {other:?}")),
             }
         }
         Ok(args)
+    }
+
+    fn file_name(path: &str) -> String {
+        std::path::Path::new(path)
+            .file_name()
+            .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+    }
+
+    /// Reads and imports a traffic file as the worker does (format from the content).
+    fn read_traffic(path: &str) -> Result<ImportedTraffic, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        let traffic = import::import(&bytes, None, &ImportLimits::default(), &mut |_| true)
+            .map_err(|e| format!("{path}: {e}"))?;
+        if traffic.skipped_count > 0 {
+            eprintln!("{path}: {} records skipped", traffic.skipped_count);
+        }
+        Ok(traffic)
     }
 
     /// Scaled features as the models saw them, with ground truth, the training flag and our
@@ -122,13 +150,45 @@ mod cli {
             }
             true
         };
-        let fitted = match &args.model {
+        let model = match &args.model {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-                let model = DetectorModel::from_json(&text).map_err(|e| format!("{path}: {e}"))?;
-                detection::run_generated_with_model(&config, &model, &clock, &mut progress)
+                Some(DetectorModel::from_json(&text).map_err(|e| format!("{path}: {e}"))?)
             }
-            None => detection::run_fitted(&config, &clock, &mut progress),
+            None => None,
+        };
+        let fitted = match (&args.import, &model) {
+            (Some(path), model) => {
+                let t0 = clock();
+                let traffic = read_traffic(path)?;
+                let baseline = match &args.baseline {
+                    Some(b) => Some((read_traffic(b)?, file_name(b))),
+                    None => None,
+                };
+                let input = ImportInput {
+                    traffic,
+                    file_name: file_name(path),
+                    baseline,
+                };
+                let import_ms = clock() - t0;
+                match model {
+                    Some(m) => detection::run_imported_with_model(
+                        &config,
+                        input,
+                        m,
+                        import_ms,
+                        &clock,
+                        &mut progress,
+                    ),
+                    None => {
+                        detection::run_imported(&config, input, import_ms, &clock, &mut progress)
+                    }
+                }
+            }
+            (None, Some(m)) => {
+                detection::run_generated_with_model(&config, m, &clock, &mut progress)
+            }
+            (None, None) => detection::run_fitted(&config, &clock, &mut progress),
         }
         .map_err(|e| e.to_string())?;
         let write = |path: &str, text: String| {
