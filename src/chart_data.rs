@@ -217,6 +217,33 @@ pub fn rasterize_scatter(
     colours: &[[u8; 3]],
     dot_px: usize,
 ) -> usize {
+    [true, false]
+        .into_iter()
+        .map(|benign| {
+            rasterize_scatter_pass(
+                pixels, width, height, xs, ys, classes, x_range, y_range, colours, dot_px, benign,
+            )
+        })
+        .sum()
+}
+
+/// One pass of [`rasterize_scatter`]: only the benign points (class 0), or only the others.
+/// Drawing every slice's benign pass before any slice's other pass gives the same pixels as
+/// one call over everything, so a large scatter can be drawn in several steps.
+#[allow(clippy::too_many_arguments)]
+pub fn rasterize_scatter_pass(
+    pixels: &mut [u8],
+    width: usize,
+    height: usize,
+    xs: &[f32],
+    ys: &[f32],
+    classes: &[u8],
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    colours: &[[u8; 3]],
+    dot_px: usize,
+    benign: bool,
+) -> usize {
     if width == 0 || height == 0 || colours.is_empty() || pixels.len() < width * height * 4 {
         return 0;
     }
@@ -225,32 +252,30 @@ pub fn rasterize_scatter(
     let sy = (height - 1) as f64 / (y_range.1 - y_range.0).max(f64::MIN_POSITIVE);
     let dot = dot_px.max(1);
     let mut drawn = 0;
-    for pass_benign in [true, false] {
-        for i in 0..n {
-            if (classes[i] == 0) != pass_benign {
-                continue;
-            }
-            let (x, y) = (xs[i] as f64, ys[i] as f64);
-            if !x.is_finite() || !y.is_finite() {
-                continue;
-            }
-            let px = ((x - x_range.0) * sx).round();
-            let py = ((y_range.1 - y) * sy).round();
-            if px < 0.0 || py < 0.0 || px >= width as f64 || py >= height as f64 {
-                continue;
-            }
-            let colour = colours[(classes[i] as usize).min(colours.len() - 1)];
-            let (px, py) = (px as usize, py as usize);
-            for row in py..(py + dot).min(height) {
-                let start = (row * width + px) * 4;
-                let end = (row * width + (px + dot).min(width)) * 4;
-                for pixel in pixels[start..end].chunks_exact_mut(4) {
-                    pixel[..3].copy_from_slice(&colour);
-                    pixel[3] = 255;
-                }
-            }
-            drawn += 1;
+    for i in 0..n {
+        if (classes[i] == 0) != benign {
+            continue;
         }
+        let (x, y) = (xs[i] as f64, ys[i] as f64);
+        if !x.is_finite() || !y.is_finite() {
+            continue;
+        }
+        let px = ((x - x_range.0) * sx).round();
+        let py = ((y_range.1 - y) * sy).round();
+        if px < 0.0 || py < 0.0 || px >= width as f64 || py >= height as f64 {
+            continue;
+        }
+        let colour = colours[(classes[i] as usize).min(colours.len() - 1)];
+        let (px, py) = (px as usize, py as usize);
+        for row in py..(py + dot).min(height) {
+            let start = (row * width + px) * 4;
+            let end = (row * width + (px + dot).min(width)) * 4;
+            for pixel in pixels[start..end].chunks_exact_mut(4) {
+                pixel[..3].copy_from_slice(&colour);
+                pixel[3] = 255;
+            }
+        }
+        drawn += 1;
     }
     drawn
 }
@@ -258,6 +283,61 @@ pub fn rasterize_scatter(
 #[cfg(test)]
 mod scatter_tests {
     use super::*;
+
+    #[test]
+    fn drawing_in_slices_benign_first_equals_one_call() {
+        let (w, h) = (40, 30);
+        let n = 500;
+        let xs: Vec<f32> = (0..n).map(|i| (i % 37) as f32 / 37.0).collect();
+        let ys: Vec<f32> = (0..n).map(|i| (i % 23) as f32 / 23.0).collect();
+        let classes: Vec<u8> = (0..n).map(|i| if i % 7 == 0 { 2 } else { 0 }).collect();
+        let colours = [[10, 20, 30], [200, 0, 0], [0, 200, 0]];
+        let draw = |pixels: &mut [u8], r: std::ops::Range<usize>, benign: bool| {
+            rasterize_scatter_pass(
+                pixels,
+                w,
+                h,
+                &xs[r.clone()],
+                &ys[r.clone()],
+                &classes[r],
+                (0.0, 1.0),
+                (0.0, 1.0),
+                &colours,
+                2,
+                benign,
+            )
+        };
+        let mut whole = vec![0u8; w * h * 4];
+        let all = rasterize_scatter(
+            &mut whole,
+            w,
+            h,
+            &xs,
+            &ys,
+            &classes,
+            (0.0, 1.0),
+            (0.0, 1.0),
+            &colours,
+            2,
+        );
+        let mut sliced = vec![0u8; w * h * 4];
+        let mut drawn = 0;
+        for benign in [true, false] {
+            for r in [0..120, 120..121, 121..n] {
+                drawn += draw(&mut sliced, r, benign);
+            }
+        }
+        assert_eq!(drawn, all);
+        assert_eq!(sliced, whole);
+        // Interleaving the passes slice by slice would let later benign dots cover attacks.
+        let mut interleaved = vec![0u8; w * h * 4];
+        for r in [0..250, 250..n] {
+            for benign in [true, false] {
+                draw(&mut interleaved, r.clone(), benign);
+            }
+        }
+        assert_ne!(interleaved, whole);
+    }
 
     fn pixel(buf: &[u8], width: usize, x: usize, y: usize) -> [u8; 4] {
         let i = (y * width + x) * 4;

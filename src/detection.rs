@@ -655,6 +655,7 @@ impl FittedRun {
         report.threshold = threshold;
         report.metrics = metrics;
         report.responses = responses(&incidents, &self.allowlist, report.data.end_ts);
+        report.incident_count = incidents.len() as u64;
         report.incidents = incidents;
         report.anomaly_count = flagged.len() as u64;
         report.anomalies_truncated = truncated;
@@ -1101,6 +1102,7 @@ fn report_run(
         },
         injected_attacks: scored.truth.clone(),
         responses: responses(&incidents, &allowlist, last_ts),
+        incident_count: incidents.len() as u64,
         incidents,
         anomaly_count: flagged.len() as u64,
         anomalies_truncated: truncated,

@@ -13,6 +13,10 @@ use crate::report::Report;
 use crate::run_config::{RunConfig, ThresholdSpec};
 use serde::{Deserialize, Serialize};
 
+/// Incidents the page lists (the most severe; the report keeps them all). The worker sends
+/// the page response suggestions for these only.
+pub const INCIDENTS_SHOWN: usize = 100;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum WorkerRequest {
     /// Generates traffic and runs the pipeline; with a saved model attached (`model`, a

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-pub const SCHEMA_VERSION: &str = "1.2.0";
+pub const SCHEMA_VERSION: &str = "1.3.0";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -33,6 +33,9 @@ pub struct Report {
     pub injected_attacks: Vec<Incident>,
     /// What the ensemble flagged, grouped into incidents, most severe first.
     pub incidents: Vec<DetectedIncident>,
+    /// Number of incidents (the page's copy of a report lists only the first ones).
+    #[serde(default)]
+    pub incident_count: u64,
     /// Number of flagged flows in the evaluated part (may exceed `anomalies.len()`).
     pub anomaly_count: u64,
     /// True when `anomalies` lists only the highest-scoring `max_reported_anomalies`.
@@ -264,6 +267,36 @@ pub fn format_value(v: f64) -> String {
 }
 
 impl Report {
+    /// The report as the page gets it: without the anomaly list (paged on request), and with
+    /// only the first `incidents` incidents and their response suggestions (thousands of
+    /// incidents would be megabytes of JSON to parse on the page thread; `incident_count`
+    /// keeps the total).
+    pub fn page_copy(&self, incidents: usize) -> Report {
+        let listed = &self.incidents[..self.incidents.len().min(incidents)];
+        let shown: std::collections::BTreeSet<u32> = listed.iter().map(|i| i.id).collect();
+        Report {
+            anomalies: Vec::new(),
+            incidents: listed.to_vec(),
+            responses: self
+                .responses
+                .iter()
+                .filter(|p| shown.contains(&p.incident_id))
+                .cloned()
+                .collect(),
+            config: self.config.clone(),
+            data: self.data.clone(),
+            timings_ms: self.timings_ms.clone(),
+            threshold: self.threshold.clone(),
+            metrics: self.metrics.clone(),
+            mlp_training: self.mlp_training.clone(),
+            injected_attacks: self.injected_attacks.clone(),
+            feedback: self.feedback.clone(),
+            schema_version: self.schema_version.clone(),
+            app_version: self.app_version.clone(),
+            ..*self
+        }
+    }
+
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }

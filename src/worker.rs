@@ -16,7 +16,7 @@ use crate::detector_model::{DetectorModel, MAX_MODEL_FILE_BYTES};
 use crate::export;
 use crate::ground_truth::GroundTruth;
 use crate::import::{self, ColumnMapping, Format, ImportError, ImportLimits, ImportedTraffic};
-use crate::protocol::{FileKind, ImportRequest, WorkerEvent, WorkerRequest};
+use crate::protocol::{FileKind, ImportRequest, WorkerEvent, WorkerRequest, INCIDENTS_SHOWN};
 use crate::report::SourceKind;
 use crate::siem;
 use std::cell::RefCell;
@@ -103,8 +103,7 @@ fn now_ms() -> f64 {
 /// The page's summary of a run: everything but the bulk (flows, scores, anomaly list), which
 /// stays here for pages, files and re-thresholding.
 fn summary(out: &RunOutput) -> RunOutput {
-    let mut report = out.report.clone();
-    report.anomalies = Vec::new();
+    let report = out.report.page_copy(INCIDENTS_SHOWN);
     RunOutput {
         report,
         plot: PlotData {
@@ -310,9 +309,7 @@ fn relabel(scope: &DedicatedWorkerGlobalScope, change: impl FnOnce(&mut FittedRu
     let report = LAST_RUN.with(|r| {
         r.borrow_mut().as_mut().map(|fitted| {
             let changed = change(fitted);
-            let mut report = fitted.output.report.clone();
-            report.anomalies = Vec::new();
-            (changed, report)
+            (changed, fitted.output.report.page_copy(INCIDENTS_SHOWN))
         })
     });
     match report {

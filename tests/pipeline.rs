@@ -256,3 +256,34 @@ fn rethresholding_a_fitted_run_matches_a_fresh_run_at_that_threshold() {
         fresh.report.without_timings()
     );
 }
+
+#[test]
+fn the_page_copy_lists_the_first_incidents_with_their_responses_and_keeps_the_count() {
+    let (config, _) = RunConfig::from_query("seed=8&hosts=30&duration=1800&attacks=all");
+    let report = run(&config).report;
+    assert_eq!(report.incident_count as usize, report.incidents.len());
+    assert!(
+        report.incidents.len() > 3,
+        "{} incidents",
+        report.incidents.len()
+    );
+    let page = report.page_copy(3);
+    assert!(page.anomalies.is_empty());
+    assert_eq!(page.incident_count, report.incident_count);
+    assert_eq!(page.incidents[..], report.incidents[..3]);
+    let listed: Vec<u32> = page.incidents.iter().map(|i| i.id).collect();
+    assert!(page
+        .responses
+        .iter()
+        .all(|p| listed.contains(&p.incident_id)));
+    assert_eq!(
+        page.responses.len(),
+        report
+            .responses
+            .iter()
+            .filter(|p| listed.contains(&p.incident_id))
+            .count()
+    );
+    assert_eq!(page.metrics, report.metrics);
+    assert_eq!(page.threshold, report.threshold);
+}

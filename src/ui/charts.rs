@@ -9,7 +9,7 @@
 //! page's Content-Security-Policy (no inline styles) blocks.
 
 use super::browser::device_pixel_ratio;
-use crate::chart_data::{class_histogram, padded_range, rasterize_scatter, time_buckets};
+use crate::chart_data::{class_histogram, padded_range, rasterize_scatter_pass, time_buckets};
 use crate::detection::RunOutput;
 use crate::flow::AttackKind;
 use plotters::prelude::*;
@@ -98,6 +98,11 @@ pub fn draw_chart(
     output: Option<&RunOutput>,
     live_loss: &[f64],
 ) {
+    let task_started = now_ms();
+    if kind == ChartKind::Scatter {
+        // Whatever this canvas shows next, an unfinished draw of an older scatter must stop.
+        SCATTER_GENERATION.with(|g| g.set(g.get() + 1));
+    }
     let dpr = prepare_canvas(canvas);
     let Some(backend) = Canvas::new(canvas) else {
         return;
@@ -121,6 +126,8 @@ pub fn draw_chart(
     if let Err(e) = result.and_then(|_| root.present().map_err(Into::into)) {
         web_sys::console::warn_1(&format!("chart {}: {e}", kind.id()).into());
     }
+    // How long this task drew (the tests read it to find what blocks the page).
+    let _ = canvas.set_attribute("data-task-ms", &format!("{:.1}", now_ms() - task_started));
 }
 
 type Area<'a> = DrawingArea<Canvas, plotters::coord::Shift>;
@@ -303,22 +310,47 @@ fn draw_legend(area: &Area, corner: Corner, entries: &[(String, Mark)], dpr: f64
     Ok(())
 }
 
+/// Points rasterised per task in a large scatter: a million points in one task would block
+/// the page for about 150 ms.
+const SCATTER_POINTS_PER_TASK: usize = 150_000;
+
+thread_local! {
+    /// Bumped by every scatter draw, so an unfinished chunked draw of an older run stops.
+    static SCATTER_GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// The scatter's y value: autoencoder error on a log scale.
+fn log_error(e: f32) -> f32 {
+    e.max(1e-12).log10()
+}
+
 /// Isolation-Forest score against autoencoder error (log scale), every flow one dot: the frame
-/// comes from plotters, the dots from one pixel buffer filled in Rust and blitted once. The
-/// canvas records the dots' cost in `data-points` and `data-draw-ms`.
+/// comes from plotters, the dots from one pixel buffer filled in Rust and blitted once. Up to
+/// `SCATTER_POINTS_PER_TASK` points draw at once; more are rasterised over several tasks
+/// before the blit. The canvas records the dots' cost in `data-points` and `data-draw-ms`.
 fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
-    let now = || {
-        web_sys::window()
-            .and_then(|w| w.performance())
-            .map_or(0.0, |p| p.now())
-    };
-    let started = now();
+    let started = now_ms();
+    let generation = SCATTER_GENERATION.with(std::cell::Cell::get);
+    let _ = canvas.remove_attribute("data-draw-ms");
     root.fill(&WHITE)?;
     let plot = &out.plot;
     let xs = &plot.isolation_forest;
-    let ys: Vec<f32> = plot.mlp.iter().map(|&e| e.max(1e-12).log10()).collect();
     let (x0, x1) = padded_range(xs);
-    let (y0, y1) = padded_range(&ys);
+    // The log is monotone: the range of the logs is the log of the range.
+    let (lo, hi) = plot
+        .mlp
+        .iter()
+        .filter(|e| e.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &e| {
+            (l.min(e), h.max(e))
+        });
+    let (y0, y1) = padded_range(&[log_error(lo), log_error(hi)]);
     let mut chart = ChartBuilder::on(root)
         .margin((10.0 * dpr) as i32)
         .x_label_area_size((34.0 * dpr) as i32)
@@ -332,10 +364,15 @@ fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &RunOutp
         .axis_desc_style(font(dpr, 12.0))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
-    let mut legend: Vec<(String, RGBColor)> = vec![("benign".into(), BENIGN_DOT)];
+    let mut present = [false; 256];
+    for &l in &plot.label {
+        present[l as usize] = true;
+    }
+    let mut legend: Vec<(String, Mark)> =
+        vec![("benign".into(), Mark::Swatch(BENIGN_DOT.to_rgba()))];
     for (i, name) in plot.classes.iter().enumerate().take(254) {
-        if plot.label.contains(&(i as u8 + 1)) {
-            legend.push((name.clone(), class_colour(i)));
+        if present[i + 1] {
+            legend.push((name.clone(), Mark::Swatch(class_colour(i).to_rgba())));
         }
     }
     let (xr, yr) = chart.plotting_area().get_pixel_range();
@@ -343,51 +380,159 @@ fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &RunOutp
         (xr.end - xr.start).max(1) as u32,
         (yr.end - yr.start).max(1) as u32,
     );
-    let ctx = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| wasm_bindgen::JsCast::dyn_into::<web_sys::CanvasRenderingContext2d>(c).ok())
-        .ok_or("no 2d context")?;
-    let image = ctx
+    let image = context(canvas)?
         .get_image_data(xr.start as f64, yr.start as f64, w as f64, h as f64)
         .map_err(|_| "getImageData failed")?;
-    let mut pixels = image.data().0;
     let mut colours = vec![[BENIGN_DOT.0, BENIGN_DOT.1, BENIGN_DOT.2]];
     colours.extend((0..plot.classes.len().max(AttackKind::ALL.len())).map(|i| {
         let c = class_colour(i);
         [c.0, c.1, c.2]
     }));
-    let drawn = rasterize_scatter(
-        &mut pixels,
-        w as usize,
-        h as usize,
-        xs,
-        &ys,
-        &plot.label,
-        (x0, x1),
-        (y0, y1),
-        &colours,
-        (2.0 * dpr).round() as usize,
-    );
-    let blit =
-        web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&pixels), w, h)
-            .map_err(|_| "ImageData failed")?;
-    ctx.put_image_data(&blit, xr.start as f64, yr.start as f64)
-        .map_err(|_| "putImageData failed")?;
-    let legend: Vec<(String, Mark)> = legend
-        .into_iter()
-        .map(|(name, colour)| (name, Mark::Swatch(colour.to_rgba())))
-        .collect();
-    draw_legend(
-        &chart.plotting_area().strip_coord_spec(),
-        Corner::UpperLeft,
-        &legend,
+    let mut job = ScatterJob {
+        canvas: canvas.clone(),
+        generation,
+        origin: (xr.start, yr.start),
+        size: (w, h),
+        pixels: image.data().0,
+        xs: xs.clone(),
+        errors: plot.mlp.clone(),
+        classes: plot.label.clone(),
+        x_range: (x0, x1),
+        y_range: (y0, y1),
+        colours,
+        dot: (2.0 * dpr).round() as usize,
+        legend,
         dpr,
-    )?;
-    let _ = canvas.set_attribute("data-points", &drawn.to_string());
-    let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", now() - started));
-    Ok(())
+        started,
+        benign_pass: true,
+        next: 0,
+        drawn: 0,
+    };
+    if job.xs.len() <= SCATTER_POINTS_PER_TASK {
+        job.step(usize::MAX);
+        job.finish()
+    } else {
+        draw_in_tasks(job);
+        Ok(())
+    }
+}
+
+fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, &'static str> {
+    canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+        .ok_or("no 2d context")
+}
+
+/// A scatter whose frame is drawn and whose dots are being rasterised into `pixels`.
+struct ScatterJob {
+    canvas: HtmlCanvasElement,
+    generation: u64,
+    /// The plotting area in canvas pixels.
+    origin: (i32, i32),
+    size: (u32, u32),
+    pixels: Vec<u8>,
+    xs: Vec<f32>,
+    errors: Vec<f32>,
+    classes: Vec<u8>,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    colours: Vec<[u8; 3]>,
+    dot: usize,
+    legend: Vec<(String, Mark)>,
+    dpr: f64,
+    started: f64,
+    /// Benign points first (the bulk), then the others on top.
+    benign_pass: bool,
+    next: usize,
+    drawn: usize,
+}
+
+impl ScatterJob {
+    /// Rasterises up to `budget` more points; true once every point of both passes is in.
+    fn step(&mut self, budget: usize) -> bool {
+        let n = self.xs.len();
+        let mut left = budget;
+        loop {
+            let end = self.next.saturating_add(left).min(n);
+            let ys: Vec<f32> = self.errors[self.next..end]
+                .iter()
+                .map(|&e| log_error(e))
+                .collect();
+            self.drawn += rasterize_scatter_pass(
+                &mut self.pixels,
+                self.size.0 as usize,
+                self.size.1 as usize,
+                &self.xs[self.next..end],
+                &ys,
+                &self.classes[self.next..end],
+                self.x_range,
+                self.y_range,
+                &self.colours,
+                self.dot,
+                self.benign_pass,
+            );
+            left -= end - self.next;
+            self.next = end;
+            if self.next == n {
+                if !self.benign_pass {
+                    return true;
+                }
+                self.benign_pass = false;
+                self.next = 0;
+            }
+            if left == 0 {
+                return false;
+            }
+        }
+    }
+
+    /// Blits the dots and draws the legend over them.
+    fn finish(self) -> DrawResult {
+        let (w, h) = self.size;
+        let blit = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+            wasm_bindgen::Clamped(&self.pixels),
+            w,
+            h,
+        )
+        .map_err(|_| "ImageData failed")?;
+        context(&self.canvas)?
+            .put_image_data(&blit, f64::from(self.origin.0), f64::from(self.origin.1))
+            .map_err(|_| "putImageData failed")?;
+        let root = Canvas::new(&self.canvas)
+            .ok_or("no 2d context")?
+            .into_drawing_area();
+        let area = root.shrink(self.origin, self.size);
+        draw_legend(&area, Corner::UpperLeft, &self.legend, self.dpr)?;
+        area.present()?;
+        let _ = self
+            .canvas
+            .set_attribute("data-points", &self.drawn.to_string());
+        let _ = self
+            .canvas
+            .set_attribute("data-draw-ms", &format!("{:.1}", now_ms() - self.started));
+        Ok(())
+    }
+}
+
+/// Rasterises a large scatter one slice per task, then blits it; a newer draw cancels it.
+fn draw_in_tasks(mut job: ScatterJob) {
+    leptos::prelude::set_timeout(
+        move || {
+            if SCATTER_GENERATION.with(std::cell::Cell::get) != job.generation {
+                return;
+            }
+            if !job.step(SCATTER_POINTS_PER_TASK) {
+                return draw_in_tasks(job);
+            }
+            if let Err(e) = job.finish() {
+                web_sys::console::warn_1(&format!("chart scatter: {e}").into());
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }
 
 fn font(dpr: f64, size: f64) -> TextStyle<'static> {

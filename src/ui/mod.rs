@@ -196,6 +196,10 @@ impl AppState {
                 self.anomaly_query.set(AnomalyQuery::default());
                 self.output.set(Some(Arc::from(out)));
                 self.run_state.set(RunState::Done);
+                if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+                    p.clear_measures_with_measure_name("results-rendered");
+                    let _ = p.measure_with_start_mark("results-rendered", "run-done");
+                }
             }
             WorkerEvent::Failed(message) => {
                 self.current_stage.set(None);

@@ -6,7 +6,7 @@ use crate::anomaly_query::{AnomalyQuery, SortKey};
 use crate::feedback::{Feedback, Verdict};
 use crate::flow::AttackKind;
 use crate::import::is_benign;
-use crate::protocol::{FileKind, WorkerRequest};
+use crate::protocol::{FileKind, WorkerRequest, INCIDENTS_SHOWN};
 use crate::report::{format_value, Anomaly, ImportSummary, Metrics, SourceKind};
 use crate::response::{NoBlock, ResponsePlan};
 use crate::time_format::format_utc;
@@ -138,7 +138,7 @@ pub fn IncidentList() -> impl IntoView {
         {move || state.output.get().map(|o| {
             let r = &o.report;
             let incidents = &r.incidents;
-            let count = incidents.len();
+            let count = r.incident_count;
             let feedback = Feedback { verdicts: r.feedback.clone() };
             view! {
                 <section class="incidents" aria-labelledby="incidents-heading">
@@ -158,7 +158,7 @@ pub fn IncidentList() -> impl IntoView {
                                 </tr>
                             </thead>
                             <tbody>
-                                {incidents.iter().take(100).map(|i| {
+                                {incidents.iter().take(INCIDENTS_SHOWN).map(|i| {
                                     let id = i.id;
                                     let verdict = feedback.verdict_of(i);
                                     let plan = r.responses.iter().find(|p| p.incident_id == id).cloned();
