@@ -16,6 +16,18 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// (year, month, day) → days since 1970-01-01, the inverse of `civil_from_days`. Callers keep
+/// years to 1..=9999 (ISO 8601's four digits): far larger ones overflow.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (i64::from(month) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 fn parts(ts: f64) -> (i64, u32, u32, i64, i64, i64) {
     let secs = ts.floor() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
@@ -54,5 +66,16 @@ mod tests {
         assert_eq!(format_utc(-1.0), "1969-12-31 23:59:59");
         assert_eq!(format_time_of_day(1_767_261_600.0 + 3725.0), "11:02:05");
         assert_eq!(format_utc(f64::NAN), "-");
+    }
+
+    #[test]
+    fn days_from_civil_inverts_civil_from_days_over_the_four_digit_years() {
+        // 9999-12-31T00:00:00Z = 253_402_214_400 s, a well-known bound.
+        assert_eq!(days_from_civil(9999, 12, 31) * 86_400, 253_402_214_400);
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        for days in (-719_162..=2_932_896).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
     }
 }

@@ -400,7 +400,8 @@ pub fn parse_datetime_local(text: &str) -> Option<f64> {
     let hour: i64 = time_parts.next()?.parse().ok()?;
     let minute: i64 = time_parts.next()?.parse().ok()?;
     let second: f64 = time_parts.next().map_or(Some(0.0), |s| s.parse().ok())?;
-    let valid = (1..=12).contains(&month)
+    let valid = (1..=9999).contains(&year)
+        && (1..=12).contains(&month)
         && (1..=days_in_month(year, month)).contains(&day)
         && (0..24).contains(&hour)
         && (0..60).contains(&minute)
@@ -408,7 +409,7 @@ pub fn parse_datetime_local(text: &str) -> Option<f64> {
     if !valid {
         return None;
     }
-    let days = days_from_civil(year, month, day);
+    let days = crate::time_format::days_from_civil(year, month as u32, day as u32);
     Some((days * 86_400 + hour * 3_600 + minute * 60) as f64 + second)
 }
 
@@ -419,18 +420,6 @@ fn days_in_month(year: i64, month: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// (year, month, day) → days since 1970-01-01, proleptic Gregorian (Howard Hinnant's method,
-/// the inverse of `time_format`'s).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Every scan method, for completeness checks of the choice list.
@@ -669,6 +658,9 @@ mod tests {
             "2026-01-01T24:00",
             "noon",
             "",
+            // Beyond four-digit years the day count would overflow.
+            "92233720368547758-01-01T00:00",
+            "0000-01-01T00:00",
         ] {
             assert_eq!(parse_datetime_local(bad), None, "{bad}");
         }

@@ -230,17 +230,6 @@ pub fn parse_port(text: &str) -> Option<u16> {
     u16::try_from(v).ok()
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's method).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// A timestamp cell as Unix seconds. Accepts epoch numbers (seconds, or milli/micro/nano-
 /// seconds when the magnitude says so), ISO 8601 (`2017-07-07T15:59:00.5Z`, `+hh:mm`
 /// offsets, space instead of `T`) and CIC's `d/m/Y H:M[:S][ AM|PM]`. The flag is true when
@@ -291,10 +280,11 @@ pub fn parse_time(text: &str) -> Option<(f64, bool)> {
     } else {
         return None;
     };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    // Years outside ISO 8601's four digits are not dates (and would overflow the day count).
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1..=9999).contains(&y) {
         return None;
     }
-    let mut secs = days_from_civil(y, m, d) as f64 * 86_400.0;
+    let mut secs = crate::time_format::days_from_civil(y, m, d) as f64 * 86_400.0;
     let mut local = true;
     if !rest.is_empty() {
         let mut time = rest;
@@ -409,6 +399,14 @@ mod tests {
         assert_eq!(parse_time("1499443140500"), Some((1_499_443_140.5, false)));
         assert_eq!(parse_time("13/25/2017 1:00"), None);
         assert_eq!(parse_time("XXXXXXXXXX.XXXXXX"), None);
+        // Found by fuzzing (import_cic): a year this large overflowed the day count.
+        assert_eq!(parse_time("07/07/26666666666017 3:59:00 PM"), None);
+        assert_eq!(parse_time("-9223372036854775808-01-01"), None);
+        assert_eq!(parse_time("0000-01-01"), None);
+        assert_eq!(
+            parse_time("9999-12-31T00:00:00Z"),
+            Some((253_402_214_400.0, false))
+        );
     }
 
     #[test]
