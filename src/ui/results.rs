@@ -142,7 +142,12 @@ pub fn IncidentList() -> impl IntoView {
             let feedback = Feedback { verdicts: r.feedback.clone() };
             view! {
                 <section class="incidents" aria-labelledby="incidents-heading">
-                    <h3 id="incidents-heading">{format!("Incidents ({count})")}</h3>
+                    <h3 id="incidents-heading">{format!("Incidents ({})", format_value(count as f64))}</h3>
+                    {(count > INCIDENTS_SHOWN as u64).then(|| view! {
+                        <p class="hint" data-testid="incidents-listed">
+                            {format!("The {INCIDENTS_SHOWN} most severe are listed here; the report and the SIEM downloads carry all {}.", format_value(count as f64))}
+                        </p>
+                    })}
                     <VerdictList/>
                     <div class="table-wrap">
                         <table class="incident-table">

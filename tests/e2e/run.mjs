@@ -553,6 +553,9 @@ try {
     const ms = await runAndWait(page, 300_000);
     const flows = Number((await page.getByTestId('flow-count').innerText()).replace(/[^\d]/g, ''));
     assert.ok(flows >= 1_000_000, `${flows} flows`);
+    // Thousands of incidents: the page lists the 100 most severe and says so.
+    assert.match(await page.getByTestId('incidents-listed').innerText(), /The 100 most severe are listed/);
+    assert.equal(await page.locator('.incident-table tbody tr').count(), 100);
     const longTasks = await page.evaluate(() => window.__longTasks.filter((t) => t.start >= window.__clickAt));
     const heapMb = await page.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize / 1e6 : NaN));
     const chartMs = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('canvas[data-chart]')].map((c) => [c.dataset.chart, Number(c.dataset.taskMs)])));
