@@ -68,6 +68,9 @@ pub struct AppState {
     pub traffic_file: RwSignal<Option<ChosenFile>>,
     pub baseline_file: RwSignal<Option<ChosenFile>>,
     pub model_file: RwSignal<Option<ChosenFile>>,
+    /// False until the task after the results appear: the incident table renders in its own
+    /// task, so taking in a run never blocks the page in one long task.
+    pub incidents_ready: RwSignal<bool>,
     pub import_format: RwSignal<Option<Format>>,
     pub baseline_format: RwSignal<Option<Format>>,
     /// True while the worker re-thresholds; the next wish waits in `rethreshold_next`.
@@ -102,6 +105,7 @@ impl AppState {
             traffic_file: RwSignal::new(None),
             baseline_file: RwSignal::new(None),
             model_file: RwSignal::new(None),
+            incidents_ready: RwSignal::new(false),
             import_format: RwSignal::new(None),
             baseline_format: RwSignal::new(None),
             rethreshold_busy: RwSignal::new(false),
@@ -194,12 +198,23 @@ impl AppState {
                 self.current_stage.set(None);
                 self.anomaly_page.set(None);
                 self.anomaly_query.set(AnomalyQuery::default());
-                self.output.set(Some(Arc::from(out)));
-                self.run_state.set(RunState::Done);
-                if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
-                    p.clear_measures_with_measure_name("results-rendered");
-                    let _ = p.measure_with_start_mark("results-rendered", "run-done");
-                }
+                self.incidents_ready.set(false);
+                // Decoding the summary (this task), rendering the results and rendering the
+                // incident table each get their own task: together they could block the page
+                // for more than 50 ms on a busy machine.
+                let state = *self;
+                let out: Arc<RunOutput> = Arc::from(out);
+                set_timeout(
+                    move || {
+                        state.output.set(Some(out));
+                        state.run_state.set(RunState::Done);
+                        set_timeout(
+                            move || state.incidents_ready.set(true),
+                            std::time::Duration::ZERO,
+                        );
+                    },
+                    std::time::Duration::ZERO,
+                );
             }
             WorkerEvent::Failed(message) => {
                 self.current_stage.set(None);

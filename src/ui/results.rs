@@ -135,7 +135,7 @@ pub fn MetricsSummary() -> impl IntoView {
 pub fn IncidentList() -> impl IntoView {
     let state = expect_context::<AppState>();
     view! {
-        {move || state.output.get().map(|o| {
+        {move || state.output.get().filter(|_| state.incidents_ready.get()).map(|o| {
             let r = &o.report;
             let incidents = &r.incidents;
             let count = r.incident_count;
