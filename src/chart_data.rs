@@ -55,20 +55,6 @@ pub fn time_buckets(
         .collect()
 }
 
-/// The `q` quantile as `metrics::quantile_sorted` interpolates it, found by selection in
-/// O(n) (reorders `values`).
-fn quantile_by_selection(values: &mut [f64], q: f64) -> f64 {
-    let pos = q.clamp(0.0, 1.0) * (values.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let (_, &mut at_lo, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
-    let at_hi = if pos > lo as f64 {
-        above.iter().copied().fold(f64::INFINITY, f64::min)
-    } else {
-        at_lo
-    };
-    at_lo + (at_hi - at_lo) * (pos - lo as f64)
-}
-
 /// Score histograms of benign and attack flows over shared bins, each normalised to sum 1 so
 /// that a small attack class stays visible next to a large benign one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,8 +76,8 @@ pub fn class_histogram(scores: &[f32], is_attack: &[bool], bins: usize) -> Optio
     let bins = bins.max(1);
     // Selection, not a sort: a million scores cost a few milliseconds on the page thread.
     let mut values: Vec<f64> = scores.iter().map(|&s| s as f64).collect();
-    let lo = quantile_by_selection(&mut values, 0.001);
-    let mut hi = quantile_by_selection(&mut values, 0.999);
+    let lo = crate::metrics::quantile_in_place(&mut values, 0.001);
+    let mut hi = crate::metrics::quantile_in_place(&mut values, 0.999);
     if hi <= lo {
         hi = lo + 1.0;
     }
@@ -162,24 +148,6 @@ mod tests {
         // All attacks sit at the top of the range.
         assert_eq!(h.attack[19], 1.0);
         assert!(class_histogram(&[], &[], 10).is_none());
-    }
-
-    #[test]
-    fn selection_quantiles_equal_the_sorted_ones() {
-        let mut rng = crate::rng::DetRng::new(9);
-        for n in [1usize, 2, 3, 10, 999, 1001] {
-            let values: Vec<f64> = (0..n).map(|_| rng.uniform(-3.0, 7.0)).collect();
-            let mut sorted = values.clone();
-            sorted.sort_by(f64::total_cmp);
-            for q in [0.0, 0.001, 0.25, 0.5, 0.999, 1.0] {
-                let mut scratch = values.clone();
-                assert_eq!(
-                    quantile_by_selection(&mut scratch, q),
-                    crate::metrics::quantile_sorted(&sorted, q),
-                    "n {n} q {q}"
-                );
-            }
-        }
     }
 }
 

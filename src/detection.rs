@@ -452,21 +452,6 @@ fn evaluate(
     }
 }
 
-/// Medians of each feature (natural units) over the training rows: the "typical" values the
-/// explanations compare against.
-fn training_medians(
-    x_raw: &Matrix,
-    columns: &[FeatureColumn],
-    train: std::ops::Range<usize>,
-) -> Vec<f64> {
-    (0..x_raw.cols())
-        .map(|j| {
-            let col: Vec<f64> = train.clone().map(|i| x_raw.get(i, j)).collect();
-            columns[j].natural_value(metrics::quantile(&col, 0.5).unwrap_or(0.0))
-        })
-        .collect()
-}
-
 /// The fitted models and feature matrices a run keeps, so that anomalies can be listed and
 /// explained again at another threshold without retraining.
 #[derive(Debug, Clone)]
@@ -706,6 +691,52 @@ pub fn run_fitted(
     now_ms: &dyn Fn() -> f64,
     on_progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<FittedRun, DetectionError> {
+    run_generated(config, None, now_ms, on_progress)
+}
+
+/// Generated traffic scored by a saved model: nothing is trained.
+pub fn run_generated_with_model(
+    config: &RunConfig,
+    model: &DetectorModel,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<FittedRun, DetectionError> {
+    run_generated(config, Some(model), now_ms, on_progress)
+}
+
+/// The pipeline on imported traffic (parsed already: see `import`). The import's own time
+/// goes in `import_ms` so the report's timings cover the whole run.
+pub fn run_imported(
+    config: &RunConfig,
+    input: ImportInput,
+    import_ms: f64,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<FittedRun, DetectionError> {
+    run_on_import(config, input, None, import_ms, now_ms, on_progress)
+}
+
+/// Imported traffic (without a baseline) scored by a saved model: nothing is trained.
+pub fn run_imported_with_model(
+    config: &RunConfig,
+    input: ImportInput,
+    model: &DetectorModel,
+    import_ms: f64,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<FittedRun, DetectionError> {
+    run_on_import(config, input, Some(model), import_ms, now_ms, on_progress)
+}
+
+/// Generates traffic, then trains on it (`model` is `None`) or scores it with a saved model.
+fn run_generated(
+    config: &RunConfig,
+    model: Option<&DetectorModel>,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<FittedRun, DetectionError> {
+    let effective = model.map(|m| with_model_settings(config, m));
+    let config = effective.as_ref().unwrap_or(config);
     let mut timings = BTreeMap::new();
     let t_start = now_ms();
     let mut cancelled = false;
@@ -725,43 +756,65 @@ pub fn run_fitted(
         return Err(DetectionError::Cancelled);
     }
     let t0 = now_ms();
-    let dataset = dataset::from_generated(config, traffic, &mut |f| {
-        stage(Stage::Features, f, &mut cancelled)
-    })?;
+    let mut features = |f| stage(Stage::Features, f, &mut cancelled);
+    let dataset = match model {
+        Some(m) => dataset::from_generated_with_model(
+            config,
+            traffic,
+            &m.preprocessing,
+            &m.trained_on,
+            &mut features,
+        ),
+        None => dataset::from_generated(config, traffic, &mut features),
+    }?;
     timings.insert("features".to_string(), now_ms() - t0);
     if cancelled {
         return Err(DetectionError::Cancelled);
     }
-    fit_and_report(config, dataset, timings, t_start, now_ms, on_progress)
+    match model {
+        Some(m) => apply_and_report(config, dataset, m, timings, t_start, now_ms, on_progress),
+        None => fit_and_report(config, dataset, timings, t_start, now_ms, on_progress),
+    }
 }
 
-/// The pipeline on imported traffic (parsed already: see `import`). The import's own time
-/// goes in `import_ms` so the report's timings cover the whole run.
-pub fn run_imported(
+/// Imported traffic, trained on (`model` is `None`) or scored with a saved model.
+fn run_on_import(
     config: &RunConfig,
     input: ImportInput,
+    model: Option<&DetectorModel>,
     import_ms: f64,
     now_ms: &dyn Fn() -> f64,
     on_progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<FittedRun, DetectionError> {
+    let effective = model.map(|m| with_model_settings(config, m));
+    let config = effective.as_ref().unwrap_or(config);
     let mut timings = BTreeMap::new();
     timings.insert("import".to_string(), import_ms);
     let t_start = now_ms() - import_ms;
     let mut cancelled = false;
     let t0 = now_ms();
-    let dataset = dataset::from_imported(config, input, &mut |fraction| {
+    let mut features = |fraction| {
         if !on_progress(Progress::Stage {
             stage: Stage::Features,
             fraction,
         }) {
             cancelled = true;
         }
-    })?;
+    };
+    let dataset = match model {
+        Some(m) => {
+            dataset::from_imported_with_model(input, &m.preprocessing, &m.trained_on, &mut features)
+        }
+        None => dataset::from_imported(config, input, &mut features),
+    }?;
     timings.insert("features".to_string(), now_ms() - t0);
     if cancelled {
         return Err(DetectionError::Cancelled);
     }
-    fit_and_report(config, dataset, timings, t_start, now_ms, on_progress)
+    match model {
+        Some(m) => apply_and_report(config, dataset, m, timings, t_start, now_ms, on_progress),
+        None => fit_and_report(config, dataset, timings, t_start, now_ms, on_progress),
+    }
 }
 
 /// The two models and what the ensemble, thresholds and responses need from their training,
@@ -876,7 +929,15 @@ fn fit_and_report(
             &mlp_scores[train.clone()],
             d.forest_weight,
         ),
-        medians: training_medians(&dataset.x_raw, &dataset.columns, train.clone()),
+        // The preprocessing's fill values are the training medians of each column (filling a
+        // gap with the median leaves the median where it is), in natural units for the
+        // explanations' "typical" values.
+        medians: dataset
+            .columns
+            .iter()
+            .zip(&dataset.preprocessing.fill)
+            .map(|(c, &m)| c.natural_value(m))
+            .collect(),
         allowlist: response::infrastructure(&dataset.flows[train]),
         reference: None,
         trained_on: training_description(config, &dataset),
@@ -1170,97 +1231,6 @@ fn with_model_settings(config: &RunConfig, model: &DetectorModel) -> RunConfig {
         ..model.detection.clone()
     };
     effective
-}
-
-/// Generated traffic scored by a saved model: nothing is trained.
-pub fn run_generated_with_model(
-    config: &RunConfig,
-    model: &DetectorModel,
-    now_ms: &dyn Fn() -> f64,
-    on_progress: &mut dyn FnMut(Progress) -> bool,
-) -> Result<FittedRun, DetectionError> {
-    let config = &with_model_settings(config, model);
-    let mut timings = BTreeMap::new();
-    let t_start = now_ms();
-    let mut cancelled = false;
-    let mut stage = |stage: Stage, fraction: f64, cancelled: &mut bool| {
-        if !on_progress(Progress::Stage { stage, fraction }) {
-            *cancelled = true;
-        }
-    };
-    let t0 = now_ms();
-    let traffic: Traffic = generator::generate_with_progress(&config.generator, &mut |f| {
-        stage(Stage::Generate, f, &mut cancelled)
-    })
-    .map_err(DetectionError::InvalidScenario)?;
-    timings.insert("generate".to_string(), now_ms() - t0);
-    if cancelled {
-        return Err(DetectionError::Cancelled);
-    }
-    let t0 = now_ms();
-    let dataset = dataset::from_generated_with_model(
-        config,
-        traffic,
-        &model.preprocessing,
-        &model.trained_on,
-        &mut |f| stage(Stage::Features, f, &mut cancelled),
-    )?;
-    timings.insert("features".to_string(), now_ms() - t0);
-    if cancelled {
-        return Err(DetectionError::Cancelled);
-    }
-    apply_and_report(
-        config,
-        dataset,
-        model,
-        timings,
-        t_start,
-        now_ms,
-        on_progress,
-    )
-}
-
-/// Imported traffic (without a baseline) scored by a saved model: nothing is trained.
-pub fn run_imported_with_model(
-    config: &RunConfig,
-    input: ImportInput,
-    model: &DetectorModel,
-    import_ms: f64,
-    now_ms: &dyn Fn() -> f64,
-    on_progress: &mut dyn FnMut(Progress) -> bool,
-) -> Result<FittedRun, DetectionError> {
-    let config = &with_model_settings(config, model);
-    let mut timings = BTreeMap::new();
-    timings.insert("import".to_string(), import_ms);
-    let t_start = now_ms() - import_ms;
-    let mut cancelled = false;
-    let t0 = now_ms();
-    let dataset = dataset::from_imported_with_model(
-        input,
-        &model.preprocessing,
-        &model.trained_on,
-        &mut |fraction| {
-            if !on_progress(Progress::Stage {
-                stage: Stage::Features,
-                fraction,
-            }) {
-                cancelled = true;
-            }
-        },
-    )?;
-    timings.insert("features".to_string(), now_ms() - t0);
-    if cancelled {
-        return Err(DetectionError::Cancelled);
-    }
-    apply_and_report(
-        config,
-        dataset,
-        model,
-        timings,
-        t_start,
-        now_ms,
-        on_progress,
-    )
 }
 
 /// A monotonic clock for native callers.

@@ -313,9 +313,21 @@ pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    Some(quantile_sorted(&sorted, q))
+    Some(quantile_in_place(&mut values.to_vec(), q))
+}
+
+/// As [`quantile`] for non-empty `values`, found by selection in O(n) rather than a sort
+/// (reorders `values`); the same value [`quantile_sorted`] interpolates.
+pub fn quantile_in_place(values: &mut [f64], q: f64) -> f64 {
+    let pos = q.clamp(0.0, 1.0) * (values.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let (_, &mut at_lo, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    let at_hi = if pos > lo as f64 {
+        above.iter().copied().fold(f64::INFINITY, f64::min)
+    } else {
+        at_lo
+    };
+    at_lo + (at_hi - at_lo) * (pos - lo as f64)
 }
 
 /// As [`quantile`], for already sorted, non-empty input.
@@ -472,5 +484,23 @@ mod tests {
         assert_eq!(t.len(), 11);
         assert_eq!(t[0], curve[0]);
         assert_eq!(t[10], curve[100]);
+    }
+
+    #[test]
+    fn selection_quantiles_equal_the_sorted_ones() {
+        let mut rng = crate::rng::DetRng::new(9);
+        for n in [1usize, 2, 3, 10, 999, 1001] {
+            let values: Vec<f64> = (0..n).map(|_| rng.uniform(-3.0, 7.0)).collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            for q in [0.0, 0.001, 0.25, 0.5, 0.999, 1.0] {
+                let mut scratch = values.clone();
+                assert_eq!(
+                    quantile_in_place(&mut scratch, q),
+                    quantile_sorted(&sorted, q),
+                    "n {n} q {q}"
+                );
+            }
+        }
     }
 }
