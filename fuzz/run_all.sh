@@ -27,7 +27,7 @@ max_len() {
 mkdir -p artifacts/logs
 for t in "${TARGETS[@]}"; do
     log="artifacts/logs/$t.log"
-    nice -n 19 cargo +nightly fuzz run "$t" -- -runs=10000000 -rss_limit_mb=2048 -timeout=10 \
+    nice -n 19 cargo +nightly fuzz run --sanitizer "${SANITIZER:-none}" "$t" -- -runs=10000000 -rss_limit_mb=2048 -timeout=10 \
         -max_len="$(max_len "$t")" -max_total_time="$SECONDS_PER_TARGET" \
         $( [ -f "dicts/$t.dict" ] && echo "-dict=dicts/$t.dict" ) >"$log" 2>&1
     rc=$?

@@ -476,55 +476,84 @@ pub fn extract_with_progress(
     let mut gaps: HashMap<(IpAddr, IpAddr), PairGaps> = HashMap::new();
     let mut oldest = 0;
     let report_every = (flows.len() / 20).max(1);
-    for (i, f) in flows.iter().enumerate() {
-        while oldest < i && flows[oldest].ts <= f.ts - config.window_s {
-            state.remove(&flows[oldest]);
-            oldest += 1;
-        }
-        state.add(f);
-        let src_ports = &state.src_ports[&f.src_ip];
-        let src_hosts = &state.src_hosts[&f.src_ip];
-        let dst_srcs = &state.dst_srcs[&f.dst_ip];
-        let pair = state.pairs[&(f.src_ip, f.dst_ip, f.dst_port)];
-        let row = x.row_mut(i);
-        row[0] = log1p(f.duration_s.max(0.0));
-        row[1] = log1p(f.bytes_out as f64);
-        row[2] = log1p(f.bytes_in as f64);
-        row[3] = log1p(f.pkts_out as f64);
-        row[4] = log1p(f.pkts_in as f64);
-        row[5] = f64::from(u8::from(f.conn_state.is_failed_attempt()));
-        row[6] = f64::from(u8::from(matches!(
-            f.conn_state,
-            crate::flow::ConnState::RSTO | crate::flow::ConnState::RSTR
-        )));
-        row[7] = f64::from(u8::from(f.proto == Proto::Udp));
-        row[8] = ports.rarity(f.proto, f.dst_port);
-        row[9] = log1p(f64::from(src_ports.flows));
-        row[10] = log1p(src_ports.distinct.len() as f64);
-        row[11] = log1p(src_hosts.distinct.len() as f64);
-        row[12] = src_ports.failed_share();
-        row[13] = log1p(f64::from(dst_srcs.flows));
-        row[14] = log1p(dst_srcs.distinct.len() as f64);
-        row[15] = dst_srcs.failed_share();
-        row[16] = log1p(f64::from(pair));
-        let total_bytes = f.bytes_out.saturating_add(f.bytes_in);
-        row[17] = if total_bytes == 0 {
-            0.0
-        } else {
-            f.bytes_out as f64 / total_bytes as f64
-        };
-        row[18] = log1p(f64::from(state.src_dns(&f.src_ip)));
-        let pair_gaps = gaps
-            .entry((f.src_ip, f.dst_ip))
-            .and_modify(|g| g.add(f.ts))
-            .or_insert_with(|| PairGaps::new(f.ts));
-        row[19] = pair_gaps.regularity();
+    for i in 0..flows.len() {
+        oldest = fill_row(
+            flows,
+            i,
+            oldest,
+            ports,
+            config,
+            &mut state,
+            &mut gaps,
+            x.row_mut(i),
+        );
         if i % report_every == 0 {
             on_progress(i as f64 / flows.len() as f64);
         }
     }
     on_progress(1.0);
     x
+}
+
+/// One flow's feature row; slides the window past flows older than `window_s` first and
+/// returns the new oldest index. Out of line on purpose: V8 runs a wasm function that is
+/// entered once (the whole extraction) in its baseline tier until it returns, while a
+/// function entered per flow is optimised after a few hundred calls.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn fill_row(
+    flows: &[FlowRecord],
+    i: usize,
+    mut oldest: usize,
+    ports: &PortFrequency,
+    config: &FeatureConfig,
+    state: &mut WindowState,
+    gaps: &mut HashMap<(IpAddr, IpAddr), PairGaps>,
+    row: &mut [f64],
+) -> usize {
+    let f = &flows[i];
+    while oldest < i && flows[oldest].ts <= f.ts - config.window_s {
+        state.remove(&flows[oldest]);
+        oldest += 1;
+    }
+    state.add(f);
+    let src_ports = &state.src_ports[&f.src_ip];
+    let src_hosts = &state.src_hosts[&f.src_ip];
+    let dst_srcs = &state.dst_srcs[&f.dst_ip];
+    let pair = state.pairs[&(f.src_ip, f.dst_ip, f.dst_port)];
+    row[0] = log1p(f.duration_s.max(0.0));
+    row[1] = log1p(f.bytes_out as f64);
+    row[2] = log1p(f.bytes_in as f64);
+    row[3] = log1p(f.pkts_out as f64);
+    row[4] = log1p(f.pkts_in as f64);
+    row[5] = f64::from(u8::from(f.conn_state.is_failed_attempt()));
+    row[6] = f64::from(u8::from(matches!(
+        f.conn_state,
+        crate::flow::ConnState::RSTO | crate::flow::ConnState::RSTR
+    )));
+    row[7] = f64::from(u8::from(f.proto == Proto::Udp));
+    row[8] = ports.rarity(f.proto, f.dst_port);
+    row[9] = log1p(f64::from(src_ports.flows));
+    row[10] = log1p(src_ports.distinct.len() as f64);
+    row[11] = log1p(src_hosts.distinct.len() as f64);
+    row[12] = src_ports.failed_share();
+    row[13] = log1p(f64::from(dst_srcs.flows));
+    row[14] = log1p(dst_srcs.distinct.len() as f64);
+    row[15] = dst_srcs.failed_share();
+    row[16] = log1p(f64::from(pair));
+    let total_bytes = f.bytes_out.saturating_add(f.bytes_in);
+    row[17] = if total_bytes == 0 {
+        0.0
+    } else {
+        f.bytes_out as f64 / total_bytes as f64
+    };
+    row[18] = log1p(f64::from(state.src_dns(&f.src_ip)));
+    let pair_gaps = gaps
+        .entry((f.src_ip, f.dst_ip))
+        .and_modify(|g| g.add(f.ts))
+        .or_insert_with(|| PairGaps::new(f.ts));
+    row[19] = pair_gaps.regularity();
+    oldest
 }
 
 #[cfg(test)]

@@ -240,33 +240,49 @@ impl PerfectForest {
     }
 
     fn add_path_lengths_sized<const SIZE: usize>(&self, x: &Matrix, depth_sums: &mut [f64]) {
-        let (n, cols) = (x.rows(), x.cols());
-        let (features, _) = self.features.as_chunks::<SIZE>();
-        let (thresholds, _) = self.thresholds.as_chunks::<SIZE>();
-        let (leaves, _) = self.leaves.as_chunks::<SIZE>();
+        let n = x.rows();
         let mut block: Vec<GroupColumns> = vec![[[0.0; PERFECT_LANES]; 256]; BLOCK_GROUPS];
         for start in (0..n).step_by(SCORE_BLOCK) {
             let end = (start + SCORE_BLOCK).min(n);
-            for (r, row) in x.as_slice()[start * cols..end * cols]
-                .chunks_exact(cols)
-                .enumerate()
-            {
-                let group = &mut block[r / PERFECT_LANES];
-                for (column, &v) in group.iter_mut().zip(row) {
-                    column[r % PERFECT_LANES] = v;
-                }
+            self.add_block_path_lengths::<SIZE>(x, start, end, &mut block, depth_sums);
+        }
+    }
+
+    /// Rows `start..end` through every tree. Out of line on purpose: V8 optimises a wasm
+    /// function only from its next call on, so the hot loop must be entered per block, not
+    /// once for the whole matrix.
+    #[inline(never)]
+    fn add_block_path_lengths<const SIZE: usize>(
+        &self,
+        x: &Matrix,
+        start: usize,
+        end: usize,
+        block: &mut [GroupColumns],
+        depth_sums: &mut [f64],
+    ) {
+        let cols = x.cols();
+        let (features, _) = self.features.as_chunks::<SIZE>();
+        let (thresholds, _) = self.thresholds.as_chunks::<SIZE>();
+        let (leaves, _) = self.leaves.as_chunks::<SIZE>();
+        for (r, row) in x.as_slice()[start * cols..end * cols]
+            .chunks_exact(cols)
+            .enumerate()
+        {
+            let group = &mut block[r / PERFECT_LANES];
+            for (column, &v) in group.iter_mut().zip(row) {
+                column[r % PERFECT_LANES] = v;
             }
-            // The last group's unused lanes hold stale finite values: walked, never added.
-            let groups = &block[..(end - start).div_ceil(PERFECT_LANES)];
-            for ((features, thresholds), leaves) in features.iter().zip(thresholds).zip(leaves) {
-                for (group, sums) in groups
-                    .iter()
-                    .zip(depth_sums[start..end].chunks_mut(PERFECT_LANES))
-                {
-                    let at = Self::walk::<SIZE>(group, features, thresholds);
-                    for (sum, i) in sums.iter_mut().zip(at) {
-                        *sum += leaves[i];
-                    }
+        }
+        // The last group's unused lanes hold stale finite values: walked, never added.
+        let groups = &block[..(end - start).div_ceil(PERFECT_LANES)];
+        for ((features, thresholds), leaves) in features.iter().zip(thresholds).zip(leaves) {
+            for (group, sums) in groups
+                .iter()
+                .zip(depth_sums[start..end].chunks_mut(PERFECT_LANES))
+            {
+                let at = Self::walk::<SIZE>(group, features, thresholds);
+                for (sum, i) in sums.iter_mut().zip(at) {
+                    *sum += leaves[i];
                 }
             }
         }

@@ -701,6 +701,7 @@ fn apply_derivative(activation: Activation, z: &[f64], delta: &mut [f64]) {
 }
 
 /// Predicts `x` in chunks of at most `chunk` rows using `acts` as scratch space.
+#[inline(never)]
 fn forward_chunked(
     layers: &[Layer],
     activation: Activation,
@@ -817,6 +818,7 @@ impl Workspace {
         ws
     }
 
+    #[inline(never)]
     fn refresh_transposed(&mut self, layers: &[Layer]) {
         // The first layer's transpose is never used (no delta for the inputs).
         for (layer, t) in layers.iter().zip(&mut self.transposed).skip(1) {
@@ -831,6 +833,7 @@ impl Workspace {
 
     /// scikit-learn's `_backprop` on the rows `batch` of `x`/`y`: returns the batch loss and
     /// leaves the gradients in `coef_grads`/`intercept_grads`.
+    #[inline(never)]
     fn backprop(
         &mut self,
         layers: &[Layer],
@@ -970,6 +973,7 @@ impl Adam {
         }
     }
 
+    #[inline(never)]
     fn update(&mut self, p: &MlpParams, layers: &mut [Layer], ws: &Workspace) {
         self.t += 1;
         let t = self.t as f64;
