@@ -302,7 +302,10 @@ pub fn parse_time(text: &str) -> Option<(f64, bool)> {
             let zone = &time[i + 1..];
             let (zh, zm) = match zone.split_once(':') {
                 Some((h, m)) => (h.parse::<f64>().ok()?, m.parse::<f64>().ok()?),
-                None if zone.len() == 4 => (zone[..2].parse().ok()?, zone[2..].parse().ok()?),
+                // `get`, not slicing: four bytes need not be four characters ("0˦1").
+                None if zone.len() == 4 => {
+                    (zone.get(..2)?.parse().ok()?, zone.get(2..)?.parse().ok()?)
+                }
                 None => (zone.parse().ok()?, 0.0),
             };
             let sign = if time.as_bytes()[i] == b'-' {
@@ -402,6 +405,12 @@ mod tests {
         // Found by fuzzing (import_cic): a year this large overflowed the day count.
         assert_eq!(parse_time("07/07/26666666666017 3:59:00 PM"), None);
         assert_eq!(parse_time("-9223372036854775808-01-01"), None);
+        // Found by fuzzing (import_zeek_json): four zone bytes that are not four characters.
+        assert_eq!(parse_time("2020-06-05T14:39-0\u{2e6}1"), None);
+        assert_eq!(
+            parse_time("2017-07-07T15:59:00-0200"),
+            Some((1_499_450_340.0, false))
+        );
         assert_eq!(parse_time("0000-01-01"), None);
         assert_eq!(
             parse_time("9999-12-31T00:00:00Z"),
