@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 pub const DEFAULT_PAGE_ROWS: usize = 50;
 pub const MAX_PAGE_ROWS: usize = 500;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SortKey {
     #[default]
@@ -21,6 +21,8 @@ pub enum SortKey {
     Mlp,
     Time,
 }
+
+crate::serde_names::deserialize_by_name!(SortKey, "a sort key");
 
 impl SortKey {
     pub const ALL: [SortKey; 4] = [

@@ -33,7 +33,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 /// Pipeline stages, in order, as shown in the progress display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Generate,
@@ -44,7 +44,21 @@ pub enum Stage {
     Report,
 }
 
+crate::serde_names::deserialize_by_name!(Stage, "a pipeline stage");
+
 impl Stage {
+    /// The name serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Generate => "generate",
+            Stage::Features => "features",
+            Stage::IsolationForest => "isolation_forest",
+            Stage::Autoencoder => "autoencoder",
+            Stage::Scoring => "scoring",
+            Stage::Report => "report",
+        }
+    }
+
     pub const ALL: [Stage; 6] = [
         Stage::Generate,
         Stage::Features,
@@ -143,7 +157,7 @@ pub struct RunOutput {
 }
 
 /// A run's flows and full-precision scores: the input of [`rethreshold`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScoredRun {
     pub flows: Vec<FlowRecord>,
     pub isolation_forest: Vec<f64>,
@@ -599,7 +613,7 @@ impl FittedRun {
             return false;
         };
         self.feedback.judge(&incident, verdict);
-        let spec = self.output.report.config.run.detection.threshold_spec();
+        let spec = self.output.report.config.detection.threshold_spec();
         self.rethreshold(&spec);
         true
     }
@@ -609,7 +623,7 @@ impl FittedRun {
     pub fn withdraw(&mut self, pattern: &Pattern) -> bool {
         let withdrawn = self.feedback.withdraw(pattern);
         if withdrawn {
-            let spec = self.output.report.config.run.detection.threshold_spec();
+            let spec = self.output.report.config.detection.threshold_spec();
             self.rethreshold(&spec);
         }
         withdrawn
@@ -631,12 +645,12 @@ impl FittedRun {
             &IncidentParams::default(),
             &self.feedback,
         );
-        let max = out.report.config.run.detection.max_reported_anomalies;
+        let max = out.report.config.detection.max_reported_anomalies;
         let (anomalies, truncated) =
             self.explainer
                 .anomalies(&out.scored, &flagged, &incidents, max);
         let report = &mut out.report;
-        report.config.run.detection.set_threshold_spec(spec);
+        report.config.detection.set_threshold_spec(spec);
         report.threshold = threshold;
         report.metrics = metrics;
         report.responses = responses(&incidents, &self.allowlist, report.data.end_ts);
@@ -1129,10 +1143,7 @@ fn report_run(
     let report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
         app_version: crate::APP_VERSION.to_string(),
-        config: ReportConfig {
-            seed: config.generator.seed,
-            run: config.clone(),
-        },
+        config: ReportConfig::new(config),
         data: DataSummary {
             flows: n as u64,
             training_flows: n_train as u64,
@@ -1205,7 +1216,7 @@ impl FittedRun {
             app_version: crate::APP_VERSION.to_string(),
             trained_on: self.trained_on.clone(),
             training_flows: self.training_flows,
-            detection: self.output.report.config.run.detection.clone(),
+            detection: self.output.report.config.detection.clone(),
             preprocessing: self.preprocessing.clone(),
             isolation_forest: self.explainer.forest.clone(),
             mlp: self.explainer.mlp.clone(),

@@ -11,14 +11,26 @@ use crate::incidents::{DetectedIncident, Grouping};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     FalsePositive,
     Confirmed,
 }
 
+crate::serde_names::deserialize_by_name!(Verdict, "a verdict");
+
 impl Verdict {
+    pub const ALL: [Verdict; 2] = [Verdict::FalsePositive, Verdict::Confirmed];
+
+    /// The name serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::FalsePositive => "false_positive",
+            Verdict::Confirmed => "confirmed",
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Verdict::FalsePositive => "false positive",

@@ -9,7 +9,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 /// Transport protocol, as Zeek's `proto` column spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Proto {
     Tcp,
@@ -20,7 +20,11 @@ pub enum Proto {
     Unknown,
 }
 
+crate::serde_names::deserialize_by_name!(Proto, "a transport protocol");
+
 impl Proto {
+    pub const ALL: [Proto; 4] = [Proto::Tcp, Proto::Udp, Proto::Icmp, Proto::Unknown];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Proto::Tcp => "tcp",
@@ -43,7 +47,7 @@ impl Proto {
 }
 
 /// Application protocol detected on the connection (Zeek's `service`); `None` is Zeek's `-`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Service {
     #[serde(rename = "-")]
@@ -66,6 +70,8 @@ pub enum Service {
     /// Zeek named a service this enum does not list.
     Other,
 }
+
+crate::serde_names::deserialize_by_name!(Service, "a service name");
 
 impl Service {
     pub const ALL: [Service; 17] = [
@@ -152,7 +158,7 @@ impl Service {
 }
 
 /// Zeek's `conn_state`: how the connection ended, from the packets seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum ConnState {
     /// Connection attempt seen, no reply.
     S0,
@@ -181,6 +187,8 @@ pub enum ConnState {
     /// No SYN seen, just midstream traffic (also Zeek's state for UDP/ICMP with replies).
     OTH,
 }
+
+crate::serde_names::deserialize_by_name!(ConnState, "a Zeek conn_state");
 
 impl ConnState {
     pub const ALL: [ConnState; 13] = [
@@ -338,7 +346,7 @@ pub enum OrigRole {
 
 /// The kinds of attack the generator can inject. The first three keep their original names
 /// (`port_scan` is the vertical scan, `brute_force` the SSH one) so old links still work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttackKind {
     /// Vertical scan: many ports of one host (SYN, connect or UDP probes).
@@ -366,6 +374,8 @@ pub enum AttackKind {
     /// A compromised server holding a long connection to a mining pool.
     CryptoMining,
 }
+
+crate::serde_names::deserialize_by_name!(AttackKind, "an attack kind");
 
 impl AttackKind {
     pub const ALL: [AttackKind; 12] = [

@@ -40,7 +40,7 @@ impl Default for IncidentParams {
 }
 
 /// How bad an incident looks, from its volume and how far its scores exceed the threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Low,
@@ -49,7 +49,16 @@ pub enum Severity {
     Critical,
 }
 
+crate::serde_names::deserialize_by_name!(Severity, "a severity");
+
 impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Low => "low",
@@ -89,13 +98,27 @@ impl Severity {
 }
 
 /// What the incident is centred on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Grouping {
     /// One source host's flagged flows (to one or many victims).
     Source,
     /// Many sparse sources converging on one victim (sources likely spoofed).
     Victim,
+}
+
+crate::serde_names::deserialize_by_name!(Grouping, "an incident grouping");
+
+impl Grouping {
+    pub const ALL: [Grouping; 2] = [Grouping::Source, Grouping::Victim];
+
+    /// The name serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grouping::Source => "source",
+            Grouping::Victim => "victim",
+        }
+    }
 }
 
 /// A group of flagged flows that belong together.

@@ -31,6 +31,7 @@ pub mod response;
 pub mod rng;
 pub mod run_config;
 pub mod scaler;
+mod serde_names;
 pub mod siem;
 pub mod time_format;
 

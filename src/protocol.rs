@@ -6,8 +6,9 @@
 //! `ui::worker_client`), so the page thread never parses megabytes.
 
 use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
-use crate::detection::{Progress, RunOutput};
+use crate::detection::{PlotData, Progress, RunOutput, ScoredRun};
 use crate::feedback::{Pattern, Verdict};
+use crate::ground_truth::GroundTruth;
 use crate::import::{ColumnMapping, FileInspection, Format};
 use crate::report::Report;
 use crate::run_config::{RunConfig, ThresholdSpec};
@@ -95,14 +96,52 @@ impl FileKind {
     }
 }
 
+/// What the page receives of a finished run. Its own type, not a thinned `RunOutput`, so the
+/// page's wasm carries no decoder for flows, scores or ground truth it never receives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The report's page copy (`Report::page_copy`): no anomaly list, the first incidents.
+    pub report: Report,
+    /// Legend names of the plot's label codes 1, 2, ...
+    pub plot_classes: Vec<String>,
+    /// Ground-truth class names (the anomaly filter's choices).
+    pub label_names: Vec<String>,
+}
+
+impl RunSummary {
+    pub fn of(out: &RunOutput) -> RunSummary {
+        RunSummary {
+            report: out.report.page_copy(INCIDENTS_SHOWN),
+            plot_classes: out.plot.classes.clone(),
+            label_names: out.scored.ground_truth.names.clone(),
+        }
+    }
+
+    /// The page's `RunOutput`: this summary plus the plot series that came as typed arrays.
+    pub fn into_output(self, mut plot: PlotData) -> RunOutput {
+        plot.classes = self.plot_classes;
+        RunOutput {
+            report: self.report,
+            plot,
+            scored: ScoredRun {
+                ground_truth: GroundTruth {
+                    names: self.label_names,
+                    ..GroundTruth::default()
+                },
+                ..ScoredRun::default()
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum WorkerEvent {
     /// The worker has loaded and listens; requests sent earlier are held by the page.
     Ready,
     Progress(Progress),
-    /// The run's outcome without the bulk: `report.anomalies` is empty (pages come on request)
-    /// and `plot` is empty (its series arrive just before, as typed arrays).
-    Finished(Box<RunOutput>),
+    /// The run's outcome without the bulk (pages of anomalies come on request; the plot's
+    /// series arrive just before, as typed arrays).
+    Finished(Box<RunSummary>),
     /// What a chosen file looks like (answer to `Inspect`).
     Inspected(Box<FileInspection>),
     /// The last run at a new threshold, without its anomaly list (pages come on request).

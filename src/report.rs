@@ -6,11 +6,11 @@
 
 use crate::feedback::VerdictRecord;
 use crate::flow::{ConnHistory, ConnState, Proto, Service};
-use crate::generator::Incident;
+use crate::generator::{GeneratorConfig, Incident};
 use crate::incidents::DetectedIncident;
 use crate::metrics::{Confusion, DetectionDelay, PrPoint, RocPoint};
 use crate::response::ResponsePlan;
-use crate::run_config::{RunConfig, ThresholdMode};
+use crate::run_config::{DetectionConfig, RunConfig, ThresholdMode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -54,8 +54,30 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportConfig {
     pub seed: u64,
-    #[serde(flatten)]
-    pub run: RunConfig,
+    // The run's two parts spelled out rather than a flattened `RunConfig`: serde's flatten
+    // buffers the whole object and doubles every nested deserialiser in the page's wasm.
+    #[serde(default)]
+    pub generator: GeneratorConfig,
+    #[serde(default)]
+    pub detection: DetectionConfig,
+}
+
+impl ReportConfig {
+    pub fn new(run: &RunConfig) -> ReportConfig {
+        ReportConfig {
+            seed: run.generator.seed,
+            generator: run.generator.clone(),
+            detection: run.detection.clone(),
+        }
+    }
+
+    /// The configuration that made the report.
+    pub fn run_config(&self) -> RunConfig {
+        RunConfig {
+            generator: self.generator.clone(),
+            detection: self.detection.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,11 +102,25 @@ pub struct DataSummary {
     pub source: TrafficSource,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     Generated,
     Imported,
+}
+
+crate::serde_names::deserialize_by_name!(SourceKind, "a traffic source kind");
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 2] = [SourceKind::Generated, SourceKind::Imported];
+
+    /// The name serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Generated => "generated",
+            SourceKind::Imported => "imported",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

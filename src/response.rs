@@ -34,7 +34,7 @@ impl Default for ResponsePolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Firewall {
     Nftables,
@@ -44,7 +44,20 @@ pub enum Firewall {
     WindowsPowerShell,
 }
 
+crate::serde_names::deserialize_by_name!(Firewall, "a firewall");
+
 impl Firewall {
+    /// The name serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Firewall::Nftables => "nftables",
+            Firewall::Iptables => "iptables",
+            Firewall::Pf => "pf",
+            Firewall::WindowsNetsh => "windows_netsh",
+            Firewall::WindowsPowerShell => "windows_power_shell",
+        }
+    }
+
     pub const ALL: [Firewall; 5] = [
         Firewall::Nftables,
         Firewall::Iptables,

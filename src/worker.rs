@@ -9,14 +9,13 @@
 
 use crate::anomaly_query;
 use crate::dataset::ImportInput;
-use crate::detection::{
-    self, DetectionError, FittedRun, PlotData, Progress, RunOutput, ScoredRun, Stage,
-};
+use crate::detection::{self, DetectionError, FittedRun, PlotData, Progress, Stage};
 use crate::detector_model::{DetectorModel, MAX_MODEL_FILE_BYTES};
 use crate::export;
-use crate::ground_truth::GroundTruth;
 use crate::import::{self, ColumnMapping, Format, ImportError, ImportLimits, ImportedTraffic};
-use crate::protocol::{FileKind, ImportRequest, WorkerEvent, WorkerRequest, INCIDENTS_SHOWN};
+use crate::protocol::{
+    FileKind, ImportRequest, RunSummary, WorkerEvent, WorkerRequest, INCIDENTS_SHOWN,
+};
 use crate::report::SourceKind;
 use crate::siem;
 use std::cell::RefCell;
@@ -100,40 +99,11 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// The page's summary of a run: everything but the bulk (flows, scores, anomaly list), which
-/// stays here for pages, files and re-thresholding.
-fn summary(out: &RunOutput) -> RunOutput {
-    let report = out.report.page_copy(INCIDENTS_SHOWN);
-    RunOutput {
-        report,
-        plot: PlotData {
-            classes: out.plot.classes.clone(),
-            ..PlotData::default()
-        },
-        scored: ScoredRun {
-            flows: Vec::new(),
-            isolation_forest: Vec::new(),
-            mlp: Vec::new(),
-            ensemble: Vec::new(),
-            training_rows: out.scored.training_rows,
-            eval_start: out.scored.eval_start,
-            evaluated_duration_s: out.scored.evaluated_duration_s,
-            truth: out.scored.truth.clone(),
-            // Class names only, for the page's filters; the per-flow classes stay here.
-            ground_truth: GroundTruth {
-                class: Vec::new(),
-                ..out.scored.ground_truth.clone()
-            },
-            reference: None,
-        },
-    }
-}
-
 fn finish(scope: &DedicatedWorkerGlobalScope, result: Result<FittedRun, DetectionError>) {
     match result {
         Ok(fitted) => {
             post_plot(scope, &fitted.output.plot);
-            let summary = summary(&fitted.output);
+            let summary = RunSummary::of(&fitted.output);
             LAST_RUN.with(|r| *r.borrow_mut() = Some(fitted));
             post(scope, &WorkerEvent::Finished(Box::new(summary)));
         }

@@ -124,7 +124,7 @@ fn report_validates_and_rethreshold_reproduces_the_run() {
     if let Some(ok) = python_validates("tests/validate_report.py", &[path.as_path()]) {
         assert!(ok, "report invalid against docs/report.schema.json");
     }
-    let config = &out.report.config.run;
+    let config = &out.report.config.run_config();
     let again = detection::rethreshold(
         &out.scored,
         &config.detection.threshold_spec(),

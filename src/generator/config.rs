@@ -77,7 +77,7 @@ pub const DEFAULT_DURATION_S: f64 = 3_600.0;
 const CLEAN_PREFIX_SHARE: f64 = 0.3;
 
 /// How a scan probes (port scan and horizontal scan; other kinds ignore it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanMethod {
     /// Half-open: SYN, then RST on a SYN-ACK (nmap -sS).
@@ -88,6 +88,8 @@ pub enum ScanMethod {
     /// Empty UDP datagrams; closed ports answer with ICMP unreachable (nmap -sU).
     Udp,
 }
+
+crate::serde_names::deserialize_by_name!(ScanMethod, "a scan method");
 
 impl ScanMethod {
     pub const ALL: [ScanMethod; 3] = [ScanMethod::Syn, ScanMethod::Connect, ScanMethod::Udp];

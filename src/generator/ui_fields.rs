@@ -262,7 +262,7 @@ pub fn attack_summary(spec: &AttackSpec, run_start_ts: f64) -> String {
     ];
     match spec.kind {
         AttackKind::PortScan | AttackKind::HorizontalScan => {
-            parts.push(spec.method.as_str().to_uppercase());
+            parts.push(spec.method.as_str().to_ascii_uppercase());
         }
         AttackKind::C2Beacon => parts.push(format!(
             "every {} ± {} %",

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// How a duration column is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DurationUnit {
     #[default]
@@ -20,7 +20,24 @@ pub enum DurationUnit {
     Microseconds,
 }
 
+crate::serde_names::deserialize_by_name!(DurationUnit, "a duration unit");
+
 impl DurationUnit {
+    pub const ALL: [DurationUnit; 3] = [
+        DurationUnit::Seconds,
+        DurationUnit::Milliseconds,
+        DurationUnit::Microseconds,
+    ];
+
+    /// The name serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DurationUnit::Seconds => "seconds",
+            DurationUnit::Milliseconds => "milliseconds",
+            DurationUnit::Microseconds => "microseconds",
+        }
+    }
+
     pub fn to_seconds(self, value: f64) -> f64 {
         match self {
             DurationUnit::Seconds => value,

@@ -26,7 +26,7 @@ use crate::rng::DetRng;
 const PREDICT_CHUNK: usize = 256;
 
 /// Hidden-layer activation (the output layer is always the identity).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     Identity,
@@ -35,6 +35,8 @@ pub enum Activation {
     #[default]
     Relu,
 }
+
+crate::serde_names::deserialize_by_name!(Activation, "an activation");
 
 impl Activation {
     pub const ALL: [Activation; 4] = [
@@ -64,11 +66,24 @@ impl Activation {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Solver {
     #[default]
     Adam,
+}
+
+crate::serde_names::deserialize_by_name!(Solver, "a solver");
+
+impl Solver {
+    pub const ALL: [Solver; 1] = [Solver::Adam];
+
+    /// The name serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Solver::Adam => "adam",
+        }
+    }
 }
 
 /// Mini-batch size: `"auto"` = `min(200, n_samples)`, or a number clipped to `n_samples`.

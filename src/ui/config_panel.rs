@@ -262,7 +262,9 @@ pub fn ConfigPanel() -> impl IntoView {
                         inputmode="numeric"
                         prop:value=move || cfg.with(|c| match &c.detection.isolation_forest.max_samples {
                             MaxSamples::Count(n) => n.to_string(),
-                            other => serde_json::to_value(other).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "auto".into()),
+                            // A share stays a share (it used to show as "auto").
+                            MaxSamples::Fraction(share) => share.to_string(),
+                            MaxSamples::Auto => "auto".to_string(),
                         })
                         on:change=move |ev| apply(state, "max_samples", event_target_value(&ev).trim())
                     />

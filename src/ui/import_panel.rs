@@ -150,7 +150,7 @@ fn MappingForm() -> impl IntoView {
                 <legend>"Columns of your CSV"</legend>
                 <p class="hint">"Check which column holds each field; unmapped fields are treated as unknown. Your choice is remembered for files with the same header."</p>
                 {MappedField::ALL.into_iter().map(|field| {
-                    let id = format!("map-{field:?}").to_lowercase();
+                    let id = format!("map-{field:?}").to_ascii_lowercase();
                     let selected = move |column: Option<usize>| {
                         state.csv_mapping.with(|m| m.as_ref().and_then(|m| m.get(field)) == column)
                     };

@@ -366,7 +366,7 @@ pub fn AnomalyTable() -> impl IntoView {
                         "Anomalies {first}–{last} of {} matching ({} flagged in all), by {}",
                         format_value(total as f64),
                         format_value(page.unfiltered as f64),
-                        page.query.sort.title().to_lowercase()
+                        page.query.sort.title().to_ascii_lowercase()
                     );
                     view! {
                         <div class="table-wrap">

@@ -92,7 +92,7 @@ pub fn ThresholdControl() -> impl IntoView {
     let reset = move |_| {
         let configured = state
             .output
-            .with_untracked(|o| o.as_ref().map(|o| o.report.config.run.detection.clone()));
+            .with_untracked(|o| o.as_ref().map(|o| o.report.config.detection.clone()));
         if let Some(d) = configured {
             request_threshold(
                 state,
@@ -113,7 +113,7 @@ pub fn ThresholdControl() -> impl IntoView {
                 <button class="link" on:click=reset>
                     {move || state.output.with(|o| o.as_ref().map(|o| format!(
                         "Back to contamination {} %",
-                        o.report.config.run.detection.contamination * 100.0
+                        o.report.config.detection.contamination * 100.0
                     )))}
                 </button>
                 {move || state.output.with(|o| o.as_ref().map(|o| {
