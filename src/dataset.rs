@@ -72,14 +72,20 @@ fn standardise(
 /// Each column's median over the training rows' finite values (0 where there are none).
 fn training_fill(x_raw: &Matrix, n_train: usize) -> Vec<f64> {
     (0..x_raw.cols())
-        .map(|j| {
-            let col: Vec<f64> = (0..n_train.min(x_raw.rows()))
-                .map(|i| x_raw.get(i, j))
-                .filter(|v| v.is_finite())
-                .collect();
-            metrics::quantile(&col, 0.5).unwrap_or(0.0)
-        })
+        .map(|j| median_or_zero(&finite_training_values(x_raw, n_train, j)))
         .collect()
+}
+
+/// Column `j`'s finite values over the first `n_train` rows.
+fn finite_training_values(x_raw: &Matrix, n_train: usize, j: usize) -> Vec<f64> {
+    (0..n_train.min(x_raw.rows()))
+        .map(|i| x_raw.get(i, j))
+        .filter(|v| v.is_finite())
+        .collect()
+}
+
+fn median_or_zero(values: &[f64]) -> f64 {
+    metrics::quantile(values, 0.5).unwrap_or(0.0)
 }
 
 /// Generated traffic: the training window is the first `train_fraction` of the run's time.
@@ -499,16 +505,13 @@ fn usable_columns(
     let mut keep = Vec::new();
     let mut fill = Vec::new();
     for j in 0..d {
-        let train: Vec<f64> = (0..n_train.min(n))
-            .map(|i| x_raw.get(i, j))
-            .filter(|v| v.is_finite())
-            .collect();
+        let train = finite_training_values(&x_raw, n_train, j);
         let varies = train
             .first()
             .is_some_and(|&first| train.iter().any(|&v| v != first));
         if varies {
             keep.push(j);
-            fill.push(metrics::quantile(&train, 0.5).unwrap_or(0.0));
+            fill.push(median_or_zero(&train));
         }
     }
     let mut data = Vec::with_capacity(n * keep.len());

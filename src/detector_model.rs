@@ -97,9 +97,11 @@ struct Parts {
     allowlist: Vec<IpAddr>,
 }
 
-fn part<T: serde::de::DeserializeOwned>(
+/// Takes the model envelope `key` out of the file and loads it with that model's importer.
+fn model_part<T>(
     value: &mut Value,
     key: &'static str,
+    import: fn(Value) -> Result<T, ImportError>,
 ) -> Result<T, ModelFileError> {
     let v = value
         .get_mut(key)
@@ -107,12 +109,7 @@ fn part<T: serde::de::DeserializeOwned>(
         .ok_or(ModelFileError::Envelope(ImportError::MissingField {
             field: key,
         }))?;
-    serde_json::from_value(v).map_err(|e| ModelFileError::Part {
-        part: key,
-        source: ImportError::Malformed {
-            message: e.to_string(),
-        },
-    })
+    import(v).map_err(|source| ModelFileError::Part { part: key, source })
 }
 
 impl DetectorModel {
@@ -189,17 +186,12 @@ impl DetectorModel {
                 supported: DETECTOR_MODEL_VERSION,
             }));
         }
-        let forest_value = part::<Value>(&mut value, "isolation_forest")?;
-        let isolation_forest =
-            IsolationForest::import_value(forest_value).map_err(|source| ModelFileError::Part {
-                part: "isolation_forest",
-                source,
-            })?;
-        let mlp_value = part::<Value>(&mut value, "mlp")?;
-        let mlp = MlpRegressor::import_value(mlp_value).map_err(|source| ModelFileError::Part {
-            part: "mlp",
-            source,
-        })?;
+        let isolation_forest = model_part(
+            &mut value,
+            "isolation_forest",
+            IsolationForest::import_value,
+        )?;
+        let mlp = model_part(&mut value, "mlp", MlpRegressor::import_value)?;
         if let Value::Object(map) = &mut value {
             map.remove("format");
             map.remove("version");

@@ -212,7 +212,14 @@ mod cli {
         let json = report.to_json_pretty();
         match &args.out {
             Some(path) => std::fs::write(path, json + "\n").map_err(|e| format!("{path}: {e}"))?,
-            None => println!("{json}"),
+            // A reader that stops early (`detect | head`) is not an error worth a panic.
+            None => {
+                use std::io::Write;
+                match writeln!(std::io::stdout().lock(), "{json}") {
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                    other => other.map_err(|e| format!("stdout: {e}"))?,
+                }
+            }
         }
         if let Some(path) = &args.features_csv {
             write_features(path, &config, &out)?;
