@@ -69,6 +69,13 @@ async function newPage(viewport) {
   return { context, page, errors };
 }
 
+// Clicks the button named `name`, saves what it downloads to `path` and returns the download.
+async function download(page, name, path) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name }).click()]);
+  await dl.saveAs(path);
+  return dl;
+}
+
 async function runAndWait(page, timeoutMs = 120_000) {
   const started = Date.now();
   await page.evaluate(() => { window.__clickAt = performance.now(); });
@@ -168,13 +175,9 @@ try {
     // The URL now reproduces the run.
     assert.match(page.url(), /\?seed=42/);
 
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.getByRole('button', { name: 'Download report' }).click(),
-    ]);
-    assert.match(download.suggestedFilename(), /^anomaly-report-seed42\.json$/);
     const path = `${artifacts}/report.json`;
-    await download.saveAs(path);
+    const reportDownload = await download(page, 'Download report', path);
+    assert.match(reportDownload.suggestedFilename(), /^anomaly-report-seed42\.json$/);
     const report = JSON.parse(readFileSync(path, 'utf8'));
     for (const key of ['schema_version', 'config', 'timings_ms', 'metrics', 'anomalies']) assert.ok(key in report, `report lacks ${key}`);
     assert.equal(report.config.seed, 42);
@@ -193,8 +196,7 @@ try {
     assert.ok(report.incidents.length > 0, 'report lists incidents');
     assert.ok(await page.locator('table.incident-table tbody tr').count() > 0, 'incident table has rows');
     for (const [button, file] of [['Download EVE JSON', 'alerts.eve.json'], ['Download ECS NDJSON', 'alerts.ecs.ndjson']]) {
-      const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);
-      await dl.saveAs(`${artifacts}/${file}`);
+      await download(page, button, `${artifacts}/${file}`);
       const lines = readFileSync(`${artifacts}/${file}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       assert.equal(lines.length, report.incidents.length, `${button}: one line per incident`);
     }
@@ -293,9 +295,8 @@ try {
     // Download data: the generated flows as a Zeek conn.log and as CSV.
     const files = {};
     for (const [button, name] of [['Download data (Zeek conn.log)', 'traffic.conn.log'], ['Download data (CSV)', 'traffic.csv']]) {
-      const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);
       files[name] = `${artifacts}/${name}`;
-      await dl.saveAs(files[name]);
+      await download(page, button, files[name]);
     }
     // The browser's exports are the native ones, byte for byte (same config and seed).
     execFileSync(`${targetDir}/release/detect`, ['--query', 'seed=5&hosts=40&duration=30', '--no-timings', '--out', `${artifacts}/native-seed5.json`,
@@ -422,9 +423,8 @@ try {
     await page.getByRole('button', { name: 'Confirm incident 1', exact: true }).click();
     await page.waitForFunction(() => document.querySelector('.verdicts')?.innerText.includes('confirmed'));
     // The report records both verdicts.
-    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report' }).click()]);
     const path = `${artifacts}/judged-report.json`;
-    await dl.saveAs(path);
+    await download(page, 'Download report', path);
     const report = JSON.parse(readFileSync(path, 'utf8'));
     assert.deepEqual(report.feedback.map((v) => v.verdict).sort(), ['confirmed', 'false_positive']);
     assert.equal(report.anomaly_count, after);
@@ -471,9 +471,8 @@ try {
     assert.match(url, /period=45/);
     assert.notEqual(await page.getByLabel('Preset').inputValue(), 'ddos_day', 'edited: no preset matches');
     // The run honours the settings: the report lists a beacon with that period.
-    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report' }).click()]);
     const path = `${artifacts}/all-kinds-report.json`;
-    await dl.saveAs(path);
+    await download(page, 'Download report', path);
     const report = JSON.parse(readFileSync(path, 'utf8'));
     const kinds = new Set(report.injected_attacks.map((a) => a.kind));
     assert.ok(kinds.size >= 10, `kinds injected: ${[...kinds]}`);
@@ -487,10 +486,9 @@ try {
     const { context, page, errors } = await newPage({ width: 1280, height: 900 });
     await page.goto(`${base}?seed=21&hosts=15&duration=60`);
     await runAndWait(page);
-    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download model' }).click()]);
-    assert.equal(dl.suggestedFilename(), 'anomaly-model-seed21.json');
     const modelPath = `${artifacts}/model.json`;
-    await dl.saveAs(modelPath);
+    const dl = await download(page, 'Download model', modelPath);
+    assert.equal(dl.suggestedFilename(), 'anomaly-model-seed21.json');
     execFileSync(`${targetDir}/release/detect`, ['--query', 'seed=21&hosts=15&duration=60', '--out', `${artifacts}/native-seed21.json`,
       '--save-model', `${artifacts}/native-model.json`], { stdio: 'ignore' });
     assert.ok(readFileSync(modelPath).equals(readFileSync(`${artifacts}/native-model.json`)), 'saved model: wasm == native, byte for byte');
@@ -511,18 +509,16 @@ try {
     const source = await page.getByTestId('source').innerText();
     assert.match(source, /in a saved model \(generated traffic, seed 21/, source);
     assert.ok(Number(await page.getByTestId('ensemble-auc').innerText()) > 0.8, 'the saved model still detects');
-    const [rdl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report' }).click()]);
     const reportPath = `${artifacts}/model-applied-report.json`;
-    await rdl.saveAs(reportPath);
+    await download(page, 'Download report', reportPath);
     const report = JSON.parse(readFileSync(reportPath, 'utf8'));
     assert.equal(report.config.seed, 22);
     assert.equal(report.data.training_flows, 0);
     assert.equal(report.data.evaluated_flows, report.data.flows);
 
     // The same model on an imported file (the other day's flows as a Zeek conn.log).
-    const [ddl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download data (Zeek conn.log)' }).click()]);
     const logPath = `${artifacts}/day2.conn.log`;
-    await ddl.saveAs(logPath);
+    await download(page, 'Download data (Zeek conn.log)', logPath);
     await page.getByLabel('Import traffic').setInputFiles(logPath);
     await page.getByTestId('traffic-file').waitFor();
     await runAndWait(page);
@@ -661,8 +657,8 @@ try {
 
       // Back up to the report download.
       await tabTo(page, (f) => f.name === 'Download report', 'Download report', { back: true });
-      const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
-      assert.match(download.suggestedFilename(), /^anomaly-report-seed4\.json$/);
+      const [keyed] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+      assert.match(keyed.suggestedFilename(), /^anomaly-report-seed4\.json$/);
       assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
       assert.deepEqual(errors, []);
       await context.close();
