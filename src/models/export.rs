@@ -298,6 +298,14 @@ mod tests {
                 "tree deeper than max_samples allows",
                 Box::new(|v| v["max_samples"] = json!(2)),
             ),
+            (
+                "a leaf shorter than its depth (a negative path length)",
+                Box::new(move |v| {
+                    let nodes = v["nodes"].as_array_mut().unwrap();
+                    let leaf = nodes.iter().position(|n| n["left"] == n["right"]).unwrap();
+                    nodes[leaf]["value"] = json!(-42.0);
+                }),
+            ),
         ];
         for (what, edit) in &inconsistent {
             assert!(

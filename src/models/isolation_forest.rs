@@ -644,6 +644,14 @@ impl Fitted {
                     if node.left as usize != i {
                         return Err(format!("leaf {i} does not point to itself"));
                     }
+                    // A leaf holds its path length, `depth + c(n)` with `c(n) >= 0`: anything
+                    // shorter would push scores outside [-1, 0] (found by fuzzing model_json).
+                    if node.value < depth as f64 {
+                        return Err(format!(
+                            "leaf {i} at depth {depth} has a path length of {}",
+                            node.value
+                        ));
+                    }
                     continue;
                 }
                 let (left, right) = (node.left as usize, node.right as usize);
