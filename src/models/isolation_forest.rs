@@ -241,7 +241,12 @@ impl PerfectForest {
 
     fn add_path_lengths_sized<const SIZE: usize>(&self, x: &Matrix, depth_sums: &mut [f64]) {
         let n = x.rows();
-        let mut block: Vec<GroupColumns> = vec![[[0.0; PERFECT_LANES]; 256]; BLOCK_GROUPS];
+        // On the heap (256 KiB), built there: a boxed array literal may pass through the stack.
+        let mut block: Box<[GroupColumns; BLOCK_GROUPS]> =
+            vec![[[0.0; PERFECT_LANES]; 256]; BLOCK_GROUPS]
+                .into_boxed_slice()
+                .try_into()
+                .expect("BLOCK_GROUPS groups");
         for start in (0..n).step_by(SCORE_BLOCK) {
             let end = (start + SCORE_BLOCK).min(n);
             self.add_block_path_lengths::<SIZE>(x, start, end, &mut block, depth_sums);
@@ -257,7 +262,7 @@ impl PerfectForest {
         x: &Matrix,
         start: usize,
         end: usize,
-        block: &mut [GroupColumns],
+        block: &mut [GroupColumns; BLOCK_GROUPS],
         depth_sums: &mut [f64],
     ) {
         let cols = x.cols();

@@ -833,7 +833,6 @@ impl Workspace {
         ws
     }
 
-    #[inline(never)]
     fn refresh_transposed(&mut self, layers: &[Layer]) {
         // The first layer's transpose is never used (no delta for the inputs).
         for (layer, t) in layers.iter().zip(&mut self.transposed).skip(1) {
@@ -988,7 +987,6 @@ impl Adam {
         }
     }
 
-    #[inline(never)]
     fn update(&mut self, p: &MlpParams, layers: &mut [Layer], ws: &Workspace) {
         self.t += 1;
         let t = self.t as f64;
