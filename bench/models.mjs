@@ -27,6 +27,12 @@ try {
     window.benchModule = m;
   });
   for (const name of cases) {
+    // One untimed run first: V8 compiles hot wasm functions with TurboFan in the background
+    // and switches at their next call, so the first timed runs of a case could otherwise still
+    // be baseline code (the figures compare steady states, as scikit-learn's do); the pause
+    // lets that compile finish on a 2-core machine.
+    await page.evaluate((n) => window.benchModule.run_bench(n, 1), name);
+    await sleep(500);
     const line = await page.evaluate(([n, r]) => window.benchModule.run_bench(n, r), [name, Number(repeats)]);
     console.log(line);
   }

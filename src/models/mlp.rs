@@ -847,7 +847,6 @@ impl Workspace {
 
     /// scikit-learn's `_backprop` on the rows `batch` of `x`/`y`: returns the batch loss and
     /// leaves the gradients in `coef_grads`/`intercept_grads`.
-    #[inline(never)]
     fn backprop(
         &mut self,
         layers: &[Layer],
@@ -1042,6 +1041,32 @@ struct Trainer<'a> {
     batch_size: usize,
 }
 
+/// One pass over `train_rows` in minibatches (backprop, then an Adam step each); returns the
+/// summed batch losses weighted by batch size.
+///
+/// Out of line on purpose: V8 optimises a wasm function only from its next call on (no
+/// on-stack replacement), so the epoch, called `max_iter` times, is the unit that gets the
+/// optimised code after the first epoch, while backprop and the update inline into it.
+#[inline(never)]
+fn train_epoch(
+    p: &MlpParams,
+    ws: &mut Workspace,
+    adam: &mut Adam,
+    layers: &mut [Layer],
+    (x, y): (&Matrix, &Matrix),
+    train_rows: &[usize],
+    batch_size: usize,
+) -> f64 {
+    let mut accumulated = 0.0;
+    for batch in train_rows.chunks(batch_size) {
+        let batch_loss = ws.backprop(layers, p.activation, p.alpha, x, y, batch);
+        accumulated += batch_loss * batch.len() as f64;
+        adam.update(p, layers, ws);
+        ws.refresh_transposed(layers);
+    }
+    accumulated
+}
+
 impl<'a> Trainer<'a> {
     fn new(
         p: &'a MlpParams,
@@ -1127,14 +1152,15 @@ impl<'a> Trainer<'a> {
             if p.shuffle {
                 self.rng.shuffle(&mut self.train_rows);
             }
-            let mut accumulated = 0.0;
-            for batch in self.train_rows.chunks(self.batch_size) {
-                let batch_loss =
-                    ws.backprop(&self.layers, p.activation, p.alpha, self.x, self.y, batch);
-                accumulated += batch_loss * batch.len() as f64;
-                adam.update(p, &mut self.layers, &ws);
-                ws.refresh_transposed(&self.layers);
-            }
+            let accumulated = train_epoch(
+                p,
+                &mut ws,
+                &mut adam,
+                &mut self.layers,
+                (self.x, self.y),
+                &self.train_rows,
+                self.batch_size,
+            );
             n_iter += 1;
             let loss = accumulated / n_train as f64;
             loss_curve.push(loss);
