@@ -4,6 +4,7 @@
 //! never holds (or parses) a hundred thousand rows. Pure functions over `report::Anomaly`; no
 //! rendering here.
 
+use crate::index_sort;
 use crate::report::Anomaly;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -132,8 +133,11 @@ impl AnomalyQuery {
 
 /// Filters, sorts (ties by row index, so the order is total and stable) and pages.
 pub fn query(anomalies: &[Anomaly], q: &AnomalyQuery) -> AnomalyPage {
-    let mut matching: Vec<&Anomaly> = anomalies.iter().filter(|a| q.matches(a)).collect();
-    matching.sort_by(|a, b| {
+    let mut positions: Vec<usize> = (0..anomalies.len())
+        .filter(|&i| q.matches(&anomalies[i]))
+        .collect();
+    index_sort::sort_indices_by(&mut positions, &mut |i, j| {
+        let (a, b) = (&anomalies[i], &anomalies[j]);
         let (ka, kb) = (q.sort.key(a), q.sort.key(b));
         let by_key = if q.descending {
             kb.total_cmp(&ka)
@@ -146,12 +150,12 @@ pub fn query(anomalies: &[Anomaly], q: &AnomalyQuery) -> AnomalyPage {
         }
     });
     let limit = q.limit.clamp(1, MAX_PAGE_ROWS);
-    let offset = q.offset.min(matching.len());
-    let rows = matching
+    let offset = q.offset.min(positions.len());
+    let rows = positions
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|a| (*a).clone())
+        .map(|&i| anomalies[i].clone())
         .collect();
     AnomalyPage {
         query: AnomalyQuery {
@@ -159,7 +163,7 @@ pub fn query(anomalies: &[Anomaly], q: &AnomalyQuery) -> AnomalyPage {
             limit,
             ..q.clone()
         },
-        total: matching.len(),
+        total: positions.len(),
         unfiltered: anomalies.len(),
         rows,
     }

@@ -15,6 +15,7 @@ use crate::flow::{AttackKind, FlowRecord, Label};
 use crate::generator::{self, GeneratorError, Incident, Traffic};
 use crate::ground_truth::GroundTruth;
 use crate::incidents::{self, DetectedIncident, IncidentParams};
+use crate::index_sort;
 use crate::matrix::Matrix;
 use crate::metrics::{self, Confusion, PrPoint, RocPoint};
 use crate::models::isolation_forest::IsolationForest;
@@ -199,7 +200,7 @@ pub fn threshold_for_rate(scores: &[f64], fpr: f64) -> f64 {
     if sorted.is_empty() {
         return f64::INFINITY;
     }
-    sorted.sort_by(|a, b| b.total_cmp(a));
+    index_sort::sort_f64_descending(&mut sorted);
     let n = sorted.len();
     let allowed = if fpr.is_finite() {
         ((fpr.clamp(0.0, 1.0) * n as f64) + 1e-9).floor() as usize
@@ -488,7 +489,9 @@ fn top_contributions(
 ) -> Vec<FeatureContribution> {
     let total: f64 = weights.iter().filter(|w| w.is_finite()).sum();
     let mut order: Vec<usize> = (0..weights.len().min(explainer.columns.len())).collect();
-    order.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
+    index_sort::sort_indices_by(&mut order, &mut |a, b| {
+        weights[b].total_cmp(&weights[a]).then(a.cmp(&b))
+    });
     let raw = explainer.x_raw.row(row);
     order
         .into_iter()
@@ -542,7 +545,9 @@ impl Explainer {
         let mut rows = flagged.to_vec();
         let truncated = rows.len() > max;
         if truncated {
-            rows.sort_by(|&a, &b| ensemble[b].total_cmp(&ensemble[a]).then(a.cmp(&b)));
+            index_sort::sort_indices_by(&mut rows, &mut |a, b| {
+                ensemble[b].total_cmp(&ensemble[a]).then(a.cmp(&b))
+            });
             rows.truncate(max);
             rows.sort_unstable();
         }

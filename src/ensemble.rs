@@ -5,6 +5,7 @@
 //!
 //! Not responsible for choosing thresholds (`detection`) or fitting the models.
 
+use crate::index_sort;
 use crate::metrics;
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +25,7 @@ pub struct RobustScale {
 impl RobustScale {
     pub fn fit(training_scores: &[f64]) -> RobustScale {
         let mut sorted = training_scores.to_vec();
-        sorted.sort_by(f64::total_cmp);
+        index_sort::sort_f64(&mut sorted);
         let median = metrics::quantile_sorted(&sorted, 0.5);
         let iqr = metrics::quantile_sorted(&sorted, 0.75) - metrics::quantile_sorted(&sorted, 0.25);
         let mut scale = iqr / 1.349;
@@ -110,7 +111,7 @@ pub struct ReferenceScores {
 /// the minimum and the maximum.
 fn order_statistics(scores: &[f64]) -> Vec<f64> {
     let mut sorted: Vec<f64> = scores.iter().copied().filter(|s| !s.is_nan()).collect();
-    sorted.sort_by(f64::total_cmp);
+    index_sort::sort_f64(&mut sorted);
     let n = sorted.len();
     if n <= REFERENCE_SCORES_MAX {
         return sorted;

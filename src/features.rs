@@ -7,6 +7,7 @@
 //! the same features could be computed live. Not standardised here: see `scaler`.
 
 use crate::flow::{FlowRecord, Proto};
+use crate::index_sort;
 use crate::math;
 use crate::matrix::Matrix;
 use serde::{Deserialize, Serialize};
@@ -271,12 +272,15 @@ struct PortTable {
 
 impl From<PortFrequency> for PortTable {
     fn from(p: PortFrequency) -> PortTable {
-        let mut ports: Vec<(Proto, u16, u64)> = p
+        let ports: Vec<(Proto, u16, u64)> = p
             .counts
             .into_iter()
             .map(|((pr, port), c)| (pr, port, c))
             .collect();
-        ports.sort_by_key(|&(pr, port, _)| (pr as u8, port));
+        let order = index_sort::sorted_indices_by(ports.len(), &mut |a, b| {
+            (ports[a].0 as u8, ports[a].1).cmp(&(ports[b].0 as u8, ports[b].1))
+        });
+        let ports = index_sort::permuted(ports, &order);
         PortTable {
             total: p.total,
             ports,

@@ -8,6 +8,7 @@
 //! incidents in the same order. Not responsible for scoring, thresholds or blocking advice.
 
 use crate::flow::{FlowRecord, Proto, Service};
+use crate::index_sort;
 use crate::report::format_value;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -176,7 +177,9 @@ pub fn group(
         .copied()
         .filter(|&i| i < flows.len())
         .collect();
-    rows.sort_by(|&a, &b| flows[a].ts.total_cmp(&flows[b].ts).then(a.cmp(&b)));
+    index_sort::sort_indices_by(&mut rows, &mut |a, b| {
+        flows[a].ts.total_cmp(&flows[b].ts).then(a.cmp(&b))
+    });
     rows.dedup();
     let gap = if params.gap_s.is_finite() && params.gap_s >= 0.0 {
         params.gap_s
@@ -207,11 +210,15 @@ pub fn group(
                 .or_default()
                 .insert(flows[rows[k]].src_ip);
         }
-        let busy: BTreeSet<i64> = per_bucket
-            .iter()
-            .filter(|(_, srcs)| srcs.len() >= min_sources)
-            .map(|(b, _)| *b)
-            .collect();
+        // `extend`, not `collect`: collecting into a B-tree sorts first, one more sort copy in
+        // the wasm (see `index_sort`).
+        let mut busy: BTreeSet<i64> = BTreeSet::new();
+        busy.extend(
+            per_bucket
+                .iter()
+                .filter(|(_, srcs)| srcs.len() >= min_sources)
+                .map(|(b, _)| *b),
+        );
         if busy.is_empty() {
             continue;
         }
@@ -234,11 +241,13 @@ pub fn group(
             for &k in &burst {
                 *per_src.entry(flows[rows[k]].src_ip).or_default() += 1;
             }
-            let sparse: BTreeSet<IpAddr> = per_src
-                .iter()
-                .filter(|(_, &c)| c <= params.flood_max_flows_per_source)
-                .map(|(ip, _)| *ip)
-                .collect();
+            let mut sparse: BTreeSet<IpAddr> = BTreeSet::new();
+            sparse.extend(
+                per_src
+                    .iter()
+                    .filter(|(_, &c)| c <= params.flood_max_flows_per_source)
+                    .map(|(ip, _)| *ip),
+            );
             if sparse.len() >= min_sources {
                 let members: Vec<usize> = burst
                     .into_iter()
@@ -265,20 +274,22 @@ pub fn group(
         }
     }
 
-    let mut incidents: Vec<DetectedIncident> = groups
+    let incidents: Vec<DetectedIncident> = groups
         .into_iter()
         .map(|(grouping, key_ip, ks)| {
             let members: Vec<usize> = ks.into_iter().map(|k| rows[k]).collect();
             build(flows, &members, scores, threshold, grouping, key_ip)
         })
         .collect();
-    incidents.sort_by(|a, b| {
+    let order = index_sort::sorted_indices_by(incidents.len(), &mut |i, j| {
+        let (a, b) = (&incidents[i], &incidents[j]);
         b.severity
             .cmp(&a.severity)
             .then(a.first_seen_ts.total_cmp(&b.first_seen_ts))
             .then(a.key_ip.cmp(&b.key_ip))
             .then(a.flows.first().cmp(&b.flows.first()))
     });
+    let mut incidents = index_sort::permuted(incidents, &order);
     for (n, inc) in incidents.iter_mut().enumerate() {
         inc.id = n as u32 + 1;
     }
@@ -302,9 +313,11 @@ fn sessions(items: &[usize], ts: impl Fn(usize) -> f64, gap: f64) -> Vec<Vec<usi
 
 /// Most frequent first, ties by value, at most `limit`.
 fn ranked<T: Ord + Copy>(counts: &BTreeMap<T, u64>, limit: usize) -> Vec<T> {
-    let mut v: Vec<(T, u64)> = counts.iter().map(|(k, c)| (*k, *c)).collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    v.into_iter().take(limit).map(|(k, _)| k).collect()
+    let v: Vec<(T, u64)> = counts.iter().map(|(k, c)| (*k, *c)).collect();
+    let order = index_sort::sorted_indices_by(v.len(), &mut |a, b| {
+        v[b].1.cmp(&v[a].1).then(v[a].0.cmp(&v[b].0))
+    });
+    order.into_iter().take(limit).map(|i| v[i].0).collect()
 }
 
 fn most_common<T: Copy + PartialEq>(items: impl Iterator<Item = T>) -> Option<T> {
@@ -393,13 +406,11 @@ fn build(
         .map(|&i| &flows[i])
         .filter(|f| Some(f.dst_ip) == top_dst)
         .collect();
+    let mut top_dst_ports = BTreeSet::new();
+    top_dst_ports.extend(on_top.iter().map(|f| f.dst_port));
     let shape = Shape {
         top_dst_flows: on_top.len() as u64,
-        top_dst_ports: on_top
-            .iter()
-            .map(|f| f.dst_port)
-            .collect::<BTreeSet<u16>>()
-            .len() as u64,
+        top_dst_ports: top_dst_ports.len() as u64,
     };
     inc.summary = summary(&inc, &shape);
     inc

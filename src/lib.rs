@@ -20,6 +20,7 @@ pub mod generator;
 pub mod ground_truth;
 pub mod import;
 pub mod incidents;
+pub mod index_sort;
 pub mod math;
 pub mod matrix;
 pub mod metrics;

@@ -6,6 +6,7 @@
 
 use crate::flow::{AttackKind, FlowRecord};
 use crate::generator::Incident;
+use crate::index_sort;
 use serde::{Deserialize, Serialize};
 
 /// One point of a ROC curve.
@@ -75,8 +76,8 @@ fn ratio(num: u64, den: u64) -> Option<f64> {
 
 /// Cumulative (false positives, true positives) at each distinct score, from the highest down.
 fn cumulative_counts(scores: &[f64], positive: &[bool]) -> Vec<(u64, u64, f64)> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let order =
+        index_sort::sorted_indices_by(scores.len(), &mut |a, b| scores[b].total_cmp(&scores[a]));
     let mut out = Vec::new();
     let (mut fp, mut tp) = (0u64, 0u64);
     for (k, &i) in order.iter().enumerate() {
@@ -271,10 +272,14 @@ pub fn recall_by_kind(
             e.0 += u64::from(*s >= threshold);
         }
     }
-    counts
-        .into_iter()
-        .map(|(k, (hit, total))| (k, hit as f64 / total as f64))
-        .collect()
+    // `extend`, not `collect`, which would sort first (see `index_sort`).
+    let mut recall = std::collections::BTreeMap::new();
+    recall.extend(
+        counts
+            .into_iter()
+            .map(|(k, (hit, total))| (k, hit as f64 / total as f64)),
+    );
+    recall
 }
 
 /// Thins a precision–recall curve like [`thin_curve`].

@@ -309,7 +309,9 @@ impl Report {
     /// keeps the total).
     pub fn page_copy(&self, incidents: usize) -> Report {
         let listed = &self.incidents[..self.incidents.len().min(incidents)];
-        let shown: std::collections::BTreeSet<u32> = listed.iter().map(|i| i.id).collect();
+        // `extend`, not `collect`, which would sort first (see `index_sort`).
+        let mut shown = std::collections::BTreeSet::new();
+        shown.extend(listed.iter().map(|i| i.id));
         Report {
             anomalies: Vec::new(),
             incidents: listed.to_vec(),

@@ -21,6 +21,7 @@ pub mod unsw;
 pub mod zeek;
 
 use crate::flow::FlowRecord;
+use crate::index_sort;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -533,8 +534,10 @@ impl ImportedTraffic {
         }
         let sorted = self.flows.windows(2).all(|w| w[0].ts <= w[1].ts);
         if !sorted {
-            let mut order: Vec<usize> = (0..self.flows.len()).collect();
-            order.sort_by(|&a, &b| self.flows[a].ts.total_cmp(&self.flows[b].ts));
+            let flows = &self.flows;
+            let order = index_sort::sorted_indices_by(flows.len(), &mut |a, b| {
+                flows[a].ts.total_cmp(&flows[b].ts)
+            });
             let width = self.extra_columns.len();
             let flows = order.iter().map(|&i| self.flows[i].clone()).collect();
             let truth = order.iter().map(|&i| self.truth[i]).collect();

@@ -357,7 +357,7 @@ pub fn average_path_length(n: f64) -> f64 {
 /// `np.percentile(values, q)` with numpy's default linear method, bit for bit.
 fn percentile_linear(values: &[f64], q: f64) -> f64 {
     let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    crate::index_sort::sort_f64(&mut sorted);
     let n = sorted.len();
     let quantile = q / 100.0;
     let virtual_index = (n as f64 - 1.0) * quantile;
