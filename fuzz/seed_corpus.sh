@@ -17,7 +17,7 @@ CORPUS="$FUZZ_DIR/corpus"
 MAX_SEED_BYTES=65536
 
 TARGETS=(import_pcap import_pcapng import_zeek_tsv import_zeek_json import_cic import_kdd
-    import_unsw import_generic_csv import_auto model_json run_config_query worker_request_json)
+    import_unsw import_generic_csv import_auto model_json run_config_query worker_request)
 
 for t in "${TARGETS[@]}"; do
     mkdir -p "$CORPUS/$t"

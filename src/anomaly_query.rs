@@ -13,8 +13,7 @@ use std::cmp::Ordering;
 pub const DEFAULT_PAGE_ROWS: usize = 50;
 pub const MAX_PAGE_ROWS: usize = 500;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
     #[default]
     Ensemble,
@@ -23,7 +22,7 @@ pub enum SortKey {
     Time,
 }
 
-crate::serde_names::deserialize_by_name!(SortKey, "a sort key");
+crate::serde_names::serde_by_name!(SortKey, "a sort key");
 
 impl SortKey {
     pub const ALL: [SortKey; 4] = [

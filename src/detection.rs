@@ -34,8 +34,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 /// Pipeline stages, in order, as shown in the progress display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Generate,
     Features,
@@ -45,7 +44,7 @@ pub enum Stage {
     Report,
 }
 
-crate::serde_names::deserialize_by_name!(Stage, "a pipeline stage");
+crate::serde_names::serde_by_name!(Stage, "a pipeline stage");
 
 impl Stage {
     /// The name serde writes.

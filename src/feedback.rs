@@ -11,14 +11,13 @@ use crate::incidents::{DetectedIncident, Grouping};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     FalsePositive,
     Confirmed,
 }
 
-crate::serde_names::deserialize_by_name!(Verdict, "a verdict");
+crate::serde_names::serde_by_name!(Verdict, "a verdict");
 
 impl Verdict {
     pub const ALL: [Verdict; 2] = [Verdict::FalsePositive, Verdict::Confirmed];

@@ -9,18 +9,16 @@ use std::fmt;
 use std::net::IpAddr;
 
 /// Transport protocol, as Zeek's `proto` column spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Proto {
     Tcp,
     Udp,
     Icmp,
     /// Zeek's `unknown_transport`: any other IP protocol.
-    #[serde(rename = "unknown_transport")]
     Unknown,
 }
 
-crate::serde_names::deserialize_by_name!(Proto, "a transport protocol");
+crate::serde_names::serde_by_name!(Proto, "a transport protocol");
 
 impl Proto {
     pub const ALL: [Proto; 4] = [Proto::Tcp, Proto::Udp, Proto::Icmp, Proto::Unknown];
@@ -47,10 +45,8 @@ impl Proto {
 }
 
 /// Application protocol detected on the connection (Zeek's `service`); `None` is Zeek's `-`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Service {
-    #[serde(rename = "-")]
     None,
     Http,
     Ssl,
@@ -71,7 +67,7 @@ pub enum Service {
     Other,
 }
 
-crate::serde_names::deserialize_by_name!(Service, "a service name");
+crate::serde_names::serde_by_name!(Service, "a service name");
 
 impl Service {
     pub const ALL: [Service; 17] = [
@@ -158,7 +154,7 @@ impl Service {
 }
 
 /// Zeek's `conn_state`: how the connection ended, from the packets seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConnState {
     /// Connection attempt seen, no reply.
     S0,
@@ -188,7 +184,7 @@ pub enum ConnState {
     OTH,
 }
 
-crate::serde_names::deserialize_by_name!(ConnState, "a Zeek conn_state");
+crate::serde_names::serde_by_name!(ConnState, "a Zeek conn_state");
 
 impl ConnState {
     pub const ALL: [ConnState; 13] = [
@@ -346,8 +342,7 @@ pub enum OrigRole {
 
 /// The kinds of attack the generator can inject. The first three keep their original names
 /// (`port_scan` is the vertical scan, `brute_force` the SSH one) so old links still work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AttackKind {
     /// Vertical scan: many ports of one host (SYN, connect or UDP probes).
     PortScan,
@@ -375,7 +370,7 @@ pub enum AttackKind {
     CryptoMining,
 }
 
-crate::serde_names::deserialize_by_name!(AttackKind, "an attack kind");
+crate::serde_names::serde_by_name!(AttackKind, "an attack kind");
 
 impl AttackKind {
     pub const ALL: [AttackKind; 12] = [

@@ -41,8 +41,7 @@ impl Default for IncidentParams {
 }
 
 /// How bad an incident looks, from its volume and how far its scores exceed the threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Low,
     Medium,
@@ -50,7 +49,7 @@ pub enum Severity {
     Critical,
 }
 
-crate::serde_names::deserialize_by_name!(Severity, "a severity");
+crate::serde_names::serde_by_name!(Severity, "a severity");
 
 impl Severity {
     pub const ALL: [Severity; 4] = [
@@ -99,8 +98,7 @@ impl Severity {
 }
 
 /// What the incident is centred on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grouping {
     /// One source host's flagged flows (to one or many victims).
     Source,
@@ -108,7 +106,7 @@ pub enum Grouping {
     Victim,
 }
 
-crate::serde_names::deserialize_by_name!(Grouping, "an incident grouping");
+crate::serde_names::serde_by_name!(Grouping, "an incident grouping");
 
 impl Grouping {
     pub const ALL: [Grouping; 2] = [Grouping::Source, Grouping::Victim];

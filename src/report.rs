@@ -102,14 +102,13 @@ pub struct DataSummary {
     pub source: TrafficSource,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     Generated,
     Imported,
 }
 
-crate::serde_names::deserialize_by_name!(SourceKind, "a traffic source kind");
+crate::serde_names::serde_by_name!(SourceKind, "a traffic source kind");
 
 impl SourceKind {
     pub const ALL: [SourceKind; 2] = [SourceKind::Generated, SourceKind::Imported];

@@ -34,8 +34,7 @@ impl Default for ResponsePolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Firewall {
     Nftables,
     Iptables,
@@ -44,7 +43,7 @@ pub enum Firewall {
     WindowsPowerShell,
 }
 
-crate::serde_names::deserialize_by_name!(Firewall, "a firewall");
+crate::serde_names::serde_by_name!(Firewall, "a firewall");
 
 impl Firewall {
     /// The name serde writes.

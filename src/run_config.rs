@@ -69,8 +69,10 @@ impl ThresholdMode {
 }
 
 /// A threshold policy with its one parameter: what `detection::rethreshold` takes.
+/// Externally tagged (not `tag = "mode"`): internally tagged enums need a self-describing
+/// format, and this one travels in the binary page/worker messages.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ThresholdSpec {
     Contamination { contamination: f64 },
     TargetFpr { target_fpr: f64 },

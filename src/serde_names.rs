@@ -1,7 +1,7 @@
-//! Deserialising unit-only enums from their names through one small shared function instead
-//! of serde's derived visitors, which cost about a kilobyte of the page's wasm per enum (issue
-//! #6's size budget). Only for enums without data whose `as_str` spells exactly what the
-//! derived `Serialize` writes; the tests below check that for every enum that uses it.
+//! Serde for unit-only enums through their names (`as_str`, `ALL`): one small shared function
+//! instead of serde's derived visitors, which cost about a kilobyte of wasm per enum (issue
+//! #6's size budgets), and one spelling of each name for JSON and the binary page/worker
+//! messages alike (a derived `Serialize` would write a variant index in binary).
 
 use serde::de::{Deserialize, Deserializer, Error, Unexpected};
 
@@ -19,9 +19,16 @@ pub(crate) fn by_name<'de, D: Deserializer<'de>, T: Copy>(
         .ok_or_else(|| D::Error::invalid_value(Unexpected::Str(&text), &what))
 }
 
-/// `impl Deserialize` for a unit-only enum with `ALL` and `as_str` (see the module doc).
-macro_rules! deserialize_by_name {
+/// `impl Serialize` and `impl Deserialize` for a unit-only enum with `ALL` and `as_str` (see
+/// the module doc).
+macro_rules! serde_by_name {
     ($t:ty, $what:literal) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $t {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 crate::serde_names::by_name(d, &<$t>::ALL, <$t>::as_str, $what)
@@ -29,7 +36,7 @@ macro_rules! deserialize_by_name {
         }
     };
 }
-pub(crate) use deserialize_by_name;
+pub(crate) use serde_by_name;
 
 #[cfg(test)]
 mod tests {
@@ -59,6 +66,10 @@ mod tests {
                 "as_str differs from serde's name"
             );
             assert_eq!(serde_json::from_str::<T>(&json).unwrap(), v);
+            // The binary page/worker messages carry the same name.
+            let bytes = postcard::to_allocvec(&v).unwrap();
+            assert_eq!(postcard::from_bytes::<T>(&bytes).unwrap(), v);
+            assert!(postcard::from_bytes::<T>(&bytes[..bytes.len() - 1]).is_err());
         }
         let err = serde_json::from_str::<T>("\"no such name\"").unwrap_err();
         assert!(err.to_string().contains("no such name"), "{err}");

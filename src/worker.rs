@@ -1,8 +1,9 @@
 //! The compute worker's side of the page/worker channel: runs the detection pipeline off the
 //! main thread, streams progress, keeps the last run, and answers page and file requests.
 //!
-//! Messages are the core's `protocol` types as JSON strings (serde_json with `float_roundtrip`
-//! keeps every f64 exact), except the bulk: per-flow plot series go as transferred typed arrays
+//! Messages are the core's `protocol` types: requests in their binary form
+//! (`WorkerRequest::decode`), events as JSON strings (serde_json with `float_roundtrip` keeps
+//! every f64 exact), except the bulk: per-flow plot series go as transferred typed arrays
 //! and files as `Blob`s. The worker announces `Ready` once its handler is installed, because
 //! messages posted before that would be lost while the wasm loads. Cancelling (in
 //! `ui::worker_client`) terminates this worker outright, so there are no cancellation points here.
@@ -381,17 +382,22 @@ pub fn register() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let handler_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        // A request is a JSON string, or `{request, traffic?, baseline?}` when files ride along.
+        // A request is its bytes (`WorkerRequest::encode`), or `{request, traffic?, baseline?,
+        // model?}` when files ride along.
         let data = event.data();
-        let (text, files) = match data.as_string() {
-            Some(text) => (text, Attached::default()),
-            None => {
+        let bytes = |value: JsValue| {
+            value
+                .dyn_into::<js_sys::Uint8Array>()
+                .map(|a| a.to_vec())
+                .unwrap_or_default()
+        };
+        let (bytes, files) = match data.is_instance_of::<js_sys::Uint8Array>() {
+            true => (bytes(data), Attached::default()),
+            false => {
                 let get = |key: &str| js_sys::Reflect::get(&data, &JsValue::from_str(key)).ok();
                 let file = |key: &str| get(key).and_then(|v| v.dyn_into::<File>().ok());
                 (
-                    get("request")
-                        .and_then(|v| v.as_string())
-                        .unwrap_or_default(),
+                    get("request").map(bytes).unwrap_or_default(),
                     Attached {
                         traffic: file("traffic"),
                         baseline: file("baseline"),
@@ -400,7 +406,7 @@ pub fn register() {
                 )
             }
         };
-        match serde_json::from_str::<WorkerRequest>(&text) {
+        match WorkerRequest::decode(&bytes) {
             Ok(request) => handle(&handler_scope, request, files),
             Err(e) => post(
                 &handler_scope,

@@ -32,7 +32,7 @@ fn run_target(target: &str, data: &[u8]) {
         },
         "model_json" => checks::model_json(data),
         "run_config_query" => checks::run_config_query(data),
-        "worker_request_json" => checks::worker_request_json(data),
+        "worker_request" => checks::worker_request(data),
         other => panic!("no fuzz target named {other:?}: rename the folder"),
     }
 }

@@ -77,8 +77,7 @@ pub const DEFAULT_DURATION_S: f64 = 3_600.0;
 const CLEAN_PREFIX_SHARE: f64 = 0.3;
 
 /// How a scan probes (port scan and horizontal scan; other kinds ignore it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ScanMethod {
     /// Half-open: SYN, then RST on a SYN-ACK (nmap -sS).
     #[default]
@@ -89,7 +88,7 @@ pub enum ScanMethod {
     Udp,
 }
 
-crate::serde_names::deserialize_by_name!(ScanMethod, "a scan method");
+crate::serde_names::serde_by_name!(ScanMethod, "a scan method");
 
 impl ScanMethod {
     pub const ALL: [ScanMethod; 3] = [ScanMethod::Syn, ScanMethod::Connect, ScanMethod::Udp];

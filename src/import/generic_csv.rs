@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// How a duration column is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DurationUnit {
     #[default]
     Seconds,
@@ -20,7 +19,7 @@ pub enum DurationUnit {
     Microseconds,
 }
 
-crate::serde_names::deserialize_by_name!(DurationUnit, "a duration unit");
+crate::serde_names::serde_by_name!(DurationUnit, "a duration unit");
 
 impl DurationUnit {
     pub const ALL: [DurationUnit; 3] = [

@@ -1000,6 +1000,40 @@ enum AutoOrNumber {
     Text(String),
 }
 
+/// [`AutoOrNumber`] for formats that are not self-describing (the binary page/worker
+/// messages), which cannot read an untagged enum: the same values, tagged.
+#[derive(Serialize, Deserialize)]
+enum TaggedAutoOrNumber {
+    Count(u64),
+    Share(f64),
+    Text(String),
+}
+
+impl AutoOrNumber {
+    fn write<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            return Serialize::serialize(&self, s);
+        }
+        match self {
+            AutoOrNumber::Count(n) => TaggedAutoOrNumber::Count(n),
+            AutoOrNumber::Share(f) => TaggedAutoOrNumber::Share(f),
+            AutoOrNumber::Text(t) => TaggedAutoOrNumber::Text(t),
+        }
+        .serialize(s)
+    }
+
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<AutoOrNumber, D::Error> {
+        if d.is_human_readable() {
+            return <AutoOrNumber as Deserialize>::deserialize(d);
+        }
+        Ok(match TaggedAutoOrNumber::deserialize(d)? {
+            TaggedAutoOrNumber::Count(n) => AutoOrNumber::Count(n),
+            TaggedAutoOrNumber::Share(f) => AutoOrNumber::Share(f),
+            TaggedAutoOrNumber::Text(t) => AutoOrNumber::Text(t),
+        })
+    }
+}
+
 fn parse_auto<E: serde::de::Error>(text: &str) -> Result<(), E> {
     if text == "auto" {
         Ok(())
@@ -1021,13 +1055,13 @@ impl Serialize for MaxSamples {
             MaxSamples::Count(n) => AutoOrNumber::Count(n as u64),
             MaxSamples::Fraction(f) => AutoOrNumber::Share(f),
         }
-        .serialize(s)
+        .write(s)
     }
 }
 
 impl<'de> Deserialize<'de> for MaxSamples {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match AutoOrNumber::deserialize(d)? {
+        match AutoOrNumber::read(d)? {
             AutoOrNumber::Text(t) => parse_auto(&t).map(|_| MaxSamples::Auto),
             AutoOrNumber::Count(n) => count_from_u64(n).map(MaxSamples::Count),
             AutoOrNumber::Share(f) => Ok(MaxSamples::Fraction(f)),
@@ -1041,13 +1075,13 @@ impl Serialize for Contamination {
             Contamination::Auto => AutoOrNumber::Text("auto".into()),
             Contamination::Fraction(f) => AutoOrNumber::Share(f),
         }
-        .serialize(s)
+        .write(s)
     }
 }
 
 impl<'de> Deserialize<'de> for Contamination {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match AutoOrNumber::deserialize(d)? {
+        match AutoOrNumber::read(d)? {
             AutoOrNumber::Text(t) => parse_auto(&t).map(|_| Contamination::Auto),
             // An integer share can only be 0, which validation in `fit` reports.
             AutoOrNumber::Count(n) => Ok(Contamination::Fraction(n as f64)),
@@ -1062,13 +1096,13 @@ impl Serialize for MaxFeatures {
             MaxFeatures::Count(n) => AutoOrNumber::Count(n as u64),
             MaxFeatures::Fraction(f) => AutoOrNumber::Share(f),
         }
-        .serialize(s)
+        .write(s)
     }
 }
 
 impl<'de> Deserialize<'de> for MaxFeatures {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match AutoOrNumber::deserialize(d)? {
+        match AutoOrNumber::read(d)? {
             AutoOrNumber::Text(t) => Err(serde::de::Error::custom(format!(
                 "max_features must be a number, got {t:?}"
             ))),

@@ -26,8 +26,7 @@ use crate::rng::DetRng;
 const PREDICT_CHUNK: usize = 256;
 
 /// Hidden-layer activation (the output layer is always the identity).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Activation {
     Identity,
     Logistic,
@@ -36,7 +35,7 @@ pub enum Activation {
     Relu,
 }
 
-crate::serde_names::deserialize_by_name!(Activation, "an activation");
+crate::serde_names::serde_by_name!(Activation, "an activation");
 
 impl Activation {
     pub const ALL: [Activation; 4] = [
@@ -66,14 +65,13 @@ impl Activation {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Solver {
     #[default]
     Adam,
 }
 
-crate::serde_names::deserialize_by_name!(Solver, "a solver");
+crate::serde_names::serde_by_name!(Solver, "a solver");
 
 impl Solver {
     pub const ALL: [Solver; 1] = [Solver::Adam];
@@ -1300,20 +1298,37 @@ enum AutoOrCount {
     Text(String),
 }
 
+/// [`AutoOrCount`] for formats that are not self-describing (the binary page/worker messages),
+/// which cannot read an untagged enum: the same values, tagged.
+#[derive(Serialize, Deserialize)]
+enum TaggedAutoOrCount {
+    Count(u64),
+    Text(String),
+}
+
 impl Serialize for BatchSize {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            BatchSize::Auto => AutoOrCount::Text("auto".into()),
-            BatchSize::Fixed(n) => AutoOrCount::Count(n as u64),
+        match (*self, s.is_human_readable()) {
+            (BatchSize::Auto, true) => AutoOrCount::Text("auto".into()).serialize(s),
+            (BatchSize::Fixed(n), true) => AutoOrCount::Count(n as u64).serialize(s),
+            (BatchSize::Auto, false) => TaggedAutoOrCount::Text("auto".into()).serialize(s),
+            (BatchSize::Fixed(n), false) => TaggedAutoOrCount::Count(n as u64).serialize(s),
         }
-        .serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for BatchSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        match AutoOrCount::deserialize(d)? {
+        let value = if d.is_human_readable() {
+            AutoOrCount::deserialize(d)?
+        } else {
+            match TaggedAutoOrCount::deserialize(d)? {
+                TaggedAutoOrCount::Count(n) => AutoOrCount::Count(n),
+                TaggedAutoOrCount::Text(t) => AutoOrCount::Text(t),
+            }
+        };
+        match value {
             AutoOrCount::Text(t) if t == "auto" => Ok(BatchSize::Auto),
             AutoOrCount::Text(t) => Err(D::Error::custom(format!(
                 "batch_size must be \"auto\" or a whole number, got {t:?}"

@@ -133,8 +133,7 @@ pub fn send(
     request: &WorkerRequest,
     on_event: impl Fn(Incoming) + Clone + 'static,
 ) -> Result<(), String> {
-    let text = serde_json::to_string(request).map_err(|e| format!("request: {e}"))?;
-    send_value(JsValue::from_str(&text), on_event)
+    send_value(encode(request)?.into(), on_event)
 }
 
 /// Starts the worker if it is not running, so its wasm loads before the first request.
@@ -155,13 +154,18 @@ pub fn send_with_files(
     files: &[(&str, &web_sys::File)],
     on_event: impl Fn(Incoming) + Clone + 'static,
 ) -> Result<(), String> {
-    let text = serde_json::to_string(request).map_err(|e| format!("request: {e}"))?;
     let object = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&object, &"request".into(), &JsValue::from_str(&text));
+    let _ = js_sys::Reflect::set(&object, &"request".into(), &encode(request)?.into());
     for (name, file) in files {
         let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), file);
     }
     send_value(object.into(), on_event)
+}
+
+/// The request's binary form (`WorkerRequest::encode`) as a `Uint8Array`.
+fn encode(request: &WorkerRequest) -> Result<js_sys::Uint8Array, String> {
+    let bytes = request.encode().map_err(|e| format!("request: {e}"))?;
+    Ok(js_sys::Uint8Array::from(bytes.as_slice()))
 }
 
 fn send_value(

@@ -1,8 +1,0 @@
-#![no_main]
-//! The page -> worker JSON message (RunConfig, AnomalyQuery, file kind).
-use anomaly_detector_fuzz::checks;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    checks::worker_request_json(data);
-});
