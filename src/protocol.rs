@@ -207,7 +207,7 @@ mod tests {
             ..ColumnMapping::default()
         };
         vec![
-            WorkerRequest::Run(Box::new(RunConfig::default())),
+            WorkerRequest::Run(Box::default()),
             WorkerRequest::Run(Box::new(unusual_config())),
             WorkerRequest::RunImported(Box::new(ImportRequest {
                 config: unusual_config(),
