@@ -113,9 +113,13 @@ fn model_part<T>(
 }
 
 impl DetectorModel {
-    /// The model as a JSON value: `{"format", "version", ..., "isolation_forest": <envelope>,
-    /// "mlp": <envelope>}`.
-    pub fn to_json_value(&self) -> Value {
+    /// The model file's text: `{<the parts>, "format", "version", "isolation_forest":
+    /// <envelope>, "mlp": <envelope>}`, compact (`float_roundtrip` keeps every f64 exact).
+    ///
+    /// Written as text rather than through a `serde_json::Value`: serialising the parts into a
+    /// `Value` instantiated their `Serialize` code a third time in the worker (issue #6's size
+    /// budget). Readers go by key, so the order of the keys does not matter.
+    pub fn to_json(&self) -> String {
         let parts = Parts {
             app_version: self.app_version.clone(),
             trained_on: self.trained_on.clone(),
@@ -127,22 +131,23 @@ impl DetectorModel {
             medians: self.medians.clone(),
             allowlist: self.allowlist.clone(),
         };
-        let mut value = serde_json::to_value(parts).unwrap_or(Value::Null);
-        if let Value::Object(map) = &mut value {
-            map.insert("format".into(), DETECTOR_MODEL_FORMAT.into());
-            map.insert("version".into(), DETECTOR_MODEL_VERSION.into());
-            map.insert(
-                "isolation_forest".into(),
-                self.isolation_forest.export_json(),
-            );
-            map.insert("mlp".into(), self.mlp.export_json());
+        // Unreachable for these types (no maps with non-string keys); never panic.
+        let mut text = serde_json::to_string(&parts).unwrap_or_else(|_| "{}".into());
+        text.pop(); // the closing brace
+        let envelope = [
+            ("format", Value::from(DETECTOR_MODEL_FORMAT)),
+            ("version", Value::from(DETECTOR_MODEL_VERSION)),
+            ("isolation_forest", self.isolation_forest.export_json()),
+            ("mlp", self.mlp.export_json()),
+        ];
+        for (key, value) in envelope {
+            if !text.ends_with('{') {
+                text.push(',');
+            }
+            text.push_str(&format!("\"{key}\":{value}"));
         }
-        value
-    }
-
-    /// Compact JSON text (`float_roundtrip` keeps every f64 exact).
-    pub fn to_json(&self) -> String {
-        self.to_json_value().to_string()
+        text.push('}');
+        text
     }
 
     /// Reads and validates a model file.

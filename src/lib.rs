@@ -21,6 +21,7 @@ pub mod ground_truth;
 pub mod import;
 pub mod incidents;
 pub mod index_sort;
+pub mod json_pretty;
 pub mod math;
 pub mod matrix;
 pub mod metrics;

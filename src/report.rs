@@ -334,8 +334,13 @@ impl Report {
         }
     }
 
+    /// The report as downloaded: what `serde_json::to_string_pretty` writes, made from the
+    /// compact text (see `json_pretty`).
     pub fn to_json_pretty(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        match serde_json::to_string(self) {
+            Ok(compact) => crate::json_pretty::reindent(&compact),
+            Err(e) => format!("{{\"error\":\"{e}\"}}"),
+        }
     }
 
     /// The report without its `timings_ms`, for byte-for-byte comparison of runs.

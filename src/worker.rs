@@ -1,5 +1,11 @@
-//! The compute worker's side of the page/worker channel: runs the detection pipeline off the
+//! The compute workers' side of the page/worker channel: runs the detection pipeline off the
 //! main thread, streams progress, keeps the last run, and answers page and file requests.
+//!
+//! Two builds share this code: the demo worker (`register_demo`), which the page loads at once
+//! and which runs generated traffic, and the files worker (`register_files`), started only
+//! when the user brings a file (traffic, baseline or saved model), which can also import and
+//! read model files. Keeping importers and model reading out of the first keeps it within
+//! issue #6's size budget; each holds its own last run.
 //!
 //! Messages are the core's `protocol` types: requests in their binary form
 //! (`WorkerRequest::decode`), events as JSON strings (serde_json with `float_roundtrip` keeps
@@ -189,21 +195,26 @@ fn read_model(file: &File) -> Result<DetectorModel, String> {
     DetectorModel::from_json(&text).map_err(|e| format!("model {}: {e}", file.name()))
 }
 
-fn run_generated(
+fn run_generated(scope: &DedicatedWorkerGlobalScope, config: &crate::run_config::RunConfig) {
+    let progress = &mut |p| {
+        post(scope, &WorkerEvent::Progress(p));
+        true
+    };
+    finish(scope, detection::run_fitted(config, &now_ms, progress));
+}
+
+fn run_generated_with_model(
     scope: &DedicatedWorkerGlobalScope,
     config: &crate::run_config::RunConfig,
-    model: Option<File>,
+    model: &File,
 ) {
     let progress = &mut |p| {
         post(scope, &WorkerEvent::Progress(p));
         true
     };
-    let result = match model {
-        None => detection::run_fitted(config, &now_ms, progress),
-        Some(file) => match read_model(&file) {
-            Ok(model) => detection::run_generated_with_model(config, &model, &now_ms, progress),
-            Err(message) => return post(scope, &WorkerEvent::Failed(message)),
-        },
+    let result = match read_model(model) {
+        Ok(model) => detection::run_generated_with_model(config, &model, &now_ms, progress),
+        Err(message) => return post(scope, &WorkerEvent::Failed(message)),
     };
     finish(scope, result);
 }
@@ -295,11 +306,32 @@ fn relabel(scope: &DedicatedWorkerGlobalScope, change: impl FnOnce(&mut FittedRu
     }
 }
 
-fn handle(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest, files: Attached) {
+/// The demo worker's requests: runs on generated traffic and everything that follows a run.
+/// Requests that involve the user's files go to the files worker (`ui::worker_client`
+/// routes them), so this build carries no importer or model-file reader.
+fn handle_demo(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest, files: Attached) {
+    match request {
+        WorkerRequest::Run(config) if files.model.is_none() => {
+            LAST_RUN.with(|r| r.borrow_mut().take());
+            run_generated(scope, &config);
+        }
+        WorkerRequest::Run(_) | WorkerRequest::RunImported(_) | WorkerRequest::Inspect => post(
+            scope,
+            &WorkerEvent::Failed("files go to the files worker; reload the page".into()),
+        ),
+        other => follow_up(scope, other),
+    }
+}
+
+/// The files worker's requests: everything, including imports, inspection and saved models.
+fn handle_files(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest, files: Attached) {
     match request {
         WorkerRequest::Run(config) => {
             LAST_RUN.with(|r| r.borrow_mut().take());
-            run_generated(scope, &config, files.model);
+            match &files.model {
+                Some(model) => run_generated_with_model(scope, &config, model),
+                None => run_generated(scope, &config),
+            }
         }
         WorkerRequest::Inspect => match files.traffic {
             Some(file) => {
@@ -320,6 +352,14 @@ fn handle(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest, files: Att
             LAST_RUN.with(|r| r.borrow_mut().take());
             run_imported(scope, &request, files);
         }
+        other => follow_up(scope, other),
+    }
+}
+
+/// Requests about the last run, which both workers answer.
+fn follow_up(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest) {
+    match request {
+        WorkerRequest::Run(_) | WorkerRequest::RunImported(_) | WorkerRequest::Inspect => {}
         WorkerRequest::Rethreshold(spec) => relabel(scope, |fitted| {
             fitted.rethreshold(&spec);
             true
@@ -377,8 +417,22 @@ fn handle(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest, files: Att
     }
 }
 
-/// Installs the message handler in this worker and tells the page it is ready.
-pub fn register() {
+/// Installs the demo worker's message handler (`src/bin/worker.rs`) and tells the page it
+/// is ready.
+pub fn register_demo() {
+    register(handle_demo);
+}
+
+/// Installs the files worker's message handler (`src/bin/files_worker.rs`) and tells the page
+/// it is ready.
+pub fn register_files() {
+    register(handle_files);
+}
+
+/// A plain function pointer, so each worker binary links only the handler it registers.
+type Handler = fn(&DedicatedWorkerGlobalScope, WorkerRequest, Attached);
+
+fn register(handle: Handler) {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let handler_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {

@@ -1,9 +1,10 @@
-//! Entry point of the compute Web Worker (built by Trunk with `data-type="worker"`).
+//! Entry point of the demo worker: generated traffic and everything after a run (built by
+//! Trunk with `data-type="worker"`; see `anomaly_detector::worker`).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
     console_error_panic_hook::set_once();
-    anomaly_detector::worker::register();
+    anomaly_detector::worker::register_demo();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -85,7 +85,10 @@ pub fn flow_id(report: &Report, row: u64, salt: u8) -> u64 {
 
 /// The report's anomalies by row, to find an incident's first flow.
 fn anomalies_by_row(report: &Report) -> BTreeMap<u64, &Anomaly> {
-    report.anomalies.iter().map(|a| (a.index, a)).collect()
+    // `extend`, not `collect`, which would sort first (see `index_sort`).
+    let mut by_row = BTreeMap::new();
+    by_row.extend(report.anomalies.iter().map(|a| (a.index, a)));
+    by_row
 }
 
 /// Three significant digits are plenty for a score in a SIEM and keep lines short.

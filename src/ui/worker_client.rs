@@ -1,10 +1,11 @@
-//! The page's side of the compute worker: spawns it, holds requests until it reports `Ready`,
-//! delivers its events, and cancels by terminating it (a busy worker cannot read messages, and
-//! terminating frees the CPU at once; the next run spawns a fresh one).
+//! The page's side of the compute workers: spawns them, holds requests until a worker reports
+//! `Ready`, routes each request to the right worker (demo or files, see [`WorkerKind`]),
+//! delivers their events, and cancels by terminating the running one (a busy worker cannot
+//! read messages, and terminating frees the CPU at once; the next run spawns a fresh one).
 
 use crate::detection::PlotData;
 use crate::protocol::{WorkerEvent, WorkerRequest};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
@@ -66,8 +67,28 @@ fn decode(data: JsValue) -> Incoming {
     }
 }
 
-/// Loads Trunk's `worker.js` and its wasm (see `src/web/worker_loader.js`).
-const WORKER_SCRIPT: &str = "./worker_loader.js";
+/// The two compute workers (see `crate::worker`): the demo worker, loaded with the page, runs
+/// generated traffic; the files worker, started when a file is involved, also imports traffic
+/// and reads saved models. Requests about a run go to the worker that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WorkerKind {
+    Demo,
+    Files,
+}
+
+impl WorkerKind {
+    /// Loads Trunk's `<bin>.js` and its wasm (see `src/web/worker_loader.js`).
+    fn script(self) -> &'static str {
+        match self {
+            WorkerKind::Demo => "./worker_loader.js",
+            WorkerKind::Files => "./files_worker_loader.js",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
 
 struct Connection {
     worker: Worker,
@@ -79,17 +100,22 @@ struct Connection {
 }
 
 thread_local! {
-    static CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
+    static CONNECTIONS: RefCell<[Option<Connection>; 2]> = const { RefCell::new([None, None]) };
+    /// The worker holding the last run (or running it), which answers requests about it.
+    static RUN_ON: Cell<WorkerKind> = const { Cell::new(WorkerKind::Demo) };
 }
 
-fn spawn(on_event: impl Fn(Incoming) + Clone + 'static) -> Result<Connection, String> {
-    let worker = Worker::new(WORKER_SCRIPT)
+fn spawn(
+    kind: WorkerKind,
+    on_event: impl Fn(Incoming) + Clone + 'static,
+) -> Result<Connection, String> {
+    let worker = Worker::new(kind.script())
         .map_err(|e| format!("the compute worker could not start: {e:?}"))?;
     let deliver = on_event.clone();
     let on_message =
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             match decode(event.data()) {
-                Incoming::Event(WorkerEvent::Ready) => mark_ready(),
+                Incoming::Event(WorkerEvent::Ready) => mark_ready(kind),
                 incoming => deliver(incoming),
             }
         });
@@ -102,7 +128,7 @@ fn spawn(on_event: impl Fn(Incoming) + Clone + 'static) -> Result<Connection, St
         // Not `terminate()` here: it would drop this very closure while it runs. Defer it to
         // its own task.
         if let Some(window) = web_sys::window() {
-            let later = Closure::once_into_js(terminate);
+            let later = Closure::once_into_js(move || terminate_kind(kind));
             let _ = window.set_timeout_with_callback(later.unchecked_ref());
         }
     });
@@ -117,9 +143,9 @@ fn spawn(on_event: impl Fn(Incoming) + Clone + 'static) -> Result<Connection, St
     })
 }
 
-fn mark_ready() {
-    CONNECTION.with(|c| {
-        if let Some(c) = c.borrow_mut().as_mut() {
+fn mark_ready(kind: WorkerKind) {
+    CONNECTIONS.with(|c| {
+        if let Some(c) = c.borrow_mut()[kind.index()].as_mut() {
             c.ready = true;
             for message in c.pending.drain(..) {
                 let _ = c.worker.post_message(&message);
@@ -129,37 +155,54 @@ fn mark_ready() {
 }
 
 /// Sends `request` to the worker, spawning it first if needed; events arrive in `on_event`.
+/// A new run goes to the demo worker; anything about a run, to the worker that made it.
 pub fn send(
     request: &WorkerRequest,
     on_event: impl Fn(Incoming) + Clone + 'static,
 ) -> Result<(), String> {
-    send_value(encode(request)?.into(), on_event)
+    let kind = match request {
+        WorkerRequest::Run(_) => {
+            RUN_ON.with(|r| r.set(WorkerKind::Demo));
+            WorkerKind::Demo
+        }
+        // Only with files (`send_with_files`); the files worker answers without them.
+        WorkerRequest::RunImported(_) | WorkerRequest::Inspect => WorkerKind::Files,
+        _ => RUN_ON.with(Cell::get),
+    };
+    send_value(kind, encode(request)?.into(), on_event)
 }
 
-/// Starts the worker if it is not running, so its wasm loads before the first request.
+/// Starts the demo worker if it is not running, so its wasm loads before the first request.
 pub fn start(on_event: impl Fn(Incoming) + Clone + 'static) -> Result<(), String> {
-    CONNECTION.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.is_none() {
-            *c = Some(spawn(on_event)?);
+    CONNECTIONS.with(|c| {
+        let slot = &mut c.borrow_mut()[WorkerKind::Demo.index()];
+        if slot.is_none() {
+            *slot = Some(spawn(WorkerKind::Demo, on_event)?);
         }
         Ok(())
     })
 }
 
-/// Sends `request` with browser files beside it (`{request, name: File, ...}`): a `File` is a
-/// handle, so the worker reads the bytes itself and the page never holds them.
+/// Sends `request` to the files worker with browser files beside it (`{request, name: File,
+/// ...}`): a `File` is a handle, so the worker reads the bytes itself and the page never holds
+/// them. A run sent this way makes the files worker the one that answers about it.
 pub fn send_with_files(
     request: &WorkerRequest,
     files: &[(&str, &web_sys::File)],
     on_event: impl Fn(Incoming) + Clone + 'static,
 ) -> Result<(), String> {
+    if matches!(
+        request,
+        WorkerRequest::Run(_) | WorkerRequest::RunImported(_)
+    ) {
+        RUN_ON.with(|r| r.set(WorkerKind::Files));
+    }
     let object = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&object, &"request".into(), &encode(request)?.into());
     for (name, file) in files {
         let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), file);
     }
-    send_value(object.into(), on_event)
+    send_value(WorkerKind::Files, object.into(), on_event)
 }
 
 /// The request's binary form (`WorkerRequest::encode`) as a `Uint8Array`.
@@ -169,15 +212,16 @@ fn encode(request: &WorkerRequest) -> Result<js_sys::Uint8Array, String> {
 }
 
 fn send_value(
+    kind: WorkerKind,
     message: JsValue,
     on_event: impl Fn(Incoming) + Clone + 'static,
 ) -> Result<(), String> {
-    CONNECTION.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.is_none() {
-            *c = Some(spawn(on_event)?);
+    CONNECTIONS.with(|c| {
+        let slot = &mut c.borrow_mut()[kind.index()];
+        if slot.is_none() {
+            *slot = Some(spawn(kind, on_event)?);
         }
-        let Some(c) = c.as_mut() else {
+        let Some(c) = slot.as_mut() else {
             return Err("no worker".to_string());
         };
         if c.ready {
@@ -191,10 +235,15 @@ fn send_value(
     })
 }
 
-/// Stops the worker immediately, abandoning whatever it was computing.
+/// Stops the worker running (or holding) the current run immediately, abandoning whatever it
+/// was computing; the other worker keeps going.
 pub fn terminate() {
+    terminate_kind(RUN_ON.with(Cell::get));
+}
+
+fn terminate_kind(kind: WorkerKind) {
     // Take it out first: terminating must not run while the cell is borrowed.
-    let connection = CONNECTION.with(|c| c.borrow_mut().take());
+    let connection = CONNECTIONS.with(|c| c.borrow_mut()[kind.index()].take());
     if let Some(c) = connection {
         c.worker.set_onmessage(None);
         c.worker.set_onerror(None);

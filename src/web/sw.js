@@ -2,12 +2,13 @@
 //
 // On install it fetches index.html, finds the build's assets in it (Trunk names them with a
 // content hash, scripts/harden-dist.mjs the bootstrap it moves out of index.html) and caches
-// them together with the files index.html does not name (the worker and its wasm, the
+// them together with the files index.html does not name (the two workers and their wasm, the
 // manifest, the icon). Hashed files are served from the cache first (their
 // name changes when their content does); everything else goes to the network first and falls
 // back to the cache, so a new deployment is picked up on the next online visit.
 const CACHE = 'anomaly-detector';
 const UNNAMED_IN_INDEX = ['./', './worker_loader.js', './worker.js', './worker_bg.wasm',
+  './files_worker_loader.js', './files_worker.js', './files_worker_bg.wasm',
   './manifest.webmanifest', './icon.svg'];
 const HASHED = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/;
 

@@ -1,4 +1,4 @@
-// Starts the compute worker: Trunk's worker.js only defines `wasm_bindgen`; this loads it and
+// Starts the demo worker: Trunk's worker.js only defines `wasm_bindgen`; this loads it and
 // instantiates the wasm, whose `main` installs the message handler and posts `Ready`.
 // A file (not a blob: URL) so the Content-Security-Policy can stay at worker-src 'self'.
 importScripts('./worker.js');

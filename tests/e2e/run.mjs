@@ -282,6 +282,14 @@ try {
     await runAndWait(page);
     const manifest = await page.evaluate(() => document.querySelector('link[rel=manifest]').href);
     assert.match(manifest, /manifest\.webmanifest$/);
+    // The files worker (never loaded online in this context) comes from the cache too: import
+    // what the demo worker just exported.
+    const offlineLog = `${artifacts}/offline.conn.log`;
+    await download(page, 'Download data (Zeek conn.log)', offlineLog);
+    await page.getByLabel('Import traffic').setInputFiles(offlineLog);
+    await page.getByTestId('traffic-file').waitFor();
+    await runAndWait(page);
+    assert.match(await page.getByTestId('source').innerText(), /Imported: offline\.conn\.log \(zeek_tsv/);
     await context.setOffline(false);
     // Offline, the page's own requests are answered by the service worker, not the network.
     assert.deepEqual(errors.filter((e) => !e.startsWith('request failed')), []);
@@ -677,8 +685,8 @@ try {
       const file = (r) => new URL(r.url).pathname.replace(/^.*\//, '');
       const fromPages = new Set(requests.filter((r) => !r.sw).map(file));
       const fromServiceWorker = new Set(requests.filter((r) => r.sw).map(file));
-      // The compute worker's own loads are seen, not only the service worker's precache of them.
-      for (const f of ['worker_loader.js', 'worker.js', 'worker_bg.wasm']) assert.ok(fromPages.has(f), `${f} never requested by a page or its worker: worker requests not recorded?`);
+      // The compute workers' own loads are seen, not only the service worker's precache of them.
+      for (const f of ['worker_loader.js', 'worker.js', 'worker_bg.wasm', 'files_worker_loader.js', 'files_worker.js', 'files_worker_bg.wasm']) assert.ok(fromPages.has(f), `${f} never requested by a page or its worker: worker requests not recorded?`);
       const boot = (set) => [...set].some((u) => /^boot-[0-9a-f]{16}\.js$/.test(u));
       assert.ok(boot(fromPages), 'the bootstrap file was never requested');
       // The service worker's precache requests are recorded too, and they include the bootstrap.
