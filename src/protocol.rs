@@ -45,17 +45,91 @@ pub enum WorkerRequest {
     File(FileKind),
 }
 
+/// The build both ends were compiled from (`build.rs`: a hash of the sources), first in every
+/// request. postcard is not self-describing: a page left open across a deployment, talking to
+/// a worker started after it, would misread a request whose types changed instead of failing.
+pub const BUILD_ID: u64 = parse_build_id(env!("APP_BUILD_ID"));
+
+const fn parse_build_id(hex: &str) -> u64 {
+    let bytes = hex.as_bytes();
+    let mut value = 0u64;
+    let mut i = 0;
+    while i < bytes.len() {
+        let digit = match bytes[i] {
+            b'0'..=b'9' => bytes[i] - b'0',
+            b'a'..=b'f' => bytes[i] - b'a' + 10,
+            _ => panic!("APP_BUILD_ID is not lowercase hex"),
+        };
+        value = (value << 4) | digit as u64;
+        i += 1;
+    }
+    value
+}
+
+/// Why the worker could not read a request.
+#[derive(Debug)]
+pub enum RequestError {
+    /// Fewer bytes than the build id.
+    Truncated { bytes: usize },
+    /// The page comes from another build of the app.
+    OtherBuild { page: u64, worker: u64 },
+    /// The body does not decode (postcard's reason).
+    Malformed(postcard::Error),
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestError::Truncated { bytes } => {
+                write!(f, "a request needs at least 8 bytes, this one has {bytes}")
+            }
+            RequestError::OtherBuild { page, worker } => write!(
+                f,
+                "the page (build {page:016x}) and the worker (build {worker:016x}) come from \
+                 different versions of the app"
+            ),
+            RequestError::Malformed(e) => write!(f, "malformed request: {e}"),
+        }
+    }
+}
+
 impl WorkerRequest {
-    /// The bytes the page posts. Every request type serialises (tested), so this cannot fail
-    /// short of running out of memory.
+    /// The bytes the page posts: [`BUILD_ID`] (8 bytes, little-endian), then the request.
+    /// Every request type serialises (tested), so this cannot fail short of running out of
+    /// memory.
     pub fn encode(&self) -> Result<Vec<u8>, postcard::Error> {
-        postcard::to_allocvec(self)
+        let mut bytes = BUILD_ID.to_le_bytes().to_vec();
+        bytes.extend(postcard::to_allocvec(self)?);
+        Ok(bytes)
     }
 
-    /// A request from the page's bytes; hostile or truncated bytes give an error, never a
-    /// panic (fuzzed).
-    pub fn decode(bytes: &[u8]) -> Result<WorkerRequest, postcard::Error> {
-        postcard::from_bytes(bytes)
+    /// A request from the page's bytes, refused if another build made them; hostile or
+    /// truncated bytes give an error, never a panic (fuzzed through [`decode_body`]).
+    ///
+    /// [`decode_body`]: WorkerRequest::decode_body
+    pub fn decode(bytes: &[u8]) -> Result<WorkerRequest, RequestError> {
+        let Some((id, body)) = bytes.split_first_chunk::<8>() else {
+            return Err(RequestError::Truncated { bytes: bytes.len() });
+        };
+        let page = u64::from_le_bytes(*id);
+        if page != BUILD_ID {
+            return Err(RequestError::OtherBuild {
+                page,
+                worker: BUILD_ID,
+            });
+        }
+        WorkerRequest::decode_body(body).map_err(RequestError::Malformed)
+    }
+
+    /// The request after the build id (what the fuzzer feeds, so its inputs stay valid from
+    /// one build to the next).
+    pub fn decode_body(body: &[u8]) -> Result<WorkerRequest, postcard::Error> {
+        postcard::from_bytes(body)
+    }
+
+    /// The request without the build id (the fuzzer's seeds).
+    pub fn encode_body(&self) -> Result<Vec<u8>, postcard::Error> {
+        postcard::to_allocvec(self)
     }
 }
 
@@ -264,5 +338,24 @@ mod tests {
             assert!(WorkerRequest::decode(&bytes[..bytes.len() / 2]).is_err());
         }
         assert!(WorkerRequest::decode(&[250, 255, 255, 255, 15]).is_err());
+    }
+
+    #[test]
+    fn a_request_from_another_build_is_refused_by_name() {
+        let request = WorkerRequest::File(FileKind::Report);
+        let mut bytes = request.encode().unwrap();
+        assert_eq!(bytes[..8], BUILD_ID.to_le_bytes());
+        assert_eq!(WorkerRequest::decode_body(&bytes[8..]).unwrap(), request);
+        bytes[0] ^= 1;
+        let err = WorkerRequest::decode(&bytes).unwrap_err();
+        assert!(matches!(err, RequestError::OtherBuild { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("different versions of the app"),
+            "{err}"
+        );
+        assert!(matches!(
+            WorkerRequest::decode(&bytes[..5]),
+            Err(RequestError::Truncated { bytes: 5 })
+        ));
     }
 }

@@ -54,17 +54,22 @@ mod tests {
     use serde::Serialize;
     use std::fmt::Debug;
 
+    /// `expected`: the names files and links already carry (reports, model files, URLs), so
+    /// a renamed variant or a reordered `ALL` fails here rather than in a user's old file.
     fn round_trips<T: Serialize + DeserializeOwned + PartialEq + Debug + Copy>(
         all: &[T],
         name: fn(T) -> &'static str,
+        expected: &[&str],
     ) {
+        let written: Vec<String> = all
+            .iter()
+            .map(|v| serde_json::to_string(v).unwrap())
+            .collect();
+        let wanted: Vec<String> = expected.iter().map(|n| format!("\"{n}\"")).collect();
+        assert_eq!(written, wanted, "names changed");
         for &v in all {
             let json = serde_json::to_string(&v).unwrap();
-            assert_eq!(
-                json,
-                format!("\"{}\"", name(v)),
-                "as_str differs from serde's name"
-            );
+            assert_eq!(json, format!("\"{}\"", name(v)));
             assert_eq!(serde_json::from_str::<T>(&json).unwrap(), v);
             // The binary page/worker messages carry the same name.
             let bytes = postcard::to_allocvec(&v).unwrap();
@@ -77,21 +82,105 @@ mod tests {
     }
 
     #[test]
-    fn every_enum_read_by_name_reads_what_serde_writes() {
-        round_trips(&Service::ALL, Service::as_str);
-        round_trips(&ConnState::ALL, ConnState::as_str);
-        round_trips(&AttackKind::ALL, AttackKind::as_str);
-        round_trips(&Activation::ALL, Activation::as_str);
-        round_trips(&SortKey::ALL, SortKey::as_str);
-        round_trips(&ScanMethod::ALL, ScanMethod::as_str);
-        round_trips(&Proto::ALL, Proto::as_str);
-        round_trips(&Severity::ALL, Severity::as_str);
-        round_trips(&Stage::ALL, Stage::as_str);
-        round_trips(&Firewall::ALL, Firewall::as_str);
-        round_trips(&Verdict::ALL, Verdict::as_str);
-        round_trips(&SourceKind::ALL, SourceKind::as_str);
-        round_trips(&Grouping::ALL, Grouping::as_str);
-        round_trips(&Solver::ALL, Solver::as_str);
-        round_trips(&DurationUnit::ALL, DurationUnit::as_str);
+    fn every_enum_writes_and_reads_its_established_names() {
+        round_trips(
+            &Service::ALL,
+            Service::as_str,
+            &[
+                "-", "http", "ssl", "dns", "ntp", "ssh", "smtp", "imap", "smb", "rdp", "ftp",
+                "dhcp", "krb", "ldap", "snmp", "irc", "other",
+            ],
+        );
+        round_trips(
+            &ConnState::ALL,
+            ConnState::as_str,
+            &[
+                "S0", "S1", "S2", "S3", "SF", "REJ", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH",
+                "SHR", "OTH",
+            ],
+        );
+        round_trips(
+            &AttackKind::ALL,
+            AttackKind::as_str,
+            &[
+                "port_scan",
+                "syn_flood",
+                "brute_force",
+                "horizontal_scan",
+                "rdp_brute_force",
+                "exfiltration",
+                "c2_beacon",
+                "dns_tunnel",
+                "lateral_movement",
+                "icmp_sweep",
+                "slowloris",
+                "crypto_mining",
+            ],
+        );
+        round_trips(
+            &Activation::ALL,
+            Activation::as_str,
+            &["identity", "logistic", "tanh", "relu"],
+        );
+        round_trips(
+            &SortKey::ALL,
+            SortKey::as_str,
+            &["ensemble", "isolation_forest", "mlp", "time"],
+        );
+        round_trips(
+            &ScanMethod::ALL,
+            ScanMethod::as_str,
+            &["syn", "connect", "udp"],
+        );
+        round_trips(
+            &Proto::ALL,
+            Proto::as_str,
+            &["tcp", "udp", "icmp", "unknown_transport"],
+        );
+        round_trips(
+            &Severity::ALL,
+            Severity::as_str,
+            &["low", "medium", "high", "critical"],
+        );
+        round_trips(
+            &Stage::ALL,
+            Stage::as_str,
+            &[
+                "generate",
+                "features",
+                "isolation_forest",
+                "autoencoder",
+                "scoring",
+                "report",
+            ],
+        );
+        round_trips(
+            &Firewall::ALL,
+            Firewall::as_str,
+            &[
+                "nftables",
+                "iptables",
+                "pf",
+                "windows_netsh",
+                "windows_power_shell",
+            ],
+        );
+        round_trips(
+            &Verdict::ALL,
+            Verdict::as_str,
+            &["false_positive", "confirmed"],
+        );
+        round_trips(
+            &SourceKind::ALL,
+            SourceKind::as_str,
+            &["generated", "imported"],
+        );
+        round_trips(&Grouping::ALL, Grouping::as_str, &["source", "victim"]);
+        round_trips(&Solver::ALL, Solver::as_str, &["adam"]);
+        round_trips(
+            &DurationUnit::ALL,
+            DurationUnit::as_str,
+            &["seconds", "milliseconds", "microseconds"],
+        );
     }
 }

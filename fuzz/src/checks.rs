@@ -279,11 +279,12 @@ pub fn run_config_query(data: &[u8]) {
     );
 }
 
-/// The page -> worker message, as the worker decodes it (`WorkerRequest::decode`, binary); an
-/// anomaly query is answered over an empty list (the page must be empty and echo the query);
-/// what decodes must encode and decode back to the same request.
+/// The page -> worker message after its build id, as the worker decodes it
+/// (`WorkerRequest::decode_body`, binary); an anomaly query is answered over an empty list
+/// (the page must be empty and echo the query); what decodes must encode and decode back to
+/// the same request, build id included.
 pub fn worker_request(data: &[u8]) {
-    let Ok(request) = WorkerRequest::decode(data) else {
+    let Ok(request) = WorkerRequest::decode_body(data) else {
         return;
     };
     if let WorkerRequest::Anomalies(q) = &request {

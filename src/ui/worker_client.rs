@@ -121,10 +121,14 @@ fn spawn(
         });
     let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
         event.prevent_default();
-        on_event(Incoming::Event(WorkerEvent::Failed(format!(
-            "the compute worker stopped: {}",
-            event.message()
-        ))));
+        let message = format!("the compute worker stopped: {}", event.message());
+        // Only the worker with the run fails the run; the other one failed a request (say,
+        // inspecting a file while a demo run goes on).
+        on_event(Incoming::Event(if RUN_ON.with(Cell::get) == kind {
+            WorkerEvent::Failed(message)
+        } else {
+            WorkerEvent::RequestFailed(message)
+        }));
         // Not `terminate()` here: it would drop this very closure while it runs. Defer it to
         // its own task.
         if let Some(window) = web_sys::window() {
@@ -162,11 +166,19 @@ pub fn send(
 ) -> Result<(), String> {
     let kind = match request {
         WorkerRequest::Run(_) => {
-            RUN_ON.with(|r| r.set(WorkerKind::Demo));
+            // A files worker that held the last run would keep its memory (up to millions of
+            // imported flows) for nothing; it starts again when a file is chosen.
+            if RUN_ON.with(|r| r.replace(WorkerKind::Demo)) == WorkerKind::Files {
+                terminate_kind(WorkerKind::Files);
+            }
             WorkerKind::Demo
         }
-        // Only with files (`send_with_files`); the files worker answers without them.
-        WorkerRequest::RunImported(_) | WorkerRequest::Inspect => WorkerKind::Files,
+        // Sent with files (`send_with_files`) by the UI; without them the files worker says so.
+        WorkerRequest::RunImported(_) => {
+            RUN_ON.with(|r| r.set(WorkerKind::Files));
+            WorkerKind::Files
+        }
+        WorkerRequest::Inspect => WorkerKind::Files,
         _ => RUN_ON.with(Cell::get),
     };
     send_value(kind, encode(request)?.into(), on_event)
