@@ -8,9 +8,8 @@
 //! the page thread never parses megabytes.
 
 use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
-use crate::detection::{PlotData, Progress, RunOutput, ScoredRun};
+use crate::detection::{PlotData, Progress, RunOutput};
 use crate::feedback::{Pattern, Verdict};
-use crate::ground_truth::GroundTruth;
 use crate::import::{ColumnMapping, FileInspection, Format};
 use crate::report::Report;
 use crate::run_config::{RunConfig, ThresholdSpec};
@@ -207,21 +206,26 @@ impl RunSummary {
         }
     }
 
-    /// The page's `RunOutput`: this summary plus the plot series that came as typed arrays.
-    pub fn into_output(self, mut plot: PlotData) -> RunOutput {
+    /// What the page keeps: this summary plus the plot series that came as typed arrays.
+    pub fn into_page_run(self, mut plot: PlotData) -> PageRun {
         plot.classes = self.plot_classes;
-        RunOutput {
+        PageRun {
             report: self.report,
             plot,
-            scored: ScoredRun {
-                ground_truth: GroundTruth {
-                    names: self.label_names,
-                    ..GroundTruth::default()
-                },
-                ..ScoredRun::default()
-            },
+            label_names: self.label_names,
         }
     }
+}
+
+/// A finished run as the page holds it: the report's page copy, the plot series and the
+/// ground-truth class names. Flows and scores stay in the worker (pages of anomalies and files
+/// come on request).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageRun {
+    pub report: Report,
+    pub plot: PlotData,
+    /// Ground-truth class names (the anomaly filter's choices).
+    pub label_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -338,6 +342,24 @@ mod tests {
             assert!(WorkerRequest::decode(&bytes[..bytes.len() / 2]).is_err());
         }
         assert!(WorkerRequest::decode(&[250, 255, 255, 255, 15]).is_err());
+    }
+
+    #[test]
+    fn the_page_run_is_the_summary_plus_the_plot() {
+        let (config, _) = RunConfig::from_query("duration=900&hosts=20");
+        let out = crate::detection::run(&config, &|| 0.0, &mut |_| true).unwrap();
+        // The summary travels as JSON; the plot's series as typed arrays, without legend names.
+        let json = serde_json::to_string(&RunSummary::of(&out)).unwrap();
+        let summary: RunSummary = serde_json::from_str(&json).unwrap();
+        let plot = PlotData {
+            classes: Vec::new(),
+            ..out.plot.clone()
+        };
+        let page = summary.into_page_run(plot);
+        assert_eq!(page.plot, out.plot);
+        assert_eq!(page.label_names, out.scored.ground_truth.names);
+        assert_eq!(page.report, out.report.page_copy(INCIDENTS_SHOWN));
+        assert!(page.report.anomalies.is_empty() && !out.report.anomalies.is_empty());
     }
 
     #[test]

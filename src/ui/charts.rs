@@ -10,8 +10,8 @@
 
 use super::browser::device_pixel_ratio;
 use crate::chart_data::{class_histogram, padded_range, rasterize_scatter_pass, time_buckets};
-use crate::detection::RunOutput;
 use crate::flow::AttackKind;
+use crate::protocol::PageRun;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 // Only the types: the backend traits in scope would make plotters' own `stroke_width` ambiguous.
@@ -95,7 +95,7 @@ fn prepare_canvas(canvas: &HtmlCanvasElement) -> f64 {
 pub fn draw_chart(
     canvas: &HtmlCanvasElement,
     kind: ChartKind,
-    output: Option<&RunOutput>,
+    output: Option<&PageRun>,
     live_loss: &[f64],
 ) {
     let task_started = now_ms();
@@ -334,7 +334,7 @@ fn log_error(e: f32) -> f32 {
 /// comes from plotters, the dots from one pixel buffer filled in Rust and blitted once. Up to
 /// `SCATTER_POINTS_PER_TASK` points draw at once; more are rasterised over several tasks
 /// before the blit. The canvas records the dots' cost in `data-points` and `data-draw-ms`.
-fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
+fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
     let started = now_ms();
     let generation = SCATTER_GENERATION.with(std::cell::Cell::get);
     let _ = canvas.remove_attribute("data-draw-ms");
@@ -554,7 +554,7 @@ fn stroke(colour: RGBColor, dpr: f64, width: f64) -> ShapeStyle {
     colour.stroke_width((width * dpr).round().max(1.0) as u32)
 }
 
-fn draw_score_over_time(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
+fn draw_score_over_time(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
     root.fill(&WHITE)?;
     let plot = &out.plot;
     let report = &out.report;
@@ -650,7 +650,7 @@ fn draw_score_over_time(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
     Ok(())
 }
 
-fn draw_histogram(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
+fn draw_histogram(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
     root.fill(&WHITE)?;
     let plot = &out.plot;
     let evaluated: Vec<usize> = (0..plot.ensemble.len())
@@ -721,7 +721,7 @@ fn draw_histogram(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
     Ok(())
 }
 
-fn draw_roc(root: &Area, dpr: f64, out: &RunOutput) -> DrawResult {
+fn draw_roc(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
     root.fill(&WHITE)?;
     let m = &out.report.metrics;
     let mut chart = ChartBuilder::on(root)

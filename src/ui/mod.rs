@@ -15,9 +15,9 @@ mod threshold;
 mod worker_client;
 
 use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
-use crate::detection::{PlotData, Progress, RunOutput, Stage};
+use crate::detection::{PlotData, Progress, Stage};
 use crate::import::{ColumnMapping, Format};
-use crate::protocol::{ImportRequest, WorkerEvent, WorkerRequest};
+use crate::protocol::{ImportRequest, PageRun, WorkerEvent, WorkerRequest};
 use crate::report::Anomaly;
 use crate::run_config::{ConfigNotice, RunConfig, ThresholdSpec};
 use anomaly_detail::AnomalyDetail;
@@ -54,7 +54,7 @@ pub struct AppState {
     /// Training loss per epoch, live while the autoencoder trains.
     pub loss_curve: RwSignal<Vec<f64>>,
     /// The finished run without its anomaly list (the worker pages it out on request).
-    pub output: RwSignal<Option<Arc<RunOutput>>>,
+    pub output: RwSignal<Option<Arc<PageRun>>>,
     /// The plot series of the run being finished, until its summary arrives.
     pending_plot: StoredValue<Option<PlotData>>,
     pub anomaly_query: RwSignal<AnomalyQuery>,
@@ -187,7 +187,7 @@ impl AppState {
                     .try_update_value(Option::take)
                     .flatten()
                     .unwrap_or_default();
-                let out = summary.into_output(plot);
+                let out = summary.into_page_run(plot);
                 self.selected_anomaly.set(None);
                 self.rethreshold_busy.set(false);
                 self.stage_progress.set([1.0; 6]);
@@ -199,7 +199,7 @@ impl AppState {
                 // incident table each get their own task: together they could block the page
                 // for more than 50 ms on a busy machine.
                 let state = *self;
-                let out: Arc<RunOutput> = Arc::from(out);
+                let out: Arc<PageRun> = Arc::from(out);
                 set_timeout(
                     move || {
                         state.output.set(Some(out));

@@ -296,7 +296,7 @@ pub fn AnomalyTable() -> impl IntoView {
     let kinds = move || {
         state.output.with(|o| {
             o.as_ref()
-                .map(|o| o.scored.ground_truth.names.clone())
+                .map(|o| o.label_names.clone())
                 .unwrap_or_default()
         })
     };
