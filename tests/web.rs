@@ -4,6 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use anomaly_detector::detection::{self, RunOutput};
+use anomaly_detector::protocol::RunSummary;
 use anomaly_detector::run_config::RunConfig;
 use anomaly_detector::ui::{draw_chart, App, ChartKind};
 use wasm_bindgen::JsCast;
@@ -117,6 +118,8 @@ async fn wasm_bindgen_futures_yield() {
 #[wasm_bindgen_test]
 fn charts_draw_pixels_at_device_resolution() {
     let out = small_run();
+    // What the page holds: the summary plus the plot series.
+    let page_run = RunSummary::of(&out).into_page_run(out.plot.clone());
     for kind in [
         ChartKind::ScoreOverTime,
         ChartKind::Histogram,
@@ -132,7 +135,7 @@ fn charts_draw_pixels_at_device_resolution() {
             .set_attribute("style", "width: 400px; height: 250px; display: block")
             .unwrap();
         document().body().unwrap().append_child(&canvas).unwrap();
-        draw_chart(&canvas, kind, Some(&out), &[]);
+        draw_chart(&canvas, kind, Some(&page_run), &[]);
         let dpr = web_sys::window().unwrap().device_pixel_ratio();
         assert_eq!(canvas.width(), (400.0 * dpr).round() as u32, "{kind:?}");
         let ctx: web_sys::CanvasRenderingContext2d =

@@ -406,6 +406,11 @@ try {
     assert.match(failure, /junk\.bin/, failure);
     await page.getByRole('button', { name: 'Use generated traffic instead' }).click();
     await runAndWait(page);
+    // Back on generated traffic the demo worker holds the run (the files worker was stopped):
+    // requests about the run reach it, and the report is the generated one.
+    const generatedReport = `${artifacts}/after-import-report.json`;
+    await download(page, 'Download report', generatedReport);
+    assert.equal(JSON.parse(readFileSync(generatedReport, 'utf8')).data.source.kind, 'generated');
     assert.deepEqual(errors, []);
     await context.close();
   });
