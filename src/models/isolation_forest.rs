@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::auto_or_number::AutoOrNumber;
 use super::{check_finite, check_input, ModelError};
 use crate::math;
 use crate::matrix::Matrix;
@@ -991,48 +992,6 @@ fn partial_shuffle(pool: &mut [usize], k: usize, rng: &mut DetRng) {
 }
 
 // ---- serde: "auto" or a number, as scikit-learn's constructor takes them ----
-
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum AutoOrNumber {
-    Count(u64),
-    Share(f64),
-    Text(String),
-}
-
-/// [`AutoOrNumber`] for formats that are not self-describing (the binary page/worker
-/// messages), which cannot read an untagged enum: the same values, tagged.
-#[derive(Serialize, Deserialize)]
-enum TaggedAutoOrNumber {
-    Count(u64),
-    Share(f64),
-    Text(String),
-}
-
-impl AutoOrNumber {
-    fn write<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            return Serialize::serialize(&self, s);
-        }
-        match self {
-            AutoOrNumber::Count(n) => TaggedAutoOrNumber::Count(n),
-            AutoOrNumber::Share(f) => TaggedAutoOrNumber::Share(f),
-            AutoOrNumber::Text(t) => TaggedAutoOrNumber::Text(t),
-        }
-        .serialize(s)
-    }
-
-    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<AutoOrNumber, D::Error> {
-        if d.is_human_readable() {
-            return <AutoOrNumber as Deserialize>::deserialize(d);
-        }
-        Ok(match TaggedAutoOrNumber::deserialize(d)? {
-            TaggedAutoOrNumber::Count(n) => AutoOrNumber::Count(n),
-            TaggedAutoOrNumber::Share(f) => AutoOrNumber::Share(f),
-            TaggedAutoOrNumber::Text(t) => AutoOrNumber::Text(t),
-        })
-    }
-}
 
 fn parse_auto<E: serde::de::Error>(text: &str) -> Result<(), E> {
     if text == "auto" {

@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::auto_or_number::AutoOrNumber;
 use super::{check_finite, check_input, nullable_floats, nullable_floats_opt, ModelError};
 use crate::math;
 use crate::matrix::Matrix;
@@ -1291,49 +1292,28 @@ fn validate(p: &MlpParams) -> Result<(), ModelError> {
 
 // ---- serde: batch_size is "auto" or a number, as scikit-learn's constructor takes it ----
 
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum AutoOrCount {
-    Count(u64),
-    Text(String),
-}
-
-/// [`AutoOrCount`] for formats that are not self-describing (the binary page/worker messages),
-/// which cannot read an untagged enum: the same values, tagged.
-#[derive(Serialize, Deserialize)]
-enum TaggedAutoOrCount {
-    Count(u64),
-    Text(String),
-}
-
 impl Serialize for BatchSize {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match (*self, s.is_human_readable()) {
-            (BatchSize::Auto, true) => AutoOrCount::Text("auto".into()).serialize(s),
-            (BatchSize::Fixed(n), true) => AutoOrCount::Count(n as u64).serialize(s),
-            (BatchSize::Auto, false) => TaggedAutoOrCount::Text("auto".into()).serialize(s),
-            (BatchSize::Fixed(n), false) => TaggedAutoOrCount::Count(n as u64).serialize(s),
+        match *self {
+            BatchSize::Auto => AutoOrNumber::Text("auto".into()),
+            BatchSize::Fixed(n) => AutoOrNumber::Count(n as u64),
         }
+        .write(s)
     }
 }
 
 impl<'de> Deserialize<'de> for BatchSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        let value = if d.is_human_readable() {
-            AutoOrCount::deserialize(d)?
-        } else {
-            match TaggedAutoOrCount::deserialize(d)? {
-                TaggedAutoOrCount::Count(n) => AutoOrCount::Count(n),
-                TaggedAutoOrCount::Text(t) => AutoOrCount::Text(t),
-            }
-        };
-        match value {
-            AutoOrCount::Text(t) if t == "auto" => Ok(BatchSize::Auto),
-            AutoOrCount::Text(t) => Err(D::Error::custom(format!(
+        match AutoOrNumber::read(d)? {
+            AutoOrNumber::Text(t) if t == "auto" => Ok(BatchSize::Auto),
+            AutoOrNumber::Text(t) => Err(D::Error::custom(format!(
                 "batch_size must be \"auto\" or a whole number, got {t:?}"
             ))),
-            AutoOrCount::Count(n) => usize::try_from(n)
+            AutoOrNumber::Share(f) => Err(D::Error::custom(format!(
+                "batch_size must be \"auto\" or a whole number, got {f}"
+            ))),
+            AutoOrNumber::Count(n) => usize::try_from(n)
                 .map(BatchSize::Fixed)
                 .map_err(|_| D::Error::custom("batch_size too large")),
         }
@@ -1400,6 +1380,7 @@ mod tests {
         let back = serde_json::to_string(&partial).unwrap();
         assert_eq!(serde_json::from_str::<MlpParams>(&back).unwrap(), partial);
         assert!(serde_json::from_str::<MlpParams>(r#"{"batch_size": "big"}"#).is_err());
+        assert!(serde_json::from_str::<MlpParams>(r#"{"batch_size": 64.5}"#).is_err());
         assert!(serde_json::from_str::<MlpParams>(r#"{"activation": "softmax"}"#).is_err());
         for a in Activation::ALL {
             assert_eq!(Activation::parse(a.as_str()), Some(a));

@@ -5,6 +5,7 @@
 //! This module only holds the shared error type and re-exports. It does not scale features,
 //! pick thresholds for a report or evaluate detections; those live elsewhere.
 
+mod auto_or_number;
 pub mod export;
 pub mod isolation_forest;
 pub mod mlp;
