@@ -125,11 +125,6 @@ impl WorkerRequest {
     pub fn decode_body(body: &[u8]) -> Result<WorkerRequest, postcard::Error> {
         postcard::from_bytes(body)
     }
-
-    /// The request without the build id (the fuzzer's seeds).
-    pub fn encode_body(&self) -> Result<Vec<u8>, postcard::Error> {
-        postcard::to_allocvec(self)
-    }
 }
 
 /// A run on the user's own files.

@@ -106,6 +106,15 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// The pipeline's progress callback: every report goes to the page, and the run goes on
+/// (cancelling terminates the worker instead).
+fn forward_progress(scope: &DedicatedWorkerGlobalScope) -> impl FnMut(Progress) -> bool + '_ {
+    move |p| {
+        post(scope, &WorkerEvent::Progress(p));
+        true
+    }
+}
+
 fn finish(scope: &DedicatedWorkerGlobalScope, result: Result<FittedRun, DetectionError>) {
     match result {
         Ok(fitted) => {
@@ -196,11 +205,10 @@ fn read_model(file: &File) -> Result<DetectorModel, String> {
 }
 
 fn run_generated(scope: &DedicatedWorkerGlobalScope, config: &crate::run_config::RunConfig) {
-    let progress = &mut |p| {
-        post(scope, &WorkerEvent::Progress(p));
-        true
-    };
-    finish(scope, detection::run_fitted(config, &now_ms, progress));
+    finish(
+        scope,
+        detection::run_fitted(config, &now_ms, &mut forward_progress(scope)),
+    );
 }
 
 fn run_generated_with_model(
@@ -208,10 +216,7 @@ fn run_generated_with_model(
     config: &crate::run_config::RunConfig,
     model: &File,
 ) {
-    let progress = &mut |p| {
-        post(scope, &WorkerEvent::Progress(p));
-        true
-    };
+    let progress = &mut forward_progress(scope);
     let result = match read_model(model) {
         Ok(model) => detection::run_generated_with_model(config, &model, &now_ms, progress),
         Err(message) => return post(scope, &WorkerEvent::Failed(message)),
@@ -267,10 +272,7 @@ fn run_imported(scope: &DedicatedWorkerGlobalScope, request: &ImportRequest, fil
         baseline,
     };
     let import_ms = now_ms() - t0;
-    let progress = &mut |p| {
-        post(scope, &WorkerEvent::Progress(p));
-        true
-    };
+    let progress = &mut forward_progress(scope);
     let result = match &model {
         Some(model) => detection::run_imported_with_model(
             &request.config,
@@ -359,6 +361,7 @@ fn handle_files(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest, file
 /// Requests about the last run, which both workers answer.
 fn follow_up(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest) {
     match request {
+        // Runs and inspection: the handlers above take them before this.
         WorkerRequest::Run(_) | WorkerRequest::RunImported(_) | WorkerRequest::Inspect => {}
         WorkerRequest::Rethreshold(spec) => relabel(scope, |fitted| {
             fitted.rethreshold(&spec);
@@ -445,20 +448,19 @@ fn register(handle: Handler) {
                 .map(|a| a.to_vec())
                 .unwrap_or_default()
         };
-        let (bytes, files) = match data.is_instance_of::<js_sys::Uint8Array>() {
-            true => (bytes(data), Attached::default()),
-            false => {
-                let get = |key: &str| js_sys::Reflect::get(&data, &JsValue::from_str(key)).ok();
-                let file = |key: &str| get(key).and_then(|v| v.dyn_into::<File>().ok());
-                (
-                    get("request").map(bytes).unwrap_or_default(),
-                    Attached {
-                        traffic: file("traffic"),
-                        baseline: file("baseline"),
-                        model: file("model"),
-                    },
-                )
-            }
+        let (bytes, files) = if data.is_instance_of::<js_sys::Uint8Array>() {
+            (bytes(data), Attached::default())
+        } else {
+            let get = |key: &str| js_sys::Reflect::get(&data, &JsValue::from_str(key)).ok();
+            let file = |key: &str| get(key).and_then(|v| v.dyn_into::<File>().ok());
+            (
+                get("request").map(bytes).unwrap_or_default(),
+                Attached {
+                    traffic: file("traffic"),
+                    baseline: file("baseline"),
+                    model: file("model"),
+                },
+            )
         };
         match WorkerRequest::decode(&bytes) {
             Ok(request) => handle(&handler_scope, request, files),

@@ -158,30 +158,34 @@ fn mark_ready(kind: WorkerKind) {
     });
 }
 
+/// The worker for `request`, sent with browser files or not, noting which worker holds a new
+/// run. A run without files goes to the demo worker, a run with files and inspection to the
+/// files worker, anything about a run to the worker that made it.
+fn route(request: &WorkerRequest, with_files: bool) -> WorkerKind {
+    let kind = match request {
+        WorkerRequest::Run(_) if !with_files => WorkerKind::Demo,
+        WorkerRequest::Run(_) | WorkerRequest::RunImported(_) | WorkerRequest::Inspect => {
+            WorkerKind::Files
+        }
+        _ => return RUN_ON.with(Cell::get),
+    };
+    if !matches!(request, WorkerRequest::Inspect) {
+        let previous = RUN_ON.with(|r| r.replace(kind));
+        // A files worker that held the last run would keep its memory (up to millions of
+        // imported flows) for nothing; it starts again when a file is chosen.
+        if previous == WorkerKind::Files && kind == WorkerKind::Demo {
+            terminate_kind(WorkerKind::Files);
+        }
+    }
+    kind
+}
+
 /// Sends `request` to the worker, spawning it first if needed; events arrive in `on_event`.
-/// A new run goes to the demo worker; anything about a run, to the worker that made it.
 pub fn send(
     request: &WorkerRequest,
     on_event: impl Fn(Incoming) + Clone + 'static,
 ) -> Result<(), String> {
-    let kind = match request {
-        WorkerRequest::Run(_) => {
-            // A files worker that held the last run would keep its memory (up to millions of
-            // imported flows) for nothing; it starts again when a file is chosen.
-            if RUN_ON.with(|r| r.replace(WorkerKind::Demo)) == WorkerKind::Files {
-                terminate_kind(WorkerKind::Files);
-            }
-            WorkerKind::Demo
-        }
-        // Sent with files (`send_with_files`) by the UI; without them the files worker says so.
-        WorkerRequest::RunImported(_) => {
-            RUN_ON.with(|r| r.set(WorkerKind::Files));
-            WorkerKind::Files
-        }
-        WorkerRequest::Inspect => WorkerKind::Files,
-        _ => RUN_ON.with(Cell::get),
-    };
-    send_value(kind, encode(request)?.into(), on_event)
+    send_value(route(request, false), encode(request)?.into(), on_event)
 }
 
 /// Starts the demo worker if it is not running, so its wasm loads before the first request.
@@ -195,26 +199,21 @@ pub fn start(on_event: impl Fn(Incoming) + Clone + 'static) -> Result<(), String
     })
 }
 
-/// Sends `request` to the files worker with browser files beside it (`{request, name: File,
-/// ...}`): a `File` is a handle, so the worker reads the bytes itself and the page never holds
-/// them. A run sent this way makes the files worker the one that answers about it.
+/// Sends `request` with browser files beside it (`{request, name: File, ...}`), to the files
+/// worker: a `File` is a handle, so the worker reads the bytes itself and the page never holds
+/// them.
 pub fn send_with_files(
     request: &WorkerRequest,
     files: &[(&str, &web_sys::File)],
     on_event: impl Fn(Incoming) + Clone + 'static,
 ) -> Result<(), String> {
-    if matches!(
-        request,
-        WorkerRequest::Run(_) | WorkerRequest::RunImported(_)
-    ) {
-        RUN_ON.with(|r| r.set(WorkerKind::Files));
-    }
+    let kind = route(request, true);
     let object = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&object, &"request".into(), &encode(request)?.into());
     for (name, file) in files {
         let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), file);
     }
-    send_value(WorkerKind::Files, object.into(), on_event)
+    send_value(kind, object.into(), on_event)
 }
 
 /// The request's binary form (`WorkerRequest::encode`) as a `Uint8Array`.
