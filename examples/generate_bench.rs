@@ -5,8 +5,8 @@
 //! vector's spare capacity; flows own no heap memory of their own). Default preset:
 //! `large_site` (500 hosts, eight hours, every attack kind).
 
-use anomaly_detector::flow::FlowRecord;
-use anomaly_detector::generator::{generate, presets::Preset};
+use anomaly_detector::traffic::flow::FlowRecord;
+use anomaly_detector::traffic::generator::{generate, presets::Preset};
 use std::time::Instant;
 
 fn main() {

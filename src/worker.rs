@@ -14,17 +14,19 @@
 //! messages posted before that would be lost while the wasm loads. Cancelling (in
 //! `ui::worker_client`) terminates this worker outright, so there are no cancellation points here.
 
-use crate::anomaly_query;
-use crate::dataset::ImportInput;
-use crate::detection::{self, DetectionError, FittedRun, PlotData, Progress, Stage};
-use crate::detector_model::{DetectorModel, MAX_MODEL_FILE_BYTES};
-use crate::export;
-use crate::import::{self, ColumnMapping, Format, ImportError, ImportLimits, ImportedTraffic};
-use crate::protocol::{
+use crate::app::anomaly_query;
+use crate::app::protocol::{
     FileKind, ImportRequest, RunSummary, WorkerEvent, WorkerRequest, INCIDENTS_SHOWN,
 };
-use crate::report::SourceKind;
-use crate::siem;
+use crate::detection::detector_model::{DetectorModel, MAX_MODEL_FILE_BYTES};
+use crate::output::report::SourceKind;
+use crate::output::siem;
+use crate::pipeline::dataset::ImportInput;
+use crate::pipeline::{self, DetectionError, FittedRun, PlotData, Progress, Stage};
+use crate::traffic::export;
+use crate::traffic::import::{
+    self, ColumnMapping, Format, ImportError, ImportLimits, ImportedTraffic,
+};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -204,21 +206,24 @@ fn read_model(file: &File) -> Result<DetectorModel, String> {
     DetectorModel::from_json(&text).map_err(|e| format!("model {}: {e}", file.name()))
 }
 
-fn run_generated(scope: &DedicatedWorkerGlobalScope, config: &crate::run_config::RunConfig) {
+fn run_generated(
+    scope: &DedicatedWorkerGlobalScope,
+    config: &crate::detection::run_config::RunConfig,
+) {
     finish(
         scope,
-        detection::run_fitted(config, &now_ms, &mut forward_progress(scope)),
+        pipeline::run_fitted(config, &now_ms, &mut forward_progress(scope)),
     );
 }
 
 fn run_generated_with_model(
     scope: &DedicatedWorkerGlobalScope,
-    config: &crate::run_config::RunConfig,
+    config: &crate::detection::run_config::RunConfig,
     model: &File,
 ) {
     let progress = &mut forward_progress(scope);
     let result = match read_model(model) {
-        Ok(model) => detection::run_generated_with_model(config, &model, &now_ms, progress),
+        Ok(model) => pipeline::run_generated_with_model(config, &model, &now_ms, progress),
         Err(message) => return post(scope, &WorkerEvent::Failed(message)),
     };
     finish(scope, result);
@@ -274,7 +279,7 @@ fn run_imported(scope: &DedicatedWorkerGlobalScope, request: &ImportRequest, fil
     let import_ms = now_ms() - t0;
     let progress = &mut forward_progress(scope);
     let result = match &model {
-        Some(model) => detection::run_imported_with_model(
+        Some(model) => pipeline::run_imported_with_model(
             &request.config,
             input,
             model,
@@ -282,7 +287,7 @@ fn run_imported(scope: &DedicatedWorkerGlobalScope, request: &ImportRequest, fil
             &now_ms,
             progress,
         ),
-        None => detection::run_imported(&request.config, input, import_ms, &now_ms, progress),
+        None => pipeline::run_imported(&request.config, input, import_ms, &now_ms, progress),
     };
     finish(scope, result);
 }

@@ -8,7 +8,7 @@
 #[path = "../fuzz/src/checks.rs"]
 mod checks;
 
-use anomaly_detector::import::Format;
+use anomaly_detector::traffic::import::Format;
 use std::path::{Path, PathBuf};
 
 /// Runs one input through the target's entry point, as `fuzz/fuzz_targets/<target>.rs` does.

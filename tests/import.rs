@@ -2,8 +2,8 @@
 //! captures with known Zeek semantics, hostile bytes, limits and cancellation. Tests reading
 //! /work/shared/data skip with a printed reason when it is absent.
 
-use anomaly_detector::flow::{ConnState, FlowRecord, Proto, Service};
-use anomaly_detector::import::{
+use anomaly_detector::traffic::flow::{ConnState, FlowRecord, Proto, Service};
+use anomaly_detector::traffic::import::{
     detect_format, import, import_with_mapping, is_benign, suggest_mapping, ColumnMapping,
     DurationUnit, Format, ImportError, ImportLimits, ImportWarning, ImportedTraffic, LimitKind,
     Location, SkipReason,

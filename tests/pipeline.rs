@@ -2,13 +2,13 @@
 //! runs are deterministic, the report is complete and round-trips through JSON.
 #![cfg(not(target_arch = "wasm32"))]
 
-use anomaly_detector::detection::{self, DetectionError, Progress, Stage};
-use anomaly_detector::report::Report;
-use anomaly_detector::run_config::{RunConfig, TrainingPolicy};
+use anomaly_detector::detection::run_config::{RunConfig, TrainingPolicy};
+use anomaly_detector::output::report::Report;
+use anomaly_detector::pipeline::{self, DetectionError, Progress, Stage};
 
-fn run(config: &RunConfig) -> detection::RunOutput {
-    let clock = detection::native_clock();
-    detection::run(config, &clock, &mut |_| true).expect("pipeline runs")
+fn run(config: &RunConfig) -> pipeline::RunOutput {
+    let clock = pipeline::native_clock();
+    pipeline::run(config, &clock, &mut |_| true).expect("pipeline runs")
 }
 
 #[test]
@@ -120,10 +120,10 @@ fn all_data_policy_trains_and_evaluates_on_everything() {
 #[test]
 fn progress_covers_every_stage_in_order_and_cancel_stops() {
     let (config, _) = RunConfig::from_query("seed=6&hosts=10&duration=600");
-    let clock = detection::native_clock();
+    let clock = pipeline::native_clock();
     let mut seen: Vec<Stage> = Vec::new();
     let mut epochs = 0;
-    detection::run(&config, &clock, &mut |p| {
+    pipeline::run(&config, &clock, &mut |p| {
         match p {
             Progress::Stage { stage, fraction } => {
                 assert!((0.0..=1.0).contains(&fraction));
@@ -139,7 +139,7 @@ fn progress_covers_every_stage_in_order_and_cancel_stops() {
     assert_eq!(seen, Stage::ALL.to_vec());
     assert!(epochs > 0);
 
-    let result = detection::run(&config, &clock, &mut |p| {
+    let result = pipeline::run(&config, &clock, &mut |p| {
         !matches!(
             p,
             Progress::Stage {
@@ -156,13 +156,13 @@ fn progress_covers_every_stage_in_order_and_cancel_stops() {
 /// generated run finds, since the flows are the same.
 #[test]
 fn an_exported_conn_log_imports_and_detects_like_the_generated_run() {
-    use anomaly_detector::dataset::ImportInput;
-    use anomaly_detector::export;
-    use anomaly_detector::import::{self, Format, ImportLimits};
-    use anomaly_detector::report::SourceKind;
+    use anomaly_detector::output::report::SourceKind;
+    use anomaly_detector::pipeline::dataset::ImportInput;
+    use anomaly_detector::traffic::export;
+    use anomaly_detector::traffic::import::{self, Format, ImportLimits};
 
     let config = RunConfig::default();
-    let traffic = anomaly_detector::generator::generate(&config.generator).unwrap();
+    let traffic = anomaly_detector::traffic::generator::generate(&config.generator).unwrap();
     let log = export::to_zeek_conn_log(&traffic.flows);
     let imported = import::import(log.as_bytes(), None, &ImportLimits::default(), &mut |_| {
         true
@@ -183,8 +183,8 @@ fn an_exported_conn_log_imports_and_detects_like_the_generated_run() {
         file_name: "conn.log".into(),
         baseline: None,
     };
-    let clock = detection::native_clock();
-    let run = detection::run_imported(&config, input, 0.0, &clock, &mut |_| true)
+    let clock = pipeline::native_clock();
+    let run = pipeline::run_imported(&config, input, 0.0, &clock, &mut |_| true)
         .expect("imported pipeline runs");
     let r = &run.output.report;
     assert_eq!(r.data.source.kind, SourceKind::Imported);
@@ -233,7 +233,7 @@ fn an_exported_conn_log_imports_and_detects_like_the_generated_run() {
         file_name: "conn.log".into(),
         baseline: None,
     };
-    let again = detection::run_imported(&config, input, 0.0, &clock, &mut |_| true).unwrap();
+    let again = pipeline::run_imported(&config, input, 0.0, &clock, &mut |_| true).unwrap();
     assert!(!again.output.report.data.source.labelled);
     assert_eq!(again.output.report.metrics.ensemble.roc_auc, None);
     assert_eq!(again.output.scored.ensemble, run.output.scored.ensemble);
@@ -242,10 +242,10 @@ fn an_exported_conn_log_imports_and_detects_like_the_generated_run() {
 /// Re-thresholding a fitted run gives the report a run at that threshold would have given.
 #[test]
 fn rethresholding_a_fitted_run_matches_a_fresh_run_at_that_threshold() {
-    use anomaly_detector::run_config::ThresholdSpec;
+    use anomaly_detector::detection::run_config::ThresholdSpec;
     let config = RunConfig::default();
-    let clock = detection::native_clock();
-    let mut fitted = detection::run_fitted(&config, &clock, &mut |_| true).unwrap();
+    let clock = pipeline::native_clock();
+    let mut fitted = pipeline::run_fitted(&config, &clock, &mut |_| true).unwrap();
     let spec = ThresholdSpec::TargetFpr { target_fpr: 0.002 };
     fitted.rethreshold(&spec);
     let mut other = config.clone();

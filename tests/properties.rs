@@ -3,13 +3,15 @@
 //! counts are small so `cargo test --release --test properties` runs in seconds.
 #![cfg(not(target_arch = "wasm32"))]
 
-use anomaly_detector::flow::AttackKind;
-use anomaly_detector::generator::presets::PRESETS;
-use anomaly_detector::matrix::Matrix;
-use anomaly_detector::metrics::{average_precision, roc_auc};
-use anomaly_detector::models::isolation_forest::MaxSamples;
-use anomaly_detector::models::{IsolationForest, IsolationForestParams, MlpParams, MlpRegressor};
-use anomaly_detector::run_config::RunConfig;
+use anomaly_detector::detection::models::isolation_forest::MaxSamples;
+use anomaly_detector::detection::models::{
+    IsolationForest, IsolationForestParams, MlpParams, MlpRegressor,
+};
+use anomaly_detector::detection::run_config::RunConfig;
+use anomaly_detector::findings::metrics::{average_precision, roc_auc};
+use anomaly_detector::traffic::flow::AttackKind;
+use anomaly_detector::traffic::generator::presets::PRESETS;
+use anomaly_detector::util::matrix::Matrix;
 use proptest::prelude::*;
 
 /// A `rows x cols` matrix of values from `value`.

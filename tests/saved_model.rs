@@ -3,20 +3,20 @@
 //! are refused with a reason.
 #![cfg(not(target_arch = "wasm32"))]
 
-use anomaly_detector::dataset::ImportInput;
-use anomaly_detector::detection::{self, FittedRun};
-use anomaly_detector::detector_model::{DetectorModel, ModelFileError};
-use anomaly_detector::export;
-use anomaly_detector::import::{self, ImportLimits};
-use anomaly_detector::report::SourceKind;
-use anomaly_detector::run_config::RunConfig;
+use anomaly_detector::detection::detector_model::{DetectorModel, ModelFileError};
+use anomaly_detector::detection::run_config::RunConfig;
+use anomaly_detector::output::report::SourceKind;
+use anomaly_detector::pipeline::dataset::ImportInput;
+use anomaly_detector::pipeline::{self, FittedRun};
+use anomaly_detector::traffic::export;
+use anomaly_detector::traffic::import::{self, ImportLimits};
 use serde_json::Value;
 
 fn fitted(query: &str) -> (RunConfig, FittedRun) {
     let (config, notices) = RunConfig::from_query(query);
     assert!(notices.is_empty(), "{notices:?}");
-    let clock = detection::native_clock();
-    let run = detection::run_fitted(&config, &clock, &mut |_| true).expect("run");
+    let clock = pipeline::native_clock();
+    let run = pipeline::run_fitted(&config, &clock, &mut |_| true).expect("run");
     (config, run)
 }
 
@@ -36,11 +36,11 @@ fn a_saved_model_rescoring_its_own_traffic_gives_identical_scores_and_thresholds
     );
     assert!(model.trained_on.contains("seed 11"), "{}", model.trained_on);
 
-    let clock = detection::native_clock();
-    let applied = detection::run_generated_with_model(&config, &model, &clock, &mut |_| true)
+    let clock = pipeline::native_clock();
+    let applied = pipeline::run_generated_with_model(&config, &model, &clock, &mut |_| true)
         .expect("applied run");
     let (a, b) = (&run.output.scored, &applied.output.scored);
-    assert!(a.training_rows <= anomaly_detector::ensemble::REFERENCE_SCORES_MAX);
+    assert!(a.training_rows <= anomaly_detector::detection::ensemble::REFERENCE_SCORES_MAX);
     assert_eq!(a.isolation_forest, b.isolation_forest);
     assert_eq!(a.mlp, b.mlp);
     assert_eq!(a.ensemble, b.ensemble);
@@ -58,7 +58,7 @@ fn a_saved_model_rescoring_its_own_traffic_gives_identical_scores_and_thresholds
         run.output.report.mlp_training.loss_curve
     );
     // Flows after the training window are flagged alike in both runs.
-    let later = |rows: &[anomaly_detector::report::Anomaly]| -> Vec<u64> {
+    let later = |rows: &[anomaly_detector::output::report::Anomaly]| -> Vec<u64> {
         rows.iter()
             .map(|x| x.index)
             .filter(|&i| i as usize >= a.training_rows)
@@ -78,8 +78,8 @@ fn a_model_trained_on_one_day_scores_another_generated_or_imported() {
     let (_, run) = fitted("seed=21&hosts=15&duration=3600");
     let model = DetectorModel::from_json(&run.saved_model().to_json()).unwrap();
     let (other_day, _) = RunConfig::from_query("seed=22&hosts=15&duration=3600");
-    let clock = detection::native_clock();
-    let applied = detection::run_generated_with_model(&other_day, &model, &clock, &mut |_| true)
+    let clock = pipeline::native_clock();
+    let applied = pipeline::run_generated_with_model(&other_day, &model, &clock, &mut |_| true)
         .expect("applied to another day");
     let r = &applied.output.report;
     assert_eq!(r.config.seed, 22);
@@ -91,7 +91,7 @@ fn a_model_trained_on_one_day_scores_another_generated_or_imported() {
     assert!(r.anomaly_count > 0);
 
     // The same day as a Zeek conn.log file: imported flows score as the generated ones do.
-    let traffic = anomaly_detector::generator::generate(&other_day.generator).unwrap();
+    let traffic = anomaly_detector::traffic::generator::generate(&other_day.generator).unwrap();
     let log = export::to_zeek_conn_log(&traffic.flows);
     let imported = import::import(log.as_bytes(), None, &ImportLimits::default(), &mut |_| {
         true
@@ -103,7 +103,7 @@ fn a_model_trained_on_one_day_scores_another_generated_or_imported() {
         baseline: None,
     };
     let from_file =
-        detection::run_imported_with_model(&other_day, input, &model, 0.0, &clock, &mut |_| true)
+        pipeline::run_imported_with_model(&other_day, input, &model, 0.0, &clock, &mut |_| true)
             .expect("applied to an imported file");
     let f = &from_file.output.report;
     assert_eq!(f.data.source.kind, SourceKind::Imported);
@@ -139,10 +139,9 @@ fn a_baseline_and_a_model_together_are_refused() {
         file_name: "a.log".into(),
         baseline: Some((read().unwrap(), "b.log".into())),
     };
-    let clock = detection::native_clock();
-    let err =
-        detection::run_imported_with_model(&config, input, &model, 0.0, &clock, &mut |_| true)
-            .unwrap_err();
+    let clock = pipeline::native_clock();
+    let err = pipeline::run_imported_with_model(&config, input, &model, 0.0, &clock, &mut |_| true)
+        .unwrap_err();
     assert!(err.to_string().contains("remove the baseline"), "{err}");
 }
 

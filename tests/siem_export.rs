@@ -4,10 +4,10 @@
 //! re-thresholding reproduces the run's own verdicts.
 #![cfg(not(target_arch = "wasm32"))]
 
-use anomaly_detector::detection::{self, RunOutput};
-use anomaly_detector::incidents::IncidentParams;
-use anomaly_detector::run_config::RunConfig;
-use anomaly_detector::siem::{to_ecs_ndjson, to_eve_json_lines, AlertUnit};
+use anomaly_detector::detection::run_config::RunConfig;
+use anomaly_detector::findings::incidents::IncidentParams;
+use anomaly_detector::output::siem::{to_ecs_ndjson, to_eve_json_lines, AlertUnit};
+use anomaly_detector::pipeline::{self, RunOutput};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -16,7 +16,7 @@ fn output() -> &'static RunOutput {
     static OUT: OnceLock<RunOutput> = OnceLock::new();
     OUT.get_or_init(|| {
         let (config, _) = RunConfig::from_query("seed=5&hosts=20&duration=1200");
-        detection::run(&config, &detection::native_clock(), &mut |_| true).expect("runs")
+        pipeline::run(&config, &pipeline::native_clock(), &mut |_| true).expect("runs")
     })
 }
 
@@ -125,7 +125,7 @@ fn report_validates_and_rethreshold_reproduces_the_run() {
         assert!(ok, "report invalid against docs/report.schema.json");
     }
     let config = &out.report.config.run_config();
-    let again = detection::rethreshold(
+    let again = pipeline::rethreshold(
         &out.scored,
         &config.detection.threshold_spec(),
         &IncidentParams::default(),
@@ -149,10 +149,10 @@ fn report_validates_and_rethreshold_reproduces_the_run() {
 /// and the judged report still validates. Responses never block the network's DNS servers.
 #[test]
 fn verdicts_update_counts_at_once_and_are_recorded() {
-    use anomaly_detector::feedback::{Pattern, Verdict};
-    let config = anomaly_detector::run_config::RunConfig::default();
-    let clock = detection::native_clock();
-    let mut fitted = detection::run_fitted(&config, &clock, &mut |_| true).unwrap();
+    use anomaly_detector::findings::feedback::{Pattern, Verdict};
+    let config = anomaly_detector::detection::run_config::RunConfig::default();
+    let clock = pipeline::native_clock();
+    let mut fitted = pipeline::run_fitted(&config, &clock, &mut |_| true).unwrap();
     let before = fitted.output.report.clone();
     assert_eq!(before.responses.len(), before.incidents.len());
     let dns_servers: Vec<_> = fitted
@@ -160,7 +160,7 @@ fn verdicts_update_counts_at_once_and_are_recorded() {
         .scored
         .flows
         .iter()
-        .filter(|f| f.service == anomaly_detector::flow::Service::Dns && f.bytes_in > 0)
+        .filter(|f| f.service == anomaly_detector::traffic::flow::Service::Dns && f.bytes_in > 0)
         .map(|f| f.dst_ip)
         .collect();
     for plan in &before.responses {

@@ -3,9 +3,9 @@
 //! and the charts draw real pixels at device resolution.
 #![cfg(target_arch = "wasm32")]
 
-use anomaly_detector::detection::{self, RunOutput};
-use anomaly_detector::protocol::RunSummary;
-use anomaly_detector::run_config::RunConfig;
+use anomaly_detector::app::protocol::RunSummary;
+use anomaly_detector::detection::run_config::RunConfig;
+use anomaly_detector::pipeline::{self, RunOutput};
 use anomaly_detector::ui::{draw_chart, App, ChartKind};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -14,7 +14,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 fn small_run() -> RunOutput {
     let (config, _) = RunConfig::from_query("seed=11&hosts=10&duration=900");
-    detection::run(&config, &js_sys::Date::now, &mut |_| true).expect("runs in wasm")
+    pipeline::run(&config, &js_sys::Date::now, &mut |_| true).expect("runs in wasm")
 }
 
 fn document() -> web_sys::Document {
@@ -95,7 +95,7 @@ async fn editing_a_field_clamps_and_tells_the_user() {
     wasm_bindgen_futures_yield().await;
     assert_eq!(
         input.value(),
-        anomaly_detector::generator::HOSTS_MAX.to_string()
+        anomaly_detector::traffic::generator::HOSTS_MAX.to_string()
     );
     let alert = host
         .query_selector("[role=alert]")

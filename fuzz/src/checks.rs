@@ -6,16 +6,16 @@
 
 #![allow(dead_code)]
 
-use anomaly_detector::anomaly_query::{self, MAX_PAGE_ROWS};
-use anomaly_detector::detector_model::DetectorModel;
-use anomaly_detector::import::{
+use anomaly_detector::app::anomaly_query::{self, MAX_PAGE_ROWS};
+use anomaly_detector::app::protocol::WorkerRequest;
+use anomaly_detector::detection::detector_model::DetectorModel;
+use anomaly_detector::detection::models::{IsolationForest, MlpRegressor};
+use anomaly_detector::detection::run_config::RunConfig;
+use anomaly_detector::traffic::import::{
     self, csv_reader, suggest_mapping, ColumnMapping, Format, ImportError, ImportLimits,
     ImportedTraffic,
 };
-use anomaly_detector::matrix::Matrix;
-use anomaly_detector::models::{IsolationForest, MlpRegressor};
-use anomaly_detector::protocol::WorkerRequest;
-use anomaly_detector::run_config::RunConfig;
+use anomaly_detector::util::matrix::Matrix;
 
 /// Small caps so one input can allocate only a bounded amount: the fuzzer's inputs are at
 /// most a few hundred KiB anyway, these keep pathological expansions (many tiny flows) small.
@@ -234,13 +234,13 @@ pub fn model_json(data: &[u8]) {
 }
 
 /// A few flows of a tiny generated network (made once per process).
-fn probe_flows() -> Vec<anomaly_detector::flow::FlowRecord> {
-    static FLOWS: std::sync::OnceLock<Vec<anomaly_detector::flow::FlowRecord>> =
+fn probe_flows() -> Vec<anomaly_detector::traffic::flow::FlowRecord> {
+    static FLOWS: std::sync::OnceLock<Vec<anomaly_detector::traffic::flow::FlowRecord>> =
         std::sync::OnceLock::new();
     FLOWS
         .get_or_init(|| {
             let (config, _) = RunConfig::from_query("seed=1&hosts=3&duration=60&attacks=none");
-            let mut flows = anomaly_detector::generator::generate(&config.generator)
+            let mut flows = anomaly_detector::traffic::generator::generate(&config.generator)
                 .map(|t| t.flows)
                 .unwrap_or_default();
             flows.truncate(50);

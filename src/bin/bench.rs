@@ -1,4 +1,4 @@
-//! `bench`: runs the benchmark cases of `anomaly_detector::bench`, natively or in the browser.
+//! `bench`: runs the benchmark cases of `anomaly_detector::app::bench`, natively or in the browser.
 //!
 //! Natively:
 //!   bench run NAME [REPEATS]     prints the measurement as one JSON line; with the
@@ -13,11 +13,11 @@
 //! Tooling only; the app never loads it.
 
 #[cfg(not(target_arch = "wasm32"))]
-use anomaly_detector::bench;
+use anomaly_detector::app::bench;
 
 #[cfg(target_arch = "wasm32")]
 mod web {
-    use anomaly_detector::bench;
+    use anomaly_detector::app::bench;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
 

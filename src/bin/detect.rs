@@ -1,4 +1,4 @@
-//! Native command line for the detection pipeline: the same `detection::run` the browser's
+//! Native command line for the detection pipeline: the same `pipeline::run` the browser's
 //! worker calls, for benchmarks, the scikit-learn fidelity check and determinism tests.
 //!
 //! Usage: detect [--query 'seed=7&hosts=80'] [--config run.json] [--out report.json]
@@ -26,13 +26,13 @@ fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
-    use anomaly_detector::dataset::ImportInput;
-    use anomaly_detector::detection::{self, Progress, RunOutput};
-    use anomaly_detector::detector_model::DetectorModel;
-    use anomaly_detector::export;
-    use anomaly_detector::features::feature_names;
-    use anomaly_detector::import::{self, ImportLimits, ImportedTraffic};
-    use anomaly_detector::run_config::RunConfig;
+    use anomaly_detector::detection::detector_model::DetectorModel;
+    use anomaly_detector::detection::features::feature_names;
+    use anomaly_detector::detection::run_config::RunConfig;
+    use anomaly_detector::pipeline::dataset::ImportInput;
+    use anomaly_detector::pipeline::{self, Progress, RunOutput};
+    use anomaly_detector::traffic::export;
+    use anomaly_detector::traffic::import::{self, ImportLimits, ImportedTraffic};
     use std::io::Write;
 
     struct Args {
@@ -108,7 +108,7 @@ mod cli {
     /// Scaled features as the models saw them, with ground truth, the training flag and our
     /// scores: the input of tests/fidelity/pipeline_vs_sklearn.py.
     fn write_features(path: &str, config: &RunConfig, out: &RunOutput) -> Result<(), String> {
-        let x = detection::scaled_features(config).map_err(|e| e.to_string())?;
+        let x = pipeline::scaled_features(config).map_err(|e| e.to_string())?;
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?,
         );
@@ -142,7 +142,7 @@ mod cli {
                 eprintln!("notice: {notice}");
             }
         }
-        let clock = detection::native_clock();
+        let clock = pipeline::native_clock();
         let mut last_epoch = 0;
         let mut progress = |p| {
             if let Progress::Epoch(e) = p {
@@ -172,7 +172,7 @@ mod cli {
                 };
                 let import_ms = clock() - t0;
                 match model {
-                    Some(m) => detection::run_imported_with_model(
+                    Some(m) => pipeline::run_imported_with_model(
                         &config,
                         input,
                         m,
@@ -181,14 +181,14 @@ mod cli {
                         &mut progress,
                     ),
                     None => {
-                        detection::run_imported(&config, input, import_ms, &clock, &mut progress)
+                        pipeline::run_imported(&config, input, import_ms, &clock, &mut progress)
                     }
                 }
             }
             (None, Some(m)) => {
-                detection::run_generated_with_model(&config, m, &clock, &mut progress)
+                pipeline::run_generated_with_model(&config, m, &clock, &mut progress)
             }
-            (None, None) => detection::run_fitted(&config, &clock, &mut progress),
+            (None, None) => pipeline::run_fitted(&config, &clock, &mut progress),
         }
         .map_err(|e| e.to_string())?;
         let write = |path: &str, text: String| {

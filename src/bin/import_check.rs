@@ -7,8 +7,8 @@
 //!
 //! The release profile aborts on panic, so a scan that finishes is also a no-panic proof.
 
-use anomaly_detector::flow::{FlowRecord, Proto};
-use anomaly_detector::import::{import, Format, ImportLimits, ImportedTraffic};
+use anomaly_detector::traffic::flow::{FlowRecord, Proto};
+use anomaly_detector::traffic::import::{import, Format, ImportLimits, ImportedTraffic};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -175,7 +175,7 @@ fn scan(dirs: &[&String]) -> ExitCode {
                     .ok()
                     .and_then(|v| v.get("kind").and_then(|k| k.as_str().map(str::to_string)))
                     .unwrap_or_else(|| "?".into());
-                let detected = anomaly_detector::import::detect_format(&bytes)
+                let detected = anomaly_detector::traffic::import::detect_format(&bytes)
                     .map(|f| f.to_string())
                     .unwrap_or_else(|| "not detected".into());
                 *errors.entry(format!("{detected}: {kind}")).or_default() += 1;

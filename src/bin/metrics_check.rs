@@ -1,7 +1,7 @@
 //! Native helper for tests/fidelity/metrics_vs_sklearn.py: reads `set,score,label` lines on
 //! standard input and prints, per set, one JSON line with our ROC-AUC and average precision.
 
-use anomaly_detector::metrics;
+use anomaly_detector::findings::metrics;
 use std::collections::BTreeMap;
 use std::io::Read;
 

@@ -14,8 +14,10 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anomaly_detector::matrix::Matrix;
-use anomaly_detector::models::{IsolationForest, IsolationForestParams, MlpParams, MlpRegressor};
+use anomaly_detector::detection::models::{
+    IsolationForest, IsolationForestParams, MlpParams, MlpRegressor,
+};
+use anomaly_detector::util::matrix::Matrix;
 use serde_json::{json, Value};
 
 struct Args {

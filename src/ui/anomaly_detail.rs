@@ -3,8 +3,9 @@
 //! button that opened it, so keyboard users keep their place in the table.
 
 use super::AppState;
-use crate::report::{format_value, Anomaly, FeatureContribution};
-use crate::time_format::format_utc;
+use crate::output::report::{Anomaly, FeatureContribution};
+use crate::util::format_value::format_value;
+use crate::util::time_format::format_utc;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 

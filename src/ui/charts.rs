@@ -2,16 +2,16 @@
 //!
 //! Each chart sizes its canvas backing store to CSS size × devicePixelRatio before drawing, so
 //! lines and text stay sharp on HiDPI screens; fonts and strokes scale with the ratio. Data
-//! reductions come from `crate::chart_data`; this file only draws.
+//! reductions come from `crate::app::chart_data`; this file only draws.
 //!
 //! Text is measured with the canvas's `measureText` and legends are drawn here, not by
 //! plotters: plotters measures text by appending a `<span style="…">` to the page, which the
 //! page's Content-Security-Policy (no inline styles) blocks.
 
 use super::browser::device_pixel_ratio;
-use crate::chart_data::{class_histogram, padded_range, rasterize_scatter_pass, time_buckets};
-use crate::flow::AttackKind;
-use crate::protocol::PageRun;
+use crate::app::chart_data::{class_histogram, padded_range, rasterize_scatter_pass, time_buckets};
+use crate::app::protocol::PageRun;
+use crate::traffic::flow::AttackKind;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 // Only the types: the backend traits in scope would make plotters' own `stroke_width` ambiguous.

@@ -6,16 +6,17 @@
 
 use super::browser::random_seed;
 use super::AppState;
-use crate::flow::AttackKind;
-use crate::generator::presets::{Preset, PRESETS};
-use crate::generator::ui_fields::{
+use crate::app::url_query::{self, percent_encode};
+use crate::detection::models::isolation_forest::MaxSamples;
+use crate::detection::run_config::{RunConfig, TrainingPolicy};
+use crate::traffic::flow::AttackKind;
+use crate::traffic::generator::presets::{Preset, PRESETS};
+use crate::traffic::generator::ui_fields::{
     all_attacks_list, attack_summary, datetime_local_value, flow_estimate, format_number,
     kind_description, matching_preset, params_for, parse_datetime_local, preset_query,
     toggled_attack_list, AttackParam, ParamInput,
 };
-use crate::generator::{self, AttackSpec, GeneratorConfig};
-use crate::models::isolation_forest::MaxSamples;
-use crate::run_config::{self, percent_encode, RunConfig, TrainingPolicy};
+use crate::traffic::generator::{self, AttackSpec, GeneratorConfig};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -215,8 +216,8 @@ pub fn ConfigPanel() -> impl IntoView {
                     value=Signal::derive(move || cfg.with(|c| c.detection.train_fraction))
                     scale=0.01
                     step="1"
-                    min=run_config::TRAIN_FRACTION_MIN
-                    max=run_config::TRAIN_FRACTION_MAX
+                    min=url_query::TRAIN_FRACTION_MIN
+                    max=url_query::TRAIN_FRACTION_MAX
                 />
             </Show>
             <NumberField
@@ -226,8 +227,8 @@ pub fn ConfigPanel() -> impl IntoView {
                 value=Signal::derive(move || cfg.with(|c| c.detection.contamination))
                 scale=0.01
                 step="0.1"
-                min=run_config::CONTAMINATION_MIN
-                max=run_config::CONTAMINATION_MAX
+                min=url_query::CONTAMINATION_MIN
+                max=url_query::CONTAMINATION_MAX
             />
             <NumberField
                 id="forest-weight".into()
@@ -251,8 +252,8 @@ pub fn ConfigPanel() -> impl IntoView {
                     key="trees".into()
                     value=Signal::derive(move || cfg.with(|c| c.detection.isolation_forest.n_estimators as f64))
                     step="1"
-                    min=run_config::TREES_MIN as f64
-                    max=run_config::TREES_MAX as f64
+                    min=url_query::TREES_MIN as f64
+                    max=url_query::TREES_MAX as f64
                 />
                 <div class="field">
                     <label for="max-samples">"Samples per tree (max_samples)"</label>
@@ -304,16 +305,16 @@ pub fn ConfigPanel() -> impl IntoView {
                     key="max_iter".into()
                     value=Signal::derive(move || cfg.with(|c| c.detection.mlp.max_iter as f64))
                     step="1"
-                    min=run_config::MAX_ITER_MIN as f64
-                    max=run_config::MAX_ITER_MAX as f64
+                    min=url_query::MAX_ITER_MIN as f64
+                    max=url_query::MAX_ITER_MAX as f64
                 />
                 <NumberField
                     id="learning-rate".into()
                     label="Learning rate (learning_rate_init)".into()
                     key="learning_rate".into()
                     value=Signal::derive(move || cfg.with(|c| c.detection.mlp.learning_rate_init))
-                    min=run_config::LEARNING_RATE_MIN
-                    max=run_config::LEARNING_RATE_MAX
+                    min=url_query::LEARNING_RATE_MIN
+                    max=url_query::LEARNING_RATE_MAX
                 />
                 <div class="field checkbox">
                     <input

@@ -3,9 +3,9 @@
 //! page never holds their bytes and nothing is uploaded anywhere.
 
 use super::AppState;
-use crate::import::{ColumnMapping, FileInspection, Format, MappedField};
-use crate::protocol::WorkerRequest;
-use crate::report::format_value;
+use crate::app::protocol::WorkerRequest;
+use crate::traffic::import::{ColumnMapping, FileInspection, Format, MappedField};
+use crate::util::format_value::format_value;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};

@@ -2,7 +2,7 @@
 //! shows progress, draws the charts and offers the report for download.
 //!
 //! Components only read and write signals and call the core; all computing happens in the
-//! worker (`crate::worker`), all chart reductions in `crate::chart_data`.
+//! worker (`crate::worker`), all chart reductions in `crate::app::chart_data`.
 
 mod anomaly_detail;
 mod browser;
@@ -14,12 +14,13 @@ mod results;
 mod threshold;
 mod worker_client;
 
-use crate::anomaly_query::{AnomalyPage, AnomalyQuery};
-use crate::detection::{PlotData, Progress, Stage};
-use crate::import::{ColumnMapping, Format};
-use crate::protocol::{ImportRequest, PageRun, WorkerEvent, WorkerRequest};
-use crate::report::Anomaly;
-use crate::run_config::{ConfigNotice, RunConfig, ThresholdSpec};
+use crate::app::anomaly_query::{AnomalyPage, AnomalyQuery};
+use crate::app::protocol::{ImportRequest, PageRun, WorkerEvent, WorkerRequest};
+use crate::app::url_query::ConfigNotice;
+use crate::detection::run_config::{RunConfig, ThresholdSpec};
+use crate::output::report::Anomaly;
+use crate::pipeline::{PlotData, Progress, Stage};
+use crate::traffic::import::{ColumnMapping, Format};
 use anomaly_detail::AnomalyDetail;
 use import_panel::{ChosenFile, ImportFiles, ImportPanel};
 use leptos::prelude::*;

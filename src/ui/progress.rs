@@ -1,7 +1,7 @@
 //! Progress of the running pipeline, stage by stage, announced to screen readers.
 
 use super::{AppState, RunState};
-use crate::detection::Stage;
+use crate::pipeline::Stage;
 use leptos::prelude::*;
 
 #[component]

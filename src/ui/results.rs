@@ -2,14 +2,15 @@
 //! of anomalies with their explanations.
 
 use super::AppState;
-use crate::anomaly_query::{AnomalyQuery, SortKey};
-use crate::feedback::{Feedback, Verdict};
-use crate::flow::AttackKind;
-use crate::import::is_benign;
-use crate::protocol::{FileKind, WorkerRequest, INCIDENTS_SHOWN};
-use crate::report::{format_value, Anomaly, ImportSummary, Metrics, SourceKind};
-use crate::response::{NoBlock, ResponsePlan};
-use crate::time_format::format_utc;
+use crate::app::anomaly_query::{AnomalyQuery, SortKey};
+use crate::app::protocol::{FileKind, WorkerRequest, INCIDENTS_SHOWN};
+use crate::findings::feedback::{Feedback, Verdict};
+use crate::findings::response::{NoBlock, ResponsePlan};
+use crate::output::report::{Anomaly, ImportSummary, Metrics, SourceKind};
+use crate::traffic::flow::AttackKind;
+use crate::traffic::import::is_benign;
+use crate::util::format_value::format_value;
+use crate::util::time_format::format_utc;
 use leptos::prelude::*;
 
 fn pct(v: Option<f64>) -> String {

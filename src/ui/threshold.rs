@@ -2,9 +2,9 @@
 //! scores, nothing retrains) and always shows what the threshold costs in false positives.
 
 use super::{browser, AppState};
-use crate::protocol::WorkerRequest;
-use crate::report::format_value;
-use crate::run_config::ThresholdSpec;
+use crate::app::protocol::WorkerRequest;
+use crate::detection::run_config::ThresholdSpec;
+use crate::util::format_value::format_value;
 use leptos::prelude::*;
 
 /// Slider positions between the lowest and the highest ensemble score.

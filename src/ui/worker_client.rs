@@ -3,8 +3,8 @@
 //! delivers their events, and cancels by terminating the running one (a busy worker cannot
 //! read messages, and terminating frees the CPU at once; the next run spawns a fresh one).
 
-use crate::detection::PlotData;
-use crate::protocol::{WorkerEvent, WorkerRequest};
+use crate::app::protocol::{WorkerEvent, WorkerRequest};
+use crate::pipeline::PlotData;
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

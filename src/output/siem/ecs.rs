@@ -1,0 +1,97 @@
+//! Elastic Common Schema NDJSON: one alert document per line with `@timestamp`,
+//! `event.kind: alert`, `event.category: [network, intrusion_detection]`, numeric
+//! `event.severity`, `source`/`destination`, `network` (with `community_id`) and `rule`.
+//! Detector-specific values live under the custom `anomaly_detector` object, as ECS advises.
+
+use super::{alert_views, ecs_timestamp, AlertUnit, AlertView, PRODUCT};
+use crate::output::report::Report;
+use crate::traffic::flow::Service;
+use serde_json::{json, Map, Value};
+
+/// The ECS version the documents follow.
+pub const ECS_VERSION: &str = "8.11.0";
+
+fn endpoint(ip: std::net::IpAddr, port: Option<u16>, bytes: u64, packets: u64) -> Value {
+    let mut m = Map::new();
+    m.insert("ip".into(), json!(ip.to_string()));
+    m.insert("address".into(), json!(ip.to_string()));
+    if let Some(p) = port {
+        m.insert("port".into(), json!(p));
+    }
+    m.insert("bytes".into(), json!(bytes));
+    m.insert("packets".into(), json!(packets));
+    Value::Object(m)
+}
+
+fn document(report: &Report, a: &AlertView) -> Value {
+    let duration_ns = ((a.end_ts - a.ts).max(0.0) * 1e9).round() as u64;
+    let mut network = Map::new();
+    network.insert("transport".into(), json!(a.proto.as_str()));
+    network.insert(
+        "type".into(),
+        json!(if a.src_ip.is_ipv6() { "ipv6" } else { "ipv4" }),
+    );
+    if !matches!(a.service, Service::None | Service::Other) {
+        network.insert("protocol".into(), json!(a.service.as_str()));
+    }
+    if let Some(id) = &a.community_id {
+        network.insert("community_id".into(), json!(id));
+    }
+    network.insert(
+        "bytes".into(),
+        json!(a.bytes_out.saturating_add(a.bytes_in)),
+    );
+    network.insert(
+        "packets".into(),
+        json!(a.pkts_out.saturating_add(a.pkts_in)),
+    );
+    let mut custom = Map::new();
+    for (k, v) in &a.metadata {
+        let value = if v.len() == 1 { json!(v[0]) } else { json!(v) };
+        custom.insert((*k).to_string(), value);
+    }
+    json!({
+        "@timestamp": ecs_timestamp(a.ts),
+        "ecs": { "version": ECS_VERSION },
+        "message": a.message,
+        "event": {
+            "kind": "alert",
+            "category": ["network", "intrusion_detection"],
+            "type": ["info"],
+            "severity": a.severity.ecs(),
+            "start": ecs_timestamp(a.ts),
+            "end": ecs_timestamp(a.end_ts),
+            "duration": duration_ns,
+            "id": a.flow_id.to_string(),
+            "module": "anomaly_detector",
+            "dataset": "anomaly_detector.alert",
+        },
+        "rule": {
+            "id": a.signature_id.to_string(),
+            "name": a.rule_name,
+            "category": "Network anomaly",
+            "ruleset": PRODUCT,
+        },
+        "observer": {
+            "type": "ids",
+            "product": PRODUCT,
+            "vendor": PRODUCT,
+            "version": report.app_version,
+        },
+        "source": endpoint(a.src_ip, a.src_port, a.bytes_out, a.pkts_out),
+        "destination": endpoint(a.dst_ip, a.dst_port, a.bytes_in, a.pkts_in),
+        "network": Value::Object(network),
+        "tags": [PRODUCT, a.severity.as_str()],
+        "anomaly_detector": Value::Object(custom),
+    })
+}
+
+/// One ECS alert document per incident (or per listed anomaly), one per line.
+pub fn to_ecs_ndjson(report: &Report, unit: AlertUnit) -> String {
+    let mut out = String::new();
+    for a in alert_views(report, unit) {
+        out.push_str(&document(report, &a).to_string());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,58 @@
+//! What a run produces: the report, the chart series and the scored flows that
+//! re-thresholding needs. Plain data; built by `assemble`, changed only by `fitted_run`.
+
+use crate::detection::ensemble::ReferenceScores;
+use crate::findings::ground_truth::GroundTruth;
+use crate::output::report::Report;
+use crate::traffic::flow::FlowRecord;
+use crate::traffic::generator::Incident;
+use serde::{Deserialize, Serialize};
+
+/// Per-flow series for the charts, compact (f32) because they cross to the UI thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PlotData {
+    /// Seconds since the first flow.
+    pub t_s: Vec<f32>,
+    pub isolation_forest: Vec<f32>,
+    pub mlp: Vec<f32>,
+    pub ensemble: Vec<f32>,
+    /// 0 = benign, 1 + index into `AttackKind::ALL` otherwise.
+    pub label: Vec<u8>,
+    /// True for rows the models were trained on.
+    pub training: Vec<bool>,
+    /// Legend names of label codes 1, 2, ... (attack kinds or imported label texts).
+    #[serde(default)]
+    pub classes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutput {
+    pub report: Report,
+    pub plot: PlotData,
+    /// Everything needed to re-threshold without retraining (see [`rethreshold`]).
+    pub scored: ScoredRun,
+}
+
+/// A run's flows and full-precision scores: the input of [`rethreshold`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ScoredRun {
+    pub flows: Vec<FlowRecord>,
+    pub isolation_forest: Vec<f64>,
+    pub mlp: Vec<f64>,
+    pub ensemble: Vec<f64>,
+    /// Rows `0..training_rows` were trained on.
+    pub training_rows: usize,
+    /// Rows `eval_start..` are evaluated (metrics, anomalies, incidents).
+    pub eval_start: usize,
+    /// Seconds of traffic the evaluated rows cover.
+    pub evaluated_duration_s: f64,
+    /// Ground truth: the injected attacks.
+    pub truth: Vec<Incident>,
+    /// Ground truth per flow.
+    #[serde(default)]
+    pub ground_truth: GroundTruth,
+    /// The training scores of a saved model that scored this traffic (no row here was
+    /// trained on); thresholds come from them instead of the training rows.
+    #[serde(default)]
+    pub reference: Option<ReferenceScores>,
+}
