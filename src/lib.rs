@@ -2,8 +2,9 @@
 //! autoencoder faithful to scikit-learn, evaluation metrics and a JSON report.
 //!
 //! Layers, bottom to top (docs/architecture.md): util, traffic, detection, findings, output,
-//! pipeline, app; tests/architecture.rs fails on an upward import. Everything outside `ui` and `worker` is plain Rust
-//! natively with `cargo test` and compiled unchanged into the Web Worker. The browser shell
+//! pipeline, app; tests/architecture.rs fails on an upward import. Everything outside `ui` and
+//! `worker` is plain Rust with no browser imports, so it is tested natively with `cargo test`
+//! and compiled unchanged into the Web Worker. The browser shell
 //! (`ui`, `worker`) exists only on wasm32.
 
 pub mod app;
