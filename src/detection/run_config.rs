@@ -63,7 +63,7 @@ impl ThresholdMode {
     }
 }
 
-/// A threshold policy with its one parameter: what `detection::rethreshold` takes.
+/// A threshold policy with its one parameter: what `pipeline::rethreshold` takes.
 /// Externally tagged (not `tag = "mode"`): internally tagged enums need a self-describing
 /// format, and this one travels in the binary page/worker messages.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

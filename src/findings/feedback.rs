@@ -4,7 +4,7 @@
 //!
 //! Verdicts are keyed by pattern, not by incident id, because incident ids are positions in a
 //! list that changes with every threshold. Not responsible for re-thresholding (see
-//! `detection::rethreshold_with`) or for showing anything.
+//! `pipeline::rethreshold_with`) or for showing anything.
 
 use crate::findings::incidents::{DetectedIncident, Grouping};
 use crate::traffic::flow::{FlowRecord, Service};

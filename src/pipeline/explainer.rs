@@ -6,7 +6,7 @@ use crate::detection::features::FeatureColumn;
 use crate::detection::models::isolation_forest::IsolationForest;
 use crate::detection::models::mlp::MlpRegressor;
 use crate::findings::incidents::DetectedIncident;
-use crate::findings::metrics::{self};
+use crate::findings::metrics;
 use crate::output::report::{Anomaly, FeatureContribution, Scores};
 use crate::util::index_sort;
 use crate::util::matrix::Matrix;

@@ -12,7 +12,7 @@ use crate::detection::ensemble::EnsembleCalibration;
 use crate::detection::models::isolation_forest::IsolationForest;
 use crate::detection::models::mlp::{EpochReport, MlpRegressor};
 use crate::detection::run_config::RunConfig;
-use crate::findings::response::{self};
+use crate::findings::response;
 use std::collections::BTreeMap;
 
 /// Where a run's training flows came from, in words, for a saved model's file.

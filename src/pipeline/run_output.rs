@@ -29,11 +29,11 @@ pub struct PlotData {
 pub struct RunOutput {
     pub report: Report,
     pub plot: PlotData,
-    /// Everything needed to re-threshold without retraining (see [`rethreshold`]).
+    /// Everything needed to re-threshold without retraining (see [`rethreshold`](super::rethreshold::rethreshold)).
     pub scored: ScoredRun,
 }
 
-/// A run's flows and full-precision scores: the input of [`rethreshold`].
+/// A run's flows and full-precision scores: the input of [`rethreshold`](super::rethreshold::rethreshold).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScoredRun {
     pub flows: Vec<FlowRecord>,

@@ -4,7 +4,7 @@
 //! current scenario, and the flow-count estimate.
 //!
 //! Not here: rendering (`ui::config_panel`) or parsing and clamping, which stay in
-//! `run_config` so the form and the URL share one set of limits.
+//! `app::url_query` so the form and the URL share one set of limits.
 
 use super::config::{
     AttackSpec, GeneratorConfig, BEACON_PERIOD_MAX_S, BEACON_PERIOD_MIN_S, INTENSITY_MAX,
@@ -134,7 +134,7 @@ impl AttackParam {
         }
     }
 
-    /// Shown-unit bounds for a number input in a run of `run_s` (what `run_config` clamps
+    /// Shown-unit bounds for a number input in a run of `run_s` (what `app::url_query` clamps
     /// to); `None` for choices.
     pub fn range(self, spec: &AttackSpec, run_s: f64) -> Option<(f64, f64)> {
         match self {
@@ -178,7 +178,7 @@ impl AttackParam {
     }
 
     /// The URL value for what the user typed in the shown unit. Text that is not a number is
-    /// passed through unchanged so `run_config` reports it like a bad URL value.
+    /// passed through unchanged so `app::url_query` reports it like a bad URL value.
     pub fn query_value(self, typed: &str) -> String {
         let typed = typed.trim();
         if self == AttackParam::Jitter && (typed.is_empty() || typed.eq_ignore_ascii_case("auto")) {
@@ -482,7 +482,7 @@ mod tests {
         assert_eq!(methods, all);
     }
 
-    /// Typing a value in the form and applying it through `run_config` stores it in the URL's
+    /// Typing a value in the form and applying it through `app::url_query` stores it in the URL's
     /// unit and shows it back as typed, for every parameter of every kind.
     #[test]
     fn typed_values_round_trip_through_the_query_parser() {
