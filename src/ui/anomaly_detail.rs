@@ -2,7 +2,7 @@
 //! explanations in plain words. Escape or "Close details" closes it and gives focus back to the
 //! button that opened it, so keyboard users keep their place in the table.
 
-use super::AppState;
+use super::state::AppState;
 use crate::output::report::{Anomaly, FeatureContribution};
 use crate::util::format_value::format_value;
 use crate::util::time_format::format_utc;

@@ -5,7 +5,7 @@
 //! the URL and the command line share one set of limits and the same clamping notices.
 
 use super::browser::random_seed;
-use super::AppState;
+use super::state::{AppState, RunState};
 use crate::app::url_query::{self, percent_encode};
 use crate::detection::models::isolation_forest::MaxSamples;
 use crate::detection::run_config::{RunConfig, TrainingPolicy};
@@ -133,7 +133,7 @@ fn NumberField(
 pub fn ConfigPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let cfg = state.config;
-    let running = move || state.run_state.get() == super::RunState::Running;
+    let running = move || state.run_state.get() == RunState::Running;
 
     view! {
         <fieldset class="group" disabled=running>

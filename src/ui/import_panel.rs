@@ -2,127 +2,21 @@
 //! the drop target. Files stay `File` handles here; the worker reads and parses them, so the
 //! page never holds their bytes and nothing is uploaded anywhere.
 
-use super::AppState;
-use crate::app::protocol::WorkerRequest;
-use crate::traffic::import::{ColumnMapping, FileInspection, Format, MappedField};
-use crate::util::format_value::format_value;
+use super::session::{choose, choose_model};
+use super::state::{AppState, RunState};
+use crate::traffic::import::{ColumnMapping, Format, MappedField};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
-
-/// The files chosen for the next run.
-#[derive(Clone, Default)]
-pub struct ImportFiles {
-    pub traffic: Option<File>,
-    pub baseline: Option<File>,
-    /// A saved detector model to score with instead of training.
-    pub model: Option<File>,
-}
-
-/// What the page shows about a chosen file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChosenFile {
-    pub name: String,
-    pub bytes: f64,
-}
-
-impl ChosenFile {
-    fn of(file: &File) -> ChosenFile {
-        ChosenFile {
-            name: file.name(),
-            bytes: file.size(),
-        }
-    }
-
-    fn describe(&self) -> String {
-        format!("{} ({} bytes)", self.name, format_value(self.bytes))
-    }
-}
 
 fn first_file(ev: &leptos::ev::Event) -> Option<File> {
     let input: HtmlInputElement = ev.target()?.dyn_into().ok()?;
     input.files()?.get(0)
 }
 
-/// Sets the traffic (or baseline) file and its shown name.
-pub fn choose(state: AppState, file: Option<File>, baseline: bool) {
-    let chosen = file.as_ref().map(ChosenFile::of);
-    let kept = file.clone();
-    state.import_files.update_value(|f| {
-        if baseline {
-            f.baseline = kept;
-        } else {
-            f.traffic = kept;
-        }
-    });
-    if baseline {
-        state.baseline_file.set(chosen);
-    } else {
-        state.traffic_file.set(chosen);
-        state.detected_format.set(None);
-        state.csv_header.set(Vec::new());
-        state.csv_mapping.set(None);
-        if let Some(file) = file {
-            inspect(state, file);
-        }
-    }
-}
-
-/// Sets (or clears) the saved model the next run scores with.
-pub fn choose_model(state: AppState, file: Option<File>) {
-    let chosen = file.as_ref().map(ChosenFile::of);
-    state.import_files.update_value(|f| f.model = file);
-    state.model_file.set(chosen);
-}
-
-/// Asks the worker what the file looks like (the page does not parse files); the answer
-/// arrives as `WorkerEvent::Inspected` and goes to [`on_inspected`].
-fn inspect(state: AppState, file: File) {
-    let on_incoming = move |incoming| state.on_incoming(incoming);
-    if let Err(message) = super::worker_client::send_with_files(
-        &WorkerRequest::Inspect,
-        &[("traffic", &file)],
-        on_incoming,
-    ) {
-        state.request_error.set(Some(message));
-    }
-}
-
-/// Takes the inspection of the current traffic file: its format, its CSV header and a mapping
-/// (the one used for the same header earlier in the session, else the suggested one).
-pub fn on_inspected(state: AppState, inspection: FileInspection) {
-    // A newer choice may have replaced this file meanwhile.
-    if state
-        .traffic_file
-        .with_untracked(|f| f.as_ref().map(|f| f.name.clone()))
-        != Some(inspection.file_name.clone())
-    {
-        return;
-    }
-    let header = inspection.header;
-    let mapping = state
-        .remembered_mappings
-        .with_value(|r| r.iter().find(|(h, _)| *h == header).map(|(_, m)| m.clone()))
-        .unwrap_or(inspection.suggested);
-    state.detected_format.set(inspection.format);
-    state.csv_header.set(header);
-    state.csv_mapping.set(Some(mapping));
-}
-
 /// The traffic file's format: the user's choice, else what its content looks like.
 pub fn effective_format(state: AppState) -> Option<Format> {
     state.import_format.get().or(state.detected_format.get())
-}
-
-/// The mapping to send with a run: only for a generic CSV.
-pub fn mapping_for_run(state: AppState) -> Option<ColumnMapping> {
-    (state
-        .import_format
-        .get_untracked()
-        .or(state.detected_format.get_untracked())
-        == Some(Format::GenericCsv))
-    .then(|| state.csv_mapping.get_untracked())
-    .flatten()
 }
 
 fn set_mapping(state: AppState, field: MappedField, column: Option<usize>) {
@@ -195,7 +89,7 @@ fn format_select(
 #[component]
 pub fn ImportPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let running = move || state.run_state.get() == super::RunState::Running;
+    let running = move || state.run_state.get() == RunState::Running;
     let traffic = state.traffic_file;
     let baseline = state.baseline_file;
     view! {

@@ -1,6 +1,6 @@
 //! Progress of the running pipeline, stage by stage, announced to screen readers.
 
-use super::{AppState, RunState};
+use super::state::{AppState, RunState};
 use crate::pipeline::Stage;
 use leptos::prelude::*;
 

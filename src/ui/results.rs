@@ -1,7 +1,7 @@
 //! The run's outcome: headline metrics, per-attack recall, the report download and the table
 //! of anomalies with their explanations.
 
-use super::AppState;
+use super::state::AppState;
 use crate::app::anomaly_query::{AnomalyQuery, SortKey};
 use crate::app::protocol::{FileKind, WorkerRequest, INCIDENTS_SHOWN};
 use crate::findings::feedback::{Feedback, Verdict};

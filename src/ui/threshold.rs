@@ -1,41 +1,14 @@
 //! The threshold slider: re-labels the last run instantly (the worker re-thresholds its kept
 //! scores, nothing retrains) and always shows what the threshold costs in false positives.
 
-use super::{browser, AppState};
-use crate::app::protocol::WorkerRequest;
+use super::session::request_threshold;
+use super::state::AppState;
 use crate::detection::run_config::ThresholdSpec;
 use crate::util::format_value::format_value;
 use leptos::prelude::*;
 
 /// Slider positions between the lowest and the highest ensemble score.
 const SLIDER_STEPS: f64 = 1000.0;
-
-/// Sends a re-threshold request unless one is under way; the latest wish waits its turn, so a
-/// dragged slider never queues hundreds of requests.
-pub fn request_threshold(state: AppState, spec: ThresholdSpec) {
-    state
-        .config
-        .update(|c| c.detection.set_threshold_spec(&spec));
-    browser::replace_query(&state.config.with_untracked(|c| c.to_query()));
-    if state.rethreshold_busy.get_untracked() {
-        state.rethreshold_next.set_value(Some(spec));
-    } else {
-        state.rethreshold_busy.set(true);
-        state.request(WorkerRequest::Rethreshold(spec));
-    }
-}
-
-/// Called when the worker answers: sends the wish that waited, if any.
-pub fn on_rethresholded(state: AppState) {
-    match state
-        .rethreshold_next
-        .try_update_value(Option::take)
-        .flatten()
-    {
-        Some(spec) => state.request(WorkerRequest::Rethreshold(spec)),
-        None => state.rethreshold_busy.set(false),
-    }
-}
 
 fn pct(v: f64) -> String {
     format!("{:.2} %", v * 100.0)

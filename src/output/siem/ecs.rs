@@ -3,7 +3,7 @@
 //! `event.severity`, `source`/`destination`, `network` (with `community_id`) and `rule`.
 //! Detector-specific values live under the custom `anomaly_detector` object, as ECS advises.
 
-use super::{alert_views, ecs_timestamp, AlertUnit, AlertView, PRODUCT};
+use super::alert::{alert_views, ecs_timestamp, AlertUnit, AlertView, PRODUCT};
 use crate::output::report::Report;
 use crate::traffic::flow::Service;
 use serde_json::{json, Map, Value};

@@ -2,7 +2,7 @@
 //! top-level keys Suricata does not define, scores in `alert.metadata` as arrays of strings,
 //! timestamps as `2023-09-18T06:13:41.532140+0000`, `flow_id` below 2^51.
 
-use super::{alert_views, eve_timestamp, AlertUnit};
+use super::alert::{alert_views, eve_timestamp, AlertUnit};
 use crate::output::report::Report;
 use crate::traffic::flow::{Proto, Service};
 use serde_json::{json, Map, Value};

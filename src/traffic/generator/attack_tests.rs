@@ -2,7 +2,7 @@
 //! incidents, roles, Zeek conn_state versus history) over an `attacks=all` run.
 
 use super::*;
-use crate::traffic::flow::{ConnState, Label, OrigRole, Proto, Service};
+use crate::traffic::flow::{AttackKind, ConnState, Label, OrigRole, Proto, Service};
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 

@@ -11,9 +11,9 @@
 
 use super::config::{AttackSpec, ScanMethod};
 use super::emit::{ephemeral_port, Exchange, FiveTuple, Sink, Tag};
+use super::incident::Incident;
 use super::network::{random_public_addr, to_ip, Network};
 use super::sample::{bytes, exponential, log_normal};
-use super::Incident;
 use crate::traffic::flow::{AttackKind, ConnState, Label, OrigRole, Proto, Service};
 use crate::util::math;
 use crate::util::rng::DetRng;

@@ -7,10 +7,11 @@
 //! settings never change benign flows. Not here: attacks (`attacks.rs`), record building
 //! (`emit.rs`), addresses and roles (`network.rs`).
 
+use super::config::GeneratorConfig;
 use super::emit::{benign_tcp_outcome, ephemeral_port, Exchange, FiveTuple, Sink, Tag};
 use super::network::{random_public_addr, server_count, Network, UPSTREAM_DNS, UPSTREAM_NTP};
 use super::sample::{bytes, exponential, geometric_count, log_normal, next_arrival, pareto};
-use super::{stream, GeneratorConfig};
+use super::streams::stream;
 use crate::traffic::flow::{ConnState, Proto, Service};
 use crate::util::math;
 use crate::util::rng::DetRng;

@@ -2,14 +2,17 @@
 //! the ground-truth incidents, deterministic for a given config on every target.
 //!
 //! This module produces `FlowRecord`s and `Incident`s only; features, detection and reporting
-//! live elsewhere. Layout: `config` (request, limits, validation), `network` (hosts, roles,
-//! addresses), `benign` and `attacks` (what happens when), `emit` (record building),
-//! `sample` (distributions) and `presets` (named scenarios).
+//! live elsewhere. Layout: `config` (request and limits), `validate` (whether a request can
+//! run, and its expected volume), `network` (hosts, roles, addresses), `benign` and `attacks`
+//! (what happens when), `emit` (record building), `sample` (distributions), `streams` (named
+//! random streams), `incident` (ground truth per attack) and `presets` (named scenarios). This
+//! file only drives them: no child imports it.
 
 mod attacks;
 mod benign;
 mod config;
 mod emit;
+mod incident;
 mod network;
 pub mod presets;
 pub mod ui_fields;
@@ -17,6 +20,8 @@ pub mod ui_fields;
 #[cfg(test)]
 mod attack_tests;
 mod sample;
+mod streams;
+mod validate;
 
 pub use config::{
     AttackSpec, GeneratorConfig, GeneratorError, Limits, ScanMethod, ATTACKS_MAX,
@@ -26,32 +31,12 @@ pub use config::{
     LIMITS, START_TS_MAX, STEALTH_MAX, STEALTH_MIN,
 };
 
-use crate::traffic::flow::{AttackKind, FlowRecord};
-use crate::util::rng::DetRng;
-use emit::Sink;
-use network::{splitmix64, Network};
-use serde::{Deserialize, Serialize};
-use std::net::IpAddr;
+pub use incident::Incident;
 
-/// Ground truth for one injected attack.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Incident {
-    /// Position of the attack in `GeneratorConfig::attacks`.
-    pub id: u32,
-    pub kind: AttackKind,
-    /// Timestamp of the attack's first flow.
-    pub start_ts: f64,
-    /// Timestamp of the attack's last flow.
-    pub end_ts: f64,
-    /// The attacker's address (the external C2, drop site, pool or name server for attacks a
-    /// compromised host originates); `0.0.0.0` for a SYN flood: its sources are spoofed.
-    pub attacker: IpAddr,
-    /// The first (or only) victim; `0.0.0.0` when a sweep found no live host.
-    pub victim: IpAddr,
-    /// Every victim the attack touched (live hosts only for sweeps), at most 256.
-    pub victims: Vec<IpAddr>,
-    pub flows: u64,
-}
+use crate::traffic::flow::FlowRecord;
+use emit::Sink;
+use network::Network;
+use streams::stream;
 
 /// A generated run.
 #[derive(Debug, Clone, PartialEq)]
@@ -179,13 +164,6 @@ fn ordered_bits(x: f64) -> u64 {
     }
 }
 
-/// An independent random stream for one purpose and index (a host, an attack), so adding or
-/// changing one part of the run leaves every other part's draws untouched.
-pub(crate) fn stream(seed: u64, purpose: &str, index: u64) -> DetRng {
-    let mut state = seed ^ index.wrapping_mul(0xd1b5_4a32_d192_ed03);
-    DetRng::derive(splitmix64(&mut state), purpose)
-}
-
 /// Throttles progress reports to one per `STEP` of progress.
 struct Progress<'a> {
     on_progress: &'a mut dyn FnMut(f64),
@@ -213,8 +191,10 @@ impl<'a> Progress<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::traffic::flow::{ConnState, Label, Proto};
+    use crate::traffic::flow::{AttackKind, ConnState, Label, Proto};
+    use crate::util::rng::DetRng;
     use std::collections::HashSet;
+    use std::net::IpAddr;
     use std::sync::OnceLock;
 
     /// The default run, generated once for the tests that only read it.

@@ -3,9 +3,12 @@
 //! Detection never reads past the first 64 KiB, so it is cheap on large files. A wrong guess
 //! is overridable by passing a `Format` to `import`.
 
+use super::cic;
 use super::csv_reader::{first_line, normalize_name, sniff_delimiter, CsvReader};
+use super::format::Format;
 use super::generic_csv::{suggest_mapping, ColumnMapping};
-use super::{cic, kdd, unsw, Format};
+use super::kdd;
+use super::unsw;
 
 pub const PCAP_MAGICS: [[u8; 4]; 4] = [
     [0xD4, 0xC3, 0xB2, 0xA1], // microseconds, little-endian

@@ -4,14 +4,16 @@
 //! A record header whose length cannot fit the file stops the read (the framing is lost)
 //! and keeps everything before it; a frame that decodes only partly is counted, not fatal.
 
+use super::error::ImportError;
 use super::flow_table::FlowTable;
+use super::format::Format;
+use super::imported::{ImportedTraffic, PacketStats};
+use super::limits::ImportLimits;
 use super::packet::{
     decode, decode_udp_tunnel, is_tunnel_port, link_type_supported, Decoded, Transport,
 };
-use super::{
-    Format, ImportError, ImportLimits, ImportWarning, ImportedTraffic, LimitKind, Location,
-    PacketStats, Progress, SkipReason,
-};
+use super::progress::Progress;
+use super::warnings::{ImportWarning, LimitKind, Location, SkipReason};
 
 /// Collects frames into flows and counts what could not be used.
 pub struct PacketSink {

@@ -5,11 +5,13 @@
 //! block whose length is impossible ends the read, keeping what came before; a packet for an
 //! undescribed interface is skipped and reported.
 
+use super::error::ImportError;
+use super::format::Format;
+use super::imported::ImportedTraffic;
+use super::limits::ImportLimits;
 use super::pcap::PacketSink;
-use super::{
-    Format, ImportError, ImportLimits, ImportWarning, ImportedTraffic, Location, Progress,
-    SkipReason,
-};
+use super::progress::Progress;
+use super::warnings::{ImportWarning, Location, SkipReason};
 
 #[derive(Debug, Clone, Copy)]
 struct Interface {

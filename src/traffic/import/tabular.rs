@@ -3,12 +3,17 @@
 //!
 //! Not here: what the columns mean per format (see `cic`, `kdd`, `unsw`, `generic_csv`).
 
+use super::cic;
 use super::csv_reader::{normalize_name, parse_f64, sniff_delimiter, CsvReader};
+use super::error::ImportError;
+use super::format::Format;
 use super::generic_csv::{row_to_flow, suggest_mapping, ColumnMapping};
-use super::{
-    cic, kdd, unsw, Format, ImportError, ImportLimits, ImportWarning, ImportedTraffic, LimitKind,
-    Location, Progress, SkipReason,
-};
+use super::imported::ImportedTraffic;
+use super::kdd;
+use super::limits::ImportLimits;
+use super::progress::Progress;
+use super::unsw;
+use super::warnings::{ImportWarning, LimitKind, Location, SkipReason};
 
 /// Names never used as extra features: identifiers, row numbers and ground truth.
 fn never_extra(name: &str) -> bool {

@@ -6,11 +6,13 @@
 //! `label`-like column (IoT-23 style) becomes ground truth. Not here: other Zeek logs.
 
 use super::csv_reader::{normalize_name, parse_count, parse_f64, parse_port, parse_time};
+use super::error::ImportError;
+use super::format::Format;
 use super::generic_csv::parse_state_loose;
-use super::{
-    ImportError, ImportLimits, ImportWarning, ImportedTraffic, LimitKind, Location, Progress,
-    SkipReason,
-};
+use super::imported::ImportedTraffic;
+use super::limits::ImportLimits;
+use super::progress::Progress;
+use super::warnings::{ImportWarning, LimitKind, Location, SkipReason};
 use crate::traffic::flow::{ConnHistory, ConnState, FlowRecord, Label, OrigRole, Proto, Service};
 use std::net::IpAddr;
 
@@ -175,7 +177,7 @@ pub(crate) fn import_tsv(
     limits: &ImportLimits,
     progress: &mut Progress,
 ) -> Result<ImportedTraffic, ImportError> {
-    let mut out = ImportedTraffic::new(super::Format::ZeekTsv, bytes.len() as u64);
+    let mut out = ImportedTraffic::new(Format::ZeekTsv, bytes.len() as u64);
     let mut separator = "\t".to_string();
     let mut unset = "-".to_string();
     let mut empty = "(empty)".to_string();
@@ -239,7 +241,7 @@ pub(crate) fn import_tsv(
         }
         if fields.is_empty() {
             return Err(ImportError::NotThisFormat {
-                format: super::Format::ZeekTsv,
+                format: Format::ZeekTsv,
                 expected: "a #fields header line before the first row".into(),
             });
         }
@@ -295,7 +297,7 @@ pub(crate) fn import_tsv(
     }
     if fields.is_empty() {
         return Err(ImportError::NotThisFormat {
-            format: super::Format::ZeekTsv,
+            format: Format::ZeekTsv,
             expected: "a #fields header line".into(),
         });
     }
@@ -310,7 +312,7 @@ pub(crate) fn import_json(
     limits: &ImportLimits,
     progress: &mut Progress,
 ) -> Result<ImportedTraffic, ImportError> {
-    let mut out = ImportedTraffic::new(super::Format::ZeekJson, bytes.len() as u64);
+    let mut out = ImportedTraffic::new(Format::ZeekJson, bytes.len() as u64);
     out.extra_columns = JSON_EXTRAS.iter().map(|s| s.to_string()).collect();
     let mut rows = 0u64;
     for (line_no, end, raw) in lines(bytes) {

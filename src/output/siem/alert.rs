@@ -1,0 +1,324 @@
+//! One alert in export-neutral form (`AlertView`) and the alerts a report yields, with what
+//! every SIEM format shares: rule ids, the product name, timestamps and flow ids. The EVE and
+//! ECS writers build their lines from these and nothing else.
+use super::community_id;
+use crate::findings::incidents::{Grouping, Severity};
+use crate::output::report::{Anomaly, Report};
+use crate::traffic::flow::{Proto, Service};
+use crate::util::time_format::format_utc;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// What one exported alert stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertUnit {
+    /// One alert per detected incident (what an analyst triages).
+    #[default]
+    Incident,
+    /// One alert per flagged flow listed in the report.
+    Anomaly,
+}
+
+/// Rule ids of this detector's alerts: a private range, well away from the ET/Snort ones.
+pub const SID_INCIDENT_SOURCE: u64 = 9_100_001;
+pub const SID_INCIDENT_VICTIM: u64 = 9_100_002;
+pub const SID_ANOMALY: u64 = 9_100_010;
+
+/// The name alerts carry as their producer.
+pub const PRODUCT: &str = "anomaly-detector";
+
+/// Whole microseconds since the epoch (`None` for non-finite input), as (seconds, micros).
+fn split_micros(ts: f64) -> Option<(i64, i64)> {
+    if !ts.is_finite() {
+        return None;
+    }
+    let micros = (ts * 1e6).round() as i64;
+    Some((micros.div_euclid(1_000_000), micros.rem_euclid(1_000_000)))
+}
+
+/// Suricata's timestamp: `2023-09-18T06:13:41.532140+0000` (UTC).
+pub fn eve_timestamp(ts: f64) -> String {
+    let (secs, micros) = split_micros(ts).unwrap_or((0, 0));
+    format!(
+        "{}.{micros:06}+0000",
+        format_utc(secs as f64).replacen(' ', "T", 1)
+    )
+}
+
+/// ECS `@timestamp`: ISO 8601 UTC with microseconds, `2023-09-18T06:13:41.532140Z`.
+pub fn ecs_timestamp(ts: f64) -> String {
+    let (secs, micros) = split_micros(ts).unwrap_or((0, 0));
+    format!(
+        "{}.{micros:06}Z",
+        format_utc(secs as f64).replacen(' ', "T", 1)
+    )
+}
+
+/// A flow id below 2^51 (Suricata's limit, so JavaScript readers keep it exact), stable for
+/// the same report: FNV-1a over the run's digest and the alert's row.
+pub fn flow_id(report: &Report, row: u64, salt: u8) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in report
+        .data
+        .flows_digest
+        .bytes()
+        .chain(row.to_le_bytes())
+        .chain([salt])
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h & ((1u64 << 51) - 1)).max(1)
+}
+
+/// The report's anomalies by row, to find an incident's first flow.
+fn anomalies_by_row(report: &Report) -> BTreeMap<u64, &Anomaly> {
+    // `extend`, not `collect`, which would sort first (see `index_sort`).
+    let mut by_row = BTreeMap::new();
+    by_row.extend(report.anomalies.iter().map(|a| (a.index, a)));
+    by_row
+}
+
+/// Three significant digits are plenty for a score in a SIEM and keep lines short.
+fn score_text(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.4}")
+    } else {
+        "n/a".to_string()
+    }
+}
+
+/// One alert in export-neutral form: what both EVE and ECS lines are built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertView {
+    pub ts: f64,
+    pub end_ts: f64,
+    pub flow_id: u64,
+    pub src_ip: IpAddr,
+    pub src_port: Option<u16>,
+    pub dst_ip: IpAddr,
+    pub dst_port: Option<u16>,
+    pub proto: Proto,
+    pub service: Service,
+    pub community_id: Option<String>,
+    pub pkts_out: u64,
+    pub pkts_in: u64,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub severity: Severity,
+    pub signature_id: u64,
+    /// Stable per kind of alert (what a SIEM rule list shows).
+    pub rule_name: &'static str,
+    /// This alert in one line.
+    pub message: String,
+    /// Scores and context, as (key, values): Suricata wants arrays of strings.
+    pub metadata: Vec<(&'static str, Vec<String>)>,
+}
+
+/// Severity of a single flagged flow: how far above the threshold its ensemble score is.
+fn anomaly_severity(score: f64, threshold: f64) -> Severity {
+    let margin = threshold.abs().max(3.0);
+    if score >= threshold + 2.0 * margin {
+        Severity::High
+    } else if score >= threshold + margin {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
+fn community_id_of(a: &Anomaly) -> Option<String> {
+    let proto = community_id::ip_proto(a.proto, a.src_ip.is_ipv6())?;
+    community_id::community_id_v1(0, a.src_ip, a.dst_ip, proto, Some((a.src_port, a.dst_port)))
+}
+
+/// The alerts a report yields, in report order (incidents most severe first; anomalies in
+/// time order).
+pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
+    let threshold = report.threshold.ensemble;
+    let common = |v: &mut Vec<(&'static str, Vec<String>)>| {
+        v.push(("threshold", vec![score_text(threshold)]));
+        v.push(("threshold_mode", vec![report.threshold.method.clone()]));
+        v.push((
+            "producer",
+            vec![format!("{PRODUCT} {}", report.app_version)],
+        ));
+    };
+    match unit {
+        AlertUnit::Anomaly => report
+            .anomalies
+            .iter()
+            .map(|a| {
+                let mut metadata = vec![
+                    (
+                        "isolation_forest_score",
+                        vec![score_text(a.scores.isolation_forest)],
+                    ),
+                    ("mlp_score", vec![score_text(a.scores.mlp)]),
+                    ("ensemble_score", vec![score_text(a.scores.ensemble)]),
+                    ("conn_state", vec![a.conn_state.as_str().to_string()]),
+                    (
+                        "explanation",
+                        a.explanation.iter().map(|c| c.sentence()).collect(),
+                    ),
+                ];
+                if let Some(id) = a.detected_incident {
+                    metadata.push(("incident", vec![id.to_string()]));
+                }
+                common(&mut metadata);
+                metadata.retain(|(_, v)| !v.is_empty());
+                let why = a
+                    .explanation
+                    .first()
+                    .map(|c| format!(": {}", c.sentence()))
+                    .unwrap_or_default();
+                AlertView {
+                    ts: a.ts,
+                    end_ts: a.ts + a.duration_s.max(0.0),
+                    flow_id: flow_id(report, a.index, 0),
+                    src_ip: a.src_ip,
+                    src_port: Some(a.src_port),
+                    dst_ip: a.dst_ip,
+                    dst_port: Some(a.dst_port),
+                    proto: a.proto,
+                    service: a.service,
+                    community_id: community_id_of(a),
+                    pkts_out: a.pkts_out,
+                    pkts_in: a.pkts_in,
+                    bytes_out: a.bytes_out,
+                    bytes_in: a.bytes_in,
+                    severity: anomaly_severity(a.scores.ensemble, threshold),
+                    signature_id: SID_ANOMALY,
+                    rule_name: "Anomalous network flow",
+                    message: format!(
+                        "Anomalous flow {}:{} -> {}:{} ({}){why}",
+                        a.src_ip,
+                        a.src_port,
+                        a.dst_ip,
+                        a.dst_port,
+                        a.proto.as_str()
+                    ),
+                    metadata,
+                }
+            })
+            .collect(),
+        AlertUnit::Incident => {
+            let rows = anomalies_by_row(report);
+            report
+                .incidents
+                .iter()
+                .map(|inc| {
+                    let first = inc.flows.first().and_then(|r| rows.get(r)).copied();
+                    let src_ip = match (inc.grouping, first) {
+                        (Grouping::Source, _) => inc.key_ip,
+                        (Grouping::Victim, Some(a)) => a.src_ip,
+                        (Grouping::Victim, None) => {
+                            inc.src_ips.first().copied().unwrap_or(inc.key_ip)
+                        }
+                    };
+                    let dst_ip = match (inc.grouping, first) {
+                        (Grouping::Victim, _) => inc.key_ip,
+                        (Grouping::Source, Some(a)) => a.dst_ip,
+                        (Grouping::Source, None) => {
+                            inc.dst_ips.first().copied().unwrap_or(inc.key_ip)
+                        }
+                    };
+                    let mut metadata = vec![
+                        ("incident", vec![inc.id.to_string()]),
+                        ("severity", vec![inc.severity.as_str().to_string()]),
+                        (
+                            "grouping",
+                            vec![match inc.grouping {
+                                Grouping::Source => "source".to_string(),
+                                Grouping::Victim => "victim".to_string(),
+                            }],
+                        ),
+                        ("ensemble_score_max", vec![score_text(inc.max_score)]),
+                        ("ensemble_score_mean", vec![score_text(inc.mean_score)]),
+                        ("flow_count", vec![inc.flow_count.to_string()]),
+                        (
+                            "distinct_src_hosts",
+                            vec![inc.distinct_src_hosts.to_string()],
+                        ),
+                        (
+                            "distinct_dst_hosts",
+                            vec![inc.distinct_dst_hosts.to_string()],
+                        ),
+                        (
+                            "distinct_dst_ports",
+                            vec![inc.distinct_dst_ports.to_string()],
+                        ),
+                        ("first_seen", vec![eve_timestamp(inc.first_seen_ts)]),
+                        ("last_seen", vec![eve_timestamp(inc.last_seen_ts)]),
+                    ];
+                    if let Some(a) = first {
+                        metadata.push((
+                            "isolation_forest_score",
+                            vec![score_text(a.scores.isolation_forest)],
+                        ));
+                        metadata.push(("mlp_score", vec![score_text(a.scores.mlp)]));
+                        metadata.push(("ensemble_score", vec![score_text(a.scores.ensemble)]));
+                    }
+                    common(&mut metadata);
+                    AlertView {
+                        ts: inc.first_seen_ts,
+                        end_ts: inc.last_seen_ts,
+                        flow_id: flow_id(report, inc.flows.first().copied().unwrap_or(0), 1),
+                        src_ip,
+                        src_port: match inc.grouping {
+                            Grouping::Source => first.map(|a| a.src_port),
+                            Grouping::Victim => None,
+                        },
+                        dst_ip,
+                        dst_port: first
+                            .map(|a| a.dst_port)
+                            .or(inc.top_dst_ports.first().copied()),
+                        proto: inc.proto,
+                        service: inc.service,
+                        community_id: first.and_then(community_id_of),
+                        pkts_out: inc.pkts_out,
+                        pkts_in: inc.pkts_in,
+                        bytes_out: inc.bytes_out,
+                        bytes_in: inc.bytes_in,
+                        severity: inc.severity,
+                        signature_id: match inc.grouping {
+                            Grouping::Source => SID_INCIDENT_SOURCE,
+                            Grouping::Victim => SID_INCIDENT_VICTIM,
+                        },
+                        rule_name: match inc.grouping {
+                            Grouping::Source => "Anomalous activity from one host",
+                            Grouping::Victim => "Anomalous traffic from many sources to one host",
+                        },
+                        message: inc.summary.clone(),
+                        metadata,
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_in_each_format() {
+        // 1_767_261_600 = 2026-01-01T10:00:00Z.
+        assert_eq!(
+            eve_timestamp(1_767_261_600.532_14),
+            "2026-01-01T10:00:00.532140+0000"
+        );
+        assert_eq!(
+            ecs_timestamp(1_767_261_600.0),
+            "2026-01-01T10:00:00.000000Z"
+        );
+        // Rounding up into the next second carries.
+        assert_eq!(
+            eve_timestamp(1_767_261_600.999_999_7),
+            "2026-01-01T10:00:01.000000+0000"
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! What an import that succeeded still tells the user: records skipped (with their line or
+//! byte offset and the reason), limits hit, columns ignored.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where a skipped record was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Location {
+    /// 1-based line number in a text file.
+    Line(u64),
+    /// Byte offset of the record in a binary file.
+    ByteOffset(u64),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line(n) => write!(f, "line {n}"),
+            Location::ByteOffset(n) => write!(f, "byte offset {n}"),
+        }
+    }
+}
+
+/// Why a record was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum SkipReason {
+    /// The row has a different number of fields than the header.
+    FieldCount { expected: usize, found: usize },
+    /// A required cell did not parse.
+    BadValue { column: String, value: String },
+    /// A JSON line that is not a JSON object.
+    BadJson { detail: String },
+    /// Bytes that are not UTF-8 text.
+    NotUtf8,
+    /// A capture record whose length fields do not fit the file.
+    BadRecordLength { needed: u64, available: u64 },
+    /// A pcapng block of a type that cannot carry packets here, or with a bad structure.
+    BadBlock { block_type: u32, detail: String },
+    /// A packet for an interface that was never described.
+    UnknownInterface { interface_id: u32 },
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::FieldCount { expected, found } => {
+                write!(f, "expected {expected} fields, found {found}")
+            }
+            SkipReason::BadValue { column, value } => {
+                write!(f, "column {column:?}: cannot read {value:?}")
+            }
+            SkipReason::BadJson { detail } => write!(f, "not a JSON object: {detail}"),
+            SkipReason::NotUtf8 => f.write_str("not UTF-8 text"),
+            SkipReason::BadRecordLength { needed, available } => {
+                write!(f, "record needs {needed} bytes but only {available} remain")
+            }
+            SkipReason::BadBlock { block_type, detail } => {
+                write!(f, "block type {block_type:#x}: {detail}")
+            }
+            SkipReason::UnknownInterface { interface_id } => {
+                write!(f, "packet for undescribed interface {interface_id}")
+            }
+        }
+    }
+}
+
+/// A record that was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRecord {
+    pub location: Location,
+    pub reason: SkipReason,
+}
+
+/// Which resource limit stopped the import early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    Flows,
+    Rows,
+}
+
+/// Something the user should know about an import that still succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ImportWarning {
+    /// The format carries no addresses; flows got fixed documentation addresses.
+    SynthesizedAddresses,
+    /// The format carries no timestamps; flows are spaced one second apart in file order.
+    SynthesizedTimestamps,
+    /// conn_state was inferred from packet/flag counts, not recorded.
+    DerivedConnState,
+    /// Cells holding `Infinity`/`NaN` (or unreadable numbers) were stored as missing (NaN).
+    NonFiniteCells { count: u64 },
+    /// A limit was reached; everything before it was kept.
+    LimitReached { limit: LimitKind, value: u64 },
+    /// Byte counts are on-the-wire sizes including headers (UNSW-NB15 `sbytes`/`dbytes`).
+    BytesIncludeHeaders,
+    /// Capture packets that could not become flows.
+    PacketsNotUsed {
+        non_ip: u64,
+        truncated: u64,
+        unsupported_link_type: u64,
+    },
+    /// The capture uses a link type this importer does not decode.
+    UnsupportedLinkType { link_type: u32 },
+    /// Timestamps written as local date-times without a zone were read as UTC.
+    LocalTimesAsUtc,
+    /// The file ended inside a record; what came before was kept.
+    TruncatedFile { at_byte: u64 },
+    /// Rows had no label cell although the file has a label column.
+    UnlabelledRows { count: u64 },
+}
+
+impl fmt::Display for ImportWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportWarning::SynthesizedAddresses => f.write_str(
+                "the format has no IP addresses: every flow uses 192.0.2.1 -> 198.51.100.1 (documentation addresses), so per-host context features carry no information",
+            ),
+            ImportWarning::SynthesizedTimestamps => f.write_str(
+                "the format has no timestamps: flows are placed one second apart in file order",
+            ),
+            ImportWarning::DerivedConnState => f.write_str(
+                "the format has no connection state: conn_state was inferred from packet and flag counts",
+            ),
+            ImportWarning::NonFiniteCells { count } => write!(
+                f,
+                "{count} numeric cells were Infinity, NaN or unreadable and are stored as missing"
+            ),
+            ImportWarning::LimitReached { limit, value } => write!(
+                f,
+                "stopped at the limit of {value} {}; everything before it was kept",
+                match limit {
+                    LimitKind::Flows => "flows",
+                    LimitKind::Rows => "rows/packets",
+                }
+            ),
+            ImportWarning::BytesIncludeHeaders => f.write_str(
+                "byte counts include packet headers (the format records on-the-wire sizes)",
+            ),
+            ImportWarning::PacketsNotUsed {
+                non_ip,
+                truncated,
+                unsupported_link_type,
+            } => write!(
+                f,
+                "packets not assembled into flows: {non_ip} not IP, {truncated} truncated before the transport header, {unsupported_link_type} on unsupported link types"
+            ),
+            ImportWarning::UnsupportedLinkType { link_type } => {
+                write!(f, "link type {link_type} is not decoded")
+            }
+            ImportWarning::LocalTimesAsUtc => f.write_str(
+                "timestamps are local date-times without a time zone and were read as UTC",
+            ),
+            ImportWarning::TruncatedFile { at_byte } => write!(
+                f,
+                "the file ends inside a record at byte {at_byte}; everything before it was kept"
+            ),
+            ImportWarning::UnlabelledRows { count } => {
+                write!(f, "{count} rows have an empty label cell")
+            }
+        }
+    }
+}
