@@ -3,6 +3,7 @@
 //! configuration and the saved model. May import util and traffic. Must not import findings,
 //! output, pipeline or app: models never see incidents, reports or the page.
 
+pub mod behaviour;
 pub mod detector_model;
 pub mod ensemble;
 pub mod features;
