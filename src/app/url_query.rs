@@ -362,6 +362,16 @@ impl RunConfig {
                 "false" | "0" | "off" => d.mlp.early_stopping = false,
                 _ => n.push(key, format!("{raw:?} is not true or false; ignored")),
             },
+            "detectors" => match raw {
+                "true" | "1" | "on" => d.behaviour.enabled = true,
+                "false" | "0" | "off" => d.behaviour.enabled = false,
+                _ => n.push(key, format!("{raw:?} is not on or off; ignored")),
+            },
+            "train_on_detected" => match raw {
+                "true" | "1" | "on" => d.train_on_detected = true,
+                "false" | "0" | "off" => d.train_on_detected = false,
+                _ => n.push(key, format!("{raw:?} is not true or false; ignored")),
+            },
             _ => self.apply_attack_pair(key, raw, n),
         }
     }
@@ -552,6 +562,15 @@ impl RunConfig {
         if d.mlp.early_stopping != dd.mlp.early_stopping {
             parts.push(format!("early_stopping={}", d.mlp.early_stopping));
         }
+        if d.behaviour.enabled != dd.behaviour.enabled {
+            parts.push(format!(
+                "detectors={}",
+                if d.behaviour.enabled { "on" } else { "off" }
+            ));
+        }
+        if d.train_on_detected != dd.train_on_detected {
+            parts.push(format!("train_on_detected={}", d.train_on_detected));
+        }
         parts
             .into_iter()
             .map(|p| {
@@ -634,9 +653,15 @@ mod tests {
     #[test]
     fn model_parameters_apply() {
         let (c, notices) = RunConfig::from_query(
-            "trees=50&max_samples=128&hidden=8,3,8&activation=tanh&max_iter=20&train=all&early_stopping=false",
+            "trees=50&max_samples=128&hidden=8,3,8&activation=tanh&max_iter=20&train=all&early_stopping=false&detectors=off&train_on_detected=1",
         );
+        assert!(!c.detection.behaviour.enabled);
+        assert!(c.detection.train_on_detected);
+        let (back, _) = RunConfig::from_query(&c.to_query());
+        assert_eq!(back, c);
         assert!(notices.is_empty(), "{notices:?}");
+        let (_, odd) = RunConfig::from_query("detectors=maybe");
+        assert_eq!(odd.len(), 1, "{odd:?}");
         assert_eq!(c.detection.isolation_forest.n_estimators, 50);
         assert_eq!(
             c.detection.isolation_forest.max_samples,

@@ -314,15 +314,14 @@ impl TryFrom<PortTable> for PortFrequency {
 }
 
 impl PortFrequency {
-    pub fn fit(flows: &[FlowRecord]) -> PortFrequency {
+    pub fn fit<'a>(flows: impl IntoIterator<Item = &'a FlowRecord>) -> PortFrequency {
         let mut counts = HashMap::new();
+        let mut total = 0u64;
         for f in flows {
             *counts.entry((f.proto, f.dst_port)).or_insert(0) += 1;
+            total += 1;
         }
-        PortFrequency {
-            counts,
-            total: flows.len() as u64,
-        }
+        PortFrequency { counts, total }
     }
 
     /// −ln of the port's smoothed relative frequency: 0 for a port every flow uses.

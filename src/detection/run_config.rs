@@ -3,6 +3,7 @@
 //! data. Not the place for defaults of the generator or the models (those live with them),
 //! nor for the URL form of a run (`app::url_query`).
 
+use crate::detection::behaviour::BehaviourParams;
 use crate::detection::features::FeatureConfig;
 use crate::detection::models::isolation_forest::IsolationForestParams;
 use crate::detection::models::mlp::MlpParams;
@@ -107,6 +108,11 @@ pub struct DetectionConfig {
     pub mlp: MlpParams,
     /// At most this many anomalies are listed in the report (the highest-scoring ones).
     pub max_reported_anomalies: usize,
+    /// The behavioural detectors' thresholds (and whether they run).
+    pub behaviour: BehaviourParams,
+    /// False (the default): training flows a detector names are left out of training, so
+    /// the models do not learn an attack in the training part as normal.
+    pub train_on_detected: bool,
 }
 
 impl Default for DetectionConfig {
@@ -123,6 +129,8 @@ impl Default for DetectionConfig {
             isolation_forest: IsolationForestParams::default(),
             mlp: default_autoencoder(),
             max_reported_anomalies: 10_000,
+            behaviour: BehaviourParams::default(),
+            train_on_detected: false,
         }
     }
 }

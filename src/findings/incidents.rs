@@ -7,6 +7,7 @@
 //! sweeps, password guessing, beacons, transfers). Deterministic: same flows and flags, same
 //! incidents in the same order. Not responsible for scoring, thresholds or blocking advice.
 
+use crate::detection::behaviour::{BehaviourKind, Evidence, KeyRole, Technique};
 use crate::traffic::flow::{FlowRecord, Proto, Service};
 use crate::util::format_value::format_value;
 use crate::util::index_sort;
@@ -88,7 +89,7 @@ impl Severity {
         }
     }
 
-    fn bump(self) -> Severity {
+    pub fn bump(self) -> Severity {
         match self {
             Severity::Low => Severity::Medium,
             Severity::Medium => Severity::High,
@@ -116,6 +117,41 @@ impl Grouping {
         match self {
             Grouping::Source => "source",
             Grouping::Victim => "victim",
+        }
+    }
+}
+
+/// What found an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FoundBy {
+    /// The learned models alone (scores above the threshold).
+    #[default]
+    Models,
+    /// A behavioural detector alone (the models' scores stayed below the threshold).
+    Detector,
+    /// A behavioural detector, and the models flagged some of its flows too.
+    Both,
+}
+
+crate::util::serde_names::serde_by_name!(FoundBy, "what found an incident");
+
+impl FoundBy {
+    pub const ALL: [FoundBy; 3] = [FoundBy::Models, FoundBy::Detector, FoundBy::Both];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FoundBy::Models => "models",
+            FoundBy::Detector => "detector",
+            FoundBy::Both => "both",
+        }
+    }
+
+    /// In words, for the page: "the detectors and the models".
+    pub fn words(self) -> &'static str {
+        match self {
+            FoundBy::Models => "the models",
+            FoundBy::Detector => "a behavioural detector",
+            FoundBy::Both => "a behavioural detector and the models",
         }
     }
 }
@@ -156,6 +192,21 @@ pub struct DetectedIncident {
     pub mean_score: f64,
     /// One line in plain words: "10.0.3.7 scanned 412 ports on 10.0.1.20 in 38 s".
     pub summary: String,
+    /// What found it: a behavioural detector, the models, or both.
+    #[serde(default)]
+    pub found_by: FoundBy,
+    /// The behaviour a detector named (`None`: the models' incident, no behaviour named).
+    #[serde(default)]
+    pub kind: Option<BehaviourKind>,
+    /// The MITRE ATT&CK technique of `kind`.
+    #[serde(default)]
+    pub technique: Option<Technique>,
+    /// The part `key_ip` plays, when a detector named it.
+    #[serde(default)]
+    pub key_role: Option<KeyRole>,
+    /// The detector's numbers and the thresholds they crossed (empty for the models').
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
 }
 
 pub const LISTED_HOSTS: usize = 20;
@@ -331,7 +382,7 @@ fn most_common<T: Copy + PartialEq>(items: impl Iterator<Item = T>) -> Option<T>
     counts.into_iter().find(|(_, c)| *c == best).map(|(k, _)| k)
 }
 
-fn build(
+pub(crate) fn build(
     flows: &[FlowRecord],
     members: &[usize],
     scores: &[f64],
@@ -396,6 +447,11 @@ fn build(
         },
         mean_score: sum_score / n as f64,
         summary: String::new(),
+        found_by: FoundBy::Models,
+        kind: None,
+        technique: None,
+        key_role: None,
+        evidence: Vec::new(),
     };
     inc.severity = severity(&inc, threshold);
     let top_dst = inc.dst_ips.first().copied();

@@ -4,6 +4,7 @@
 //! written above.
 
 pub mod feedback;
+pub mod fusion;
 pub mod ground_truth;
 pub mod incidents;
 pub mod metrics;

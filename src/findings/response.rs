@@ -8,6 +8,7 @@
 //! victim-centred incidents whose many sources are likely spoofed. Not responsible for
 //! deciding whether to block: the analyst decides.
 
+use crate::detection::behaviour::KeyRole;
 use crate::findings::incidents::{DetectedIncident, Grouping};
 use crate::traffic::flow::{FlowRecord, Service};
 use crate::util::time_format::format_utc;
@@ -96,6 +97,10 @@ pub enum NoBlock {
     NotBlockable(IpAddr),
     /// Many sparse sources (likely spoofed): blocking them does not help; protect the victim.
     SpoofedSources,
+    /// The key host looks compromised (beaconing, exfiltrating, tunnelling): isolate and
+    /// investigate it, and block the destination it talks to at the perimeter, rather than
+    /// blocking it as if it attacked.
+    Compromised(IpAddr),
 }
 
 /// The advice for one incident.
@@ -153,11 +158,20 @@ pub fn suggest(incident: &DetectedIncident, policy: &ResponsePolicy, now_ts: f64
         no_block: None,
         disclaimer: DISCLAIMER.to_string(),
     };
-    if incident.grouping == Grouping::Victim {
-        plan.no_block = Some(NoBlock::SpoofedSources);
+    if incident.key_role == Some(KeyRole::Compromised) {
+        plan.no_block = Some(NoBlock::Compromised(incident.key_ip));
         return plan;
     }
-    let ip = incident.key_ip;
+    // A victim-centred incident with one source (a single-host flood or guessing run) blocks
+    // that source; with many, they are likely spoofed.
+    let ip = match (incident.grouping, incident.src_ips.as_slice()) {
+        (Grouping::Victim, [only]) if incident.distinct_src_hosts == 1 => *only,
+        (Grouping::Victim, _) => {
+            plan.no_block = Some(NoBlock::SpoofedSources);
+            return plan;
+        }
+        _ => incident.key_ip,
+    };
     // An IPv4-mapped IPv6 address is the IPv4 host: compare and block it as such.
     let ip = match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
@@ -369,8 +383,25 @@ mod tests {
         }
         let mut flood = incident([198, 51, 100, 1]);
         flood.grouping = Grouping::Victim;
+        flood.distinct_src_hosts = 40;
         let plan = suggest(&flood, &policy, 0.0);
         assert_eq!(plan.no_block, Some(NoBlock::SpoofedSources));
         assert!(plan.suggestions.is_empty());
+        // A victim-centred incident with a single source (a detector's one-host flood or
+        // guessing run) blocks that source, never the victim.
+        let mut single = incident([198, 51, 100, 1]);
+        single.grouping = Grouping::Victim;
+        single.key_ip = "10.0.1.20".parse().unwrap();
+        let plan = suggest(&single, &policy, 0.0);
+        assert_eq!(plan.target, Some("198.51.100.1".parse().unwrap()));
+        // A host a detector calls compromised is not blocked as an attacker.
+        let mut beacon = incident([10, 0, 0, 77]);
+        beacon.key_role = Some(KeyRole::Compromised);
+        let plan = suggest(&beacon, &policy, 0.0);
+        assert_eq!(
+            plan.no_block,
+            Some(NoBlock::Compromised("10.0.0.77".parse().unwrap()))
+        );
+        assert!(plan.suggestions.is_empty() && plan.target.is_none());
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-pub const SCHEMA_VERSION: &str = "1.3.0";
+pub const SCHEMA_VERSION: &str = "1.4.0";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -101,6 +101,13 @@ pub struct DataSummary {
     pub evaluated_duration_s: f64,
     /// Where the flows came from and how the training rows were chosen.
     pub source: TrafficSource,
+    /// The training check in plain words: detections inside the training part, a dominant
+    /// source, too few flows (empty when nothing is wrong).
+    #[serde(default)]
+    pub training_warnings: Vec<String>,
+    /// Training flows left out of training because a behavioural detection covers them.
+    #[serde(default)]
+    pub held_out_flows: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +181,13 @@ pub struct ModelMetrics {
     pub isolation_forest: Metrics,
     pub mlp: Metrics,
     pub ensemble: Metrics,
+    /// The behavioural detectors alone (a flow is flagged when a detection covers it);
+    /// `None` when the detectors are off.
+    #[serde(default)]
+    pub detectors: Option<Metrics>,
+    /// Detectors and models combined: what the incidents show (flagged by either).
+    #[serde(default)]
+    pub combined: Option<Metrics>,
 }
 
 /// One model's quality against the ground truth, on the evaluated rows. Areas are `null` when

@@ -34,6 +34,9 @@ pub(super) fn report_run(
         truth,
         ground_truth,
         n_train,
+        held_out,
+        detections,
+        training_warnings,
         eval,
         plot_start,
         training_end_ts,
@@ -72,6 +75,9 @@ pub(super) fn report_run(
         mlp: mlp_scores,
         ensemble,
         training_rows: n_train,
+        held_out,
+        detections,
+        detectors_ran: d.behaviour.enabled,
         eval_start: eval.start,
         evaluated_duration_s,
         truth,
@@ -125,7 +131,13 @@ pub(super) fn report_run(
             .map(|&s| s as f32)
             .collect(),
         label: codes[plot_rows.clone()].to_vec(),
-        training: plot_rows.clone().map(|i| i < n_train).collect(),
+        training: {
+            let mut trained = vec![false; n];
+            for i in super::detectors::training_rows(n_train, &scored.held_out) {
+                trained[i] = true;
+            }
+            trained[plot_rows.clone()].to_vec()
+        },
         classes: scored.ground_truth.chart_classes(),
     };
     timings.insert("report".to_string(), now_ms() - t0);
@@ -138,7 +150,7 @@ pub(super) fn report_run(
         config: ReportConfig::new(config),
         data: DataSummary {
             flows: n as u64,
-            training_flows: n_train as u64,
+            training_flows: n_train.saturating_sub(scored.held_out.len()) as u64,
             evaluated_flows: eval.len() as u64,
             attack_flows,
             evaluated_on,
@@ -149,6 +161,8 @@ pub(super) fn report_run(
             training_end_ts,
             evaluated_duration_s,
             source,
+            training_warnings,
+            held_out_flows: scored.held_out.len() as u64,
         },
         timings_ms: timings,
         threshold,

@@ -5,10 +5,12 @@
 //! Generated and imported runs differ only here; fitting, scoring, thresholds and the report
 //! (`detection`) treat both alike. Not responsible for parsing files (`import`) or for fitting.
 
+use super::detectors;
 use super::error::DetectionError;
+use crate::detection::behaviour::BehaviourDetection;
 use crate::detection::features::{self, FeatureColumn, PortFrequency};
 use crate::detection::preprocessing::{ExtraColumns, Preprocessing};
-use crate::detection::run_config::{RunConfig, TrainingPolicy};
+use crate::detection::run_config::{DetectionConfig, RunConfig, TrainingPolicy};
 use crate::detection::scaler::StandardScaler;
 use crate::findings::ground_truth::GroundTruth;
 use crate::output::report::{ImportSummary, SourceKind, TrafficSource};
@@ -39,8 +41,14 @@ pub struct Dataset {
     /// The generator's injected attacks (empty for imported traffic).
     pub truth: Vec<Incident>,
     pub ground_truth: GroundTruth,
-    /// Rows `0..n_train` are trained on.
+    /// Rows `0..n_train` are the training part; all of them but `held_out` are trained on.
     pub n_train: usize,
+    /// Training rows a behavioural detection covers, left out of training (ascending).
+    pub held_out: Vec<usize>,
+    /// Behavioural detections in the scored traffic (rows `plot_start..`).
+    pub detections: Vec<BehaviourDetection>,
+    /// The training check's messages (see `training_check`).
+    pub training_warnings: Vec<String>,
     /// Rows the metrics, anomalies and incidents cover.
     pub eval: Range<usize>,
     /// Rows the charts show (a baseline from another day would distort the time axis).
@@ -60,26 +68,28 @@ pub struct Dataset {
 
 fn standardise(
     x_raw: &Matrix,
-    n_train: usize,
+    train: &[usize],
     flows: usize,
 ) -> Result<(StandardScaler, Matrix), DetectionError> {
-    let scaler = StandardScaler::fit(&x_raw.head(n_train))
+    let scaler = StandardScaler::fit(&x_raw.select_rows(train))
         .ok_or(DetectionError::NoTrainingData { flows })?;
     let x = scaler.transform(x_raw);
     Ok((scaler, x))
 }
 
 /// Each column's median over the training rows' finite values (0 where there are none).
-fn training_fill(x_raw: &Matrix, n_train: usize) -> Vec<f64> {
+fn training_fill(x_raw: &Matrix, train: &[usize]) -> Vec<f64> {
     (0..x_raw.cols())
-        .map(|j| median_or_zero(&finite_training_values(x_raw, n_train, j)))
+        .map(|j| median_or_zero(&finite_training_values(x_raw, train, j)))
         .collect()
 }
 
-/// Column `j`'s finite values over the first `n_train` rows.
-fn finite_training_values(x_raw: &Matrix, n_train: usize, j: usize) -> Vec<f64> {
-    (0..n_train.min(x_raw.rows()))
-        .map(|i| x_raw.get(i, j))
+/// Column `j`'s finite values over the training rows.
+fn finite_training_values(x_raw: &Matrix, train: &[usize], j: usize) -> Vec<f64> {
+    train
+        .iter()
+        .filter(|&&i| i < x_raw.rows())
+        .map(|&i| x_raw.get(i, j))
         .filter(|v| v.is_finite())
         .collect()
 }
@@ -122,14 +132,16 @@ pub fn from_generated(
             "all flows (the models were trained on all of them)".to_string(),
         ),
     };
-    let ports = PortFrequency::fit(&flows[..n_train]);
+    let found = detectors::find(&flows, 0, n_train, d);
+    let train = detectors::training_rows(n_train, &found.held_out);
+    let ports = PortFrequency::fit(train.iter().map(|&i| &flows[i]));
     let x_raw = features::extract_with_progress(&flows, &ports, &d.features, on_progress);
-    let (scaler, x) = standardise(&x_raw, n_train, n)?;
+    let (scaler, x) = standardise(&x_raw, &train, n)?;
     let preprocessing = Preprocessing {
         features: d.features.clone(),
         ports,
         columns: features::builtin_columns(),
-        fill: training_fill(&x_raw, n_train),
+        fill: training_fill(&x_raw, &train),
         scaler,
     };
     let last_ts = flows.last().map_or(config.generator.start_ts, |f| f.ts);
@@ -138,6 +150,9 @@ pub fn from_generated(
         truth: traffic.incidents,
         flows,
         n_train,
+        held_out: found.held_out,
+        detections: found.detections,
+        training_warnings: found.warnings,
         eval,
         plot_start: 0,
         training_end_ts: training_end_ts.min(last_ts),
@@ -242,17 +257,21 @@ pub fn from_imported(
         })
         .cloned()
         .collect();
-    let (flows, ground_truth, n_train, eval, x_raw, ports, training, baseline_summary) =
+    let (flows, ground_truth, n_train, eval, x_raw, ports, training, baseline_summary, found) =
         match baseline {
             Some((base, base_name)) => {
-                let ports = PortFrequency::fit(&base.flows);
+                let (nb, nt) = (base.flows.len(), traffic.flows.len());
+                let mut flows = base.flows.clone();
+                flows.extend_from_slice(&traffic.flows);
+                let found = detectors::find(&flows, nb, nb, d);
+                let train = detectors::training_rows(nb, &found.held_out);
+                let ports = PortFrequency::fit(train.iter().map(|&i| &flows[i]));
                 let xb = imported_features(&base, &ports, config, &extras, &mut |f| {
                     on_progress(0.5 * f)
                 });
                 let xt = imported_features(&traffic, &ports, config, &extras, &mut |f| {
                     on_progress(0.5 + 0.5 * f)
                 });
-                let (nb, nt) = (base.flows.len(), traffic.flows.len());
                 let mut data = Vec::with_capacity((nb + nt) * xb.cols());
                 for i in 0..nb {
                     data.extend_from_slice(xb.row(i));
@@ -265,8 +284,6 @@ pub fn from_imported(
                 let truth =
                     GroundTruth::from_imported(&base).concat(&GroundTruth::from_imported(&traffic));
                 let summary = import_summary(&base, &base_name);
-                let mut flows = base.flows;
-                flows.extend(traffic.flows);
                 (
                     flows,
                     truth,
@@ -276,6 +293,7 @@ pub fn from_imported(
                     ports,
                     format!("the baseline file {base_name} ({nb} flows)"),
                     Some(summary),
+                    found,
                 )
             }
             None => {
@@ -294,7 +312,9 @@ pub fn from_imported(
                     }
                     TrainingPolicy::AllData => (n, 0..n, "all flows".to_string()),
                 };
-                let ports = PortFrequency::fit(&traffic.flows[..n_train]);
+                let found = detectors::find(&traffic.flows, 0, n_train, d);
+                let train = detectors::training_rows(n_train, &found.held_out);
+                let ports = PortFrequency::fit(train.iter().map(|&i| &traffic.flows[i]));
                 let x_raw = imported_features(&traffic, &ports, config, &extras, on_progress);
                 let truth = GroundTruth::from_imported(&traffic);
                 (
@@ -306,6 +326,7 @@ pub fn from_imported(
                     ports,
                     training,
                     None,
+                    found,
                 )
             }
         };
@@ -315,11 +336,12 @@ pub fn from_imported(
     }
     let mut columns = features::builtin_columns();
     columns.extend(extras.iter().map(|e| FeatureColumn::imported(e)));
-    let (columns, x_raw, fill) = usable_columns(columns, x_raw, n_train);
+    let train = detectors::training_rows(n_train, &found.held_out);
+    let (columns, x_raw, fill) = usable_columns(columns, x_raw, &train);
     if columns.is_empty() {
         return Err(DetectionError::NoUsableFeatures { flows: n });
     }
-    let (scaler, x) = standardise(&x_raw, n_train, n)?;
+    let (scaler, x) = standardise(&x_raw, &train, n)?;
     let ts_of = |i: usize| flows.get(i).map_or(0.0, |f| f.ts);
     let evaluated_duration_s = if eval.is_empty() {
         0.0
@@ -341,6 +363,9 @@ pub fn from_imported(
     Ok(Dataset {
         truth: Vec::new(),
         n_train,
+        held_out: found.held_out,
+        detections: found.detections,
+        training_warnings: found.warnings,
         plot_start: if baseline_summary.is_some() {
             n_train
         } else {
@@ -417,12 +442,16 @@ pub fn from_generated_with_model(
         scored_by_model(&traffic.flows, None, preprocessing, source, on_progress)?;
     let flows = traffic.flows;
     let n = flows.len();
+    let found = detectors::find(&flows, 0, 0, &config.detection);
     Ok(Dataset {
         training_end_ts: flows[0].ts,
         flows,
         truth: traffic.incidents,
         ground_truth,
         n_train: 0,
+        held_out: Vec::new(),
+        detections: found.detections,
+        training_warnings: Vec::new(),
         eval: 0..n,
         plot_start: 0,
         evaluated_duration_s: config.generator.duration_s,
@@ -438,6 +467,7 @@ pub fn from_generated_with_model(
 /// An imported file scored by a saved model. A baseline makes no sense here (the model is
 /// the baseline) and is refused.
 pub fn from_imported_with_model(
+    config: &DetectionConfig,
     input: ImportInput,
     preprocessing: &Preprocessing,
     trained_on: &str,
@@ -475,12 +505,16 @@ pub fn from_imported_with_model(
     let flows = traffic.flows;
     let n = flows.len();
     let evaluated_duration_s = (flows[n - 1].ts - flows[0].ts).max(0.0);
+    let found = detectors::find(&flows, 0, 0, config);
     Ok(Dataset {
         training_end_ts: flows[0].ts,
         flows,
         truth: Vec::new(),
         ground_truth,
         n_train: 0,
+        held_out: Vec::new(),
+        detections: found.detections,
+        training_warnings: Vec::new(),
         eval: 0..n,
         plot_start: 0,
         evaluated_duration_s,
@@ -499,13 +533,13 @@ pub fn from_imported_with_model(
 fn usable_columns(
     columns: Vec<FeatureColumn>,
     x_raw: Matrix,
-    n_train: usize,
+    train_rows: &[usize],
 ) -> (Vec<FeatureColumn>, Matrix, Vec<f64>) {
     let (n, d) = (x_raw.rows(), x_raw.cols());
     let mut keep = Vec::new();
     let mut fill = Vec::new();
     for j in 0..d {
-        let train = finite_training_values(&x_raw, n_train, j);
+        let train = finite_training_values(&x_raw, train_rows, j);
         let varies = train
             .first()
             .is_some_and(|&first| train.iter().any(|&v| v != first));

@@ -3,6 +3,7 @@
 
 use super::assemble::report_run;
 use super::dataset::Dataset;
+use super::detectors;
 use super::error::DetectionError;
 use super::fitted_models::Models;
 use super::fitted_run::FittedRun;
@@ -10,7 +11,7 @@ use super::stage::{Progress, Stage};
 use crate::detection::detector_model::DetectorModel;
 use crate::detection::ensemble::EnsembleCalibration;
 use crate::detection::models::isolation_forest::IsolationForest;
-use crate::detection::models::mlp::{EpochReport, MlpRegressor};
+use crate::detection::models::mlp::{EpochReport, MlpParams, MlpRegressor};
 use crate::detection::run_config::RunConfig;
 use crate::findings::response;
 use std::collections::BTreeMap;
@@ -44,10 +45,15 @@ pub(super) fn fit_and_report(
             *cancelled = true;
         }
     };
+    let mut dataset = dataset;
     let n_train = dataset.n_train;
     let train = 0..n_train;
+    let train_rows = detectors::training_rows(n_train, &dataset.held_out);
     let x = &dataset.x;
-    let x_train = x.head(n_train);
+    let x_train = x.select_rows(&train_rows);
+    let mlp_params =
+        small_data_mlp_params(&d.mlp, train_rows.len(), &mut dataset.training_warnings);
+    let x = &dataset.x;
 
     // Isolation Forest.
     let t0 = now_ms();
@@ -75,7 +81,7 @@ pub(super) fn fit_and_report(
     // Autoencoder.
     let t0 = now_ms();
     stage(Stage::Autoencoder, 0.0, &mut cancelled);
-    let mut mlp = MlpRegressor::new(d.mlp.clone());
+    let mut mlp = MlpRegressor::new(mlp_params);
     let max_iter = d.mlp.max_iter.max(1) as f64;
     mlp.fit_with_progress(&x_train, &x_train, &mut |epoch: &EpochReport| {
         let go_on = on_progress(Progress::Epoch(epoch.clone()));
@@ -108,8 +114,8 @@ pub(super) fn fit_and_report(
     timings.insert("mlp_score".to_string(), now_ms() - t0);
     let models = Models {
         calibration: EnsembleCalibration::fit(
-            &if_scores[train.clone()],
-            &mlp_scores[train.clone()],
+            &gather(&if_scores, &train_rows),
+            &gather(&mlp_scores, &train_rows),
             d.forest_weight,
         ),
         // The preprocessing's fill values are the training medians of each column (filling a
@@ -124,7 +130,7 @@ pub(super) fn fit_and_report(
         allowlist: response::infrastructure(&dataset.flows[train]),
         reference: None,
         trained_on: training_description(config, &dataset),
-        training_flows: n_train as u64,
+        training_flows: train_rows.len() as u64,
         forest,
         mlp,
     };
@@ -138,6 +144,30 @@ pub(super) fn fit_and_report(
         now_ms,
         on_progress,
     )
+}
+
+/// `values` at `rows`.
+fn gather(values: &[f64], rows: &[usize]) -> Vec<f64> {
+    rows.iter()
+        .filter_map(|&i| values.get(i).copied())
+        .collect()
+}
+
+/// The autoencoder's parameters for `rows` training rows: scikit-learn refuses early stopping
+/// when the validation split would hold fewer than 2 rows (or all of them); a small file then
+/// trains without it, and the training check says so, instead of stopping the run.
+fn small_data_mlp_params(params: &MlpParams, rows: usize, warnings: &mut Vec<String>) -> MlpParams {
+    let mut p = params.clone();
+    let n_val = (p.validation_fraction * rows as f64).ceil() as usize;
+    if p.early_stopping && (n_val < 2 || n_val >= rows) {
+        p.early_stopping = false;
+        warnings.push(format!(
+            "With {rows} training flows the autoencoder's validation split ({:.0} % of them) \
+             would hold fewer than 2, so it trained without early stopping.",
+            p.validation_fraction * 100.0
+        ));
+    }
+    p
 }
 
 /// Scores a dataset with a saved model's two models (nothing is trained).

@@ -6,6 +6,7 @@
 
 pub mod assemble;
 pub mod dataset;
+pub mod detectors;
 pub mod error;
 pub mod explainer;
 pub mod fit;
@@ -16,6 +17,7 @@ pub mod run;
 pub mod run_output;
 pub mod stage;
 pub mod threshold;
+pub mod training_check;
 
 pub use error::DetectionError;
 pub use explainer::Explainer;

@@ -3,10 +3,12 @@
 
 use super::run_output::ScoredRun;
 use super::threshold::thresholds;
+use crate::detection::behaviour::BehaviourDetection;
 use crate::detection::run_config::ThresholdSpec;
 use crate::findings::feedback::Feedback;
+use crate::findings::fusion;
 use crate::findings::ground_truth::GroundTruth;
-use crate::findings::incidents::{self, DetectedIncident, IncidentParams};
+use crate::findings::incidents::{DetectedIncident, IncidentParams};
 use crate::findings::metrics::{self, Confusion, PrPoint, RocPoint};
 use crate::output::report::{Metrics, ModelMetrics, ThresholdInfo};
 use crate::traffic::flow::FlowRecord;
@@ -81,10 +83,56 @@ pub fn rethreshold_with(
             &scored.truth,
         )
     };
+    // The detections without the flows a false-positive verdict covers.
+    let detections: Vec<BehaviourDetection> = scored
+        .detections
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            if !feedback.is_empty() {
+                d.flows.retain(|&r| {
+                    !scored
+                        .flows
+                        .get(r as usize)
+                        .is_some_and(|f| feedback.suppresses(f))
+                });
+            }
+            d
+        })
+        .filter(|d| !d.flows.is_empty())
+        .collect();
+    let mut detected = vec![false; n];
+    for d in &detections {
+        for &r in &d.flows {
+            if let Some(x) = detected.get_mut(r as usize) {
+                *x = true;
+            }
+        }
+    }
+    let (detectors, combined) = if scored.detections.is_empty() && !scored.detectors_ran {
+        (None, None)
+    } else {
+        let binary: Vec<f64> = (0..n).map(|i| f64::from(u8::from(detected[i]))).collect();
+        // Detected rows rank above every other row, in the ensemble's order within each part.
+        let finite = || scored.ensemble.iter().copied().filter(|s| s.is_finite());
+        let lo = finite().fold(f64::INFINITY, f64::min);
+        let hi = finite().fold(threshold.ensemble, f64::max);
+        let offset = if lo.is_finite() && hi.is_finite() {
+            hi - lo + 1.0
+        } else {
+            0.0
+        };
+        let fused: Vec<f64> = (0..n)
+            .map(|i| scored.ensemble[i] + if detected[i] { offset } else { 0.0 })
+            .collect();
+        (Some(ev(&binary, 1.0)), Some(ev(&fused, threshold.ensemble)))
+    };
     let metrics = ModelMetrics {
         isolation_forest: ev(&scored.isolation_forest, threshold.isolation_forest),
         mlp: ev(&scored.mlp, threshold.mlp),
         ensemble: ev(&scored.ensemble, threshold.ensemble),
+        detectors,
+        combined,
     };
     let above = |i: usize| scored.ensemble[i] >= threshold.ensemble;
     let eval_start = eval.start;
@@ -94,7 +142,7 @@ pub fn rethreshold_with(
             .copied()
             .unwrap_or(false)
     };
-    let flagged: Vec<usize> = eval
+    let model_flagged: Vec<usize> = eval
         .clone()
         .filter(|&i| above(i) && !is_suppressed(i))
         .collect();
@@ -102,13 +150,25 @@ pub fn rethreshold_with(
         .clone()
         .filter(|&i| above(i) && is_suppressed(i))
         .count();
-    let incidents = incidents::group(
+    let incidents = fusion::incidents(
         &scored.flows,
-        &flagged,
+        &model_flagged,
+        &detections,
         &scored.ensemble,
         threshold.ensemble,
         params,
     );
+    // Flagged: the models' flags in the evaluated part and every flow a detection covers
+    // (a detection in the training part is still an attack).
+    let flagged: Vec<usize> = if detections.is_empty() {
+        model_flagged
+    } else {
+        let mut is_flagged = detected;
+        for &i in &model_flagged {
+            is_flagged[i] = true;
+        }
+        (0..n).filter(|&i| is_flagged[i]).collect()
+    };
     Thresholded {
         threshold,
         metrics,
@@ -209,6 +269,9 @@ mod tests {
             ensemble: ens,
             flows,
             training_rows: 100,
+            held_out: Vec::new(),
+            detections: Vec::new(),
+            detectors_ran: false,
             eval_start: 100,
             evaluated_duration_s: 3600.0,
             truth: vec![Incident {

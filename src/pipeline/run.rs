@@ -153,9 +153,13 @@ fn run_on_import(
         }
     };
     let dataset = match model {
-        Some(m) => {
-            dataset::from_imported_with_model(input, &m.preprocessing, &m.trained_on, &mut features)
-        }
+        Some(m) => dataset::from_imported_with_model(
+            &config.detection,
+            input,
+            &m.preprocessing,
+            &m.trained_on,
+            &mut features,
+        ),
         None => dataset::from_imported(config, input, &mut features),
     }?;
     timings.insert("features".to_string(), now_ms() - t0);

@@ -1,6 +1,7 @@
 //! What a run produces: the report, the chart series and the scored flows that
 //! re-thresholding needs. Plain data; built by `assemble`, changed only by `fitted_run`.
 
+use crate::detection::behaviour::BehaviourDetection;
 use crate::detection::ensemble::ReferenceScores;
 use crate::findings::ground_truth::GroundTruth;
 use crate::output::report::Report;
@@ -40,8 +41,19 @@ pub struct ScoredRun {
     pub isolation_forest: Vec<f64>,
     pub mlp: Vec<f64>,
     pub ensemble: Vec<f64>,
-    /// Rows `0..training_rows` were trained on.
+    /// Rows `0..training_rows` are the training part; all but `held_out` were trained on.
     pub training_rows: usize,
+    /// Training rows a behavioural detection covers, left out of training (ascending).
+    #[serde(default)]
+    pub held_out: Vec<usize>,
+    /// The behavioural detectors' findings in the scored traffic (independent of thresholds
+    /// and feedback; fused with the models' flags by `rethreshold`).
+    #[serde(default)]
+    pub detections: Vec<BehaviourDetection>,
+    /// True when the behavioural detectors ran (their metrics are reported even when they
+    /// found nothing).
+    #[serde(default)]
+    pub detectors_ran: bool,
     /// Rows `eval_start..` are evaluated (metrics, anomalies, incidents).
     pub eval_start: usize,
     /// Seconds of traffic the evaluated rows cover.

@@ -45,13 +45,27 @@ fn flag_rate(scores: &[f64], threshold: f64) -> f64 {
 /// Each model's threshold under a policy, from the training rows' scores only.
 pub fn thresholds(scored: &ScoredRun, spec: &ThresholdSpec) -> ThresholdInfo {
     let train = 0..scored.training_rows.min(scored.flows.len());
+    // Rows held out of training are not normal examples either: thresholds skip them.
+    let trained = |s: &[f64]| -> Vec<f64> {
+        if scored.held_out.is_empty() {
+            return s[train.clone()].to_vec();
+        }
+        super::detectors::training_rows(train.end, &scored.held_out)
+            .into_iter()
+            .map(|i| s[i])
+            .collect()
+    };
+    let owned;
     let (if_t, mlp_t, ens_t) = match &scored.reference {
         Some(r) => (&r.isolation_forest[..], &r.mlp[..], &r.ensemble[..]),
-        None => (
-            &scored.isolation_forest[train.clone()],
-            &scored.mlp[train.clone()],
-            &scored.ensemble[train],
-        ),
+        None => {
+            owned = [
+                trained(&scored.isolation_forest),
+                trained(&scored.mlp),
+                trained(&scored.ensemble),
+            ];
+            (&owned[0][..], &owned[1][..], &owned[2][..])
+        }
     };
     let (method, contamination, target_fpr, fixed_score, t) = match *spec {
         ThresholdSpec::Contamination { contamination } => {

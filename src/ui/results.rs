@@ -5,6 +5,7 @@ use super::state::AppState;
 use crate::app::anomaly_query::{AnomalyQuery, SortKey};
 use crate::app::protocol::{FileKind, WorkerRequest, INCIDENTS_SHOWN};
 use crate::findings::feedback::{Feedback, Verdict};
+use crate::findings::incidents::DetectedIncident;
 use crate::findings::response::{NoBlock, ResponsePlan};
 use crate::output::report::{Anomaly, ImportSummary, Metrics, SourceKind};
 use crate::traffic::flow::AttackKind;
@@ -92,6 +93,8 @@ pub fn MetricsSummary() -> impl IntoView {
                                 {row("Isolation Forest", &m.isolation_forest)}
                                 {row("Autoencoder", &m.mlp)}
                                 {row("Ensemble", &m.ensemble)}
+                                {m.detectors.as_ref().map(|x| row("Behavioural detectors", x))}
+                                {m.combined.as_ref().map(|x| row("Detectors + models", x))}
                             </tbody>
                         </table>
                     </div>
@@ -176,7 +179,9 @@ pub fn IncidentList() -> impl IntoView {
                                             <td><span class=format!("severity {}", i.severity.as_str())>{i.severity.as_str()}</span></td>
                                             <td>{format_utc(i.first_seen_ts)}</td>
                                             <td>
+                                                {incident_tags(i)}
                                                 {i.summary.clone()}
+                                                {evidence_details(i)}
                                                 {plan.map(response_details)}
                                             </td>
                                             <td>{format_value(i.flow_count as f64)}</td>
@@ -208,6 +213,51 @@ pub fn IncidentList() -> impl IntoView {
             }
         })}
     }
+}
+
+/// What found an incident and, for a detector's, the behaviour and its ATT&CK technique.
+fn incident_tags(i: &DetectedIncident) -> impl IntoView {
+    let technique = i.technique.map(|t| {
+        view! {
+            <span class="tag technique" title=t.name()>{format!("{} {}", t.id(), t.name())}</span>
+            " "
+        }
+    });
+    view! {
+        <span class="tag found-by" data-testid="found-by">{format!("Found by {}", i.found_by.words())}</span>
+        " "
+        {technique}
+        <br/>
+    }
+}
+
+/// A detector's evidence and the technique's ATT&CK page (as text: the page makes no
+/// request), folded away until asked for.
+fn evidence_details(i: &DetectedIncident) -> Option<impl IntoView> {
+    let t = i.technique?;
+    let (tactic_id, tactic) = t.tactic();
+    let lines: Vec<String> = i
+        .evidence
+        .iter()
+        .map(|e| match e.threshold {
+            Some(th) => format!(
+                "{}: {} (threshold {})",
+                e.name,
+                format_value(e.value),
+                format_value(th)
+            ),
+            None => format!("{}: {}", e.name, format_value(e.value)),
+        })
+        .collect();
+    Some(view! {
+        <details class="evidence">
+            <summary>"Evidence"</summary>
+            <ul>{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+            <p class="hint">
+                {format!("MITRE ATT&CK {} {} (tactic {tactic_id} {tactic}): {}", t.id(), t.name(), t.url())}
+            </p>
+        </details>
+    })
 }
 
 /// Ready-to-paste blocking commands for one incident, folded away until asked for (and only
@@ -242,6 +292,7 @@ fn no_block_text(reason: NoBlock) -> String {
     match reason {
         NoBlock::Allowlisted(ip) => format!("{ip} is network infrastructure (allowlisted): not suggested for blocking."),
         NoBlock::NotBlockable(ip) => format!("{ip} is not a blockable peer address."),
+        NoBlock::Compromised(ip) => format!("{ip} looks compromised: isolate and investigate it, and block the destination it talks to at the perimeter, rather than blocking it as an attacker."),
         NoBlock::SpoofedSources => "Many scattered sources, likely spoofed: blocking them does not help. Protect the victim (rate limits, SYN cookies, upstream filtering).".to_string(),
     }
 }
@@ -486,6 +537,13 @@ fn SourceSummary() -> impl IntoView {
                         {s.baseline.as_ref().map(|b| file("Baseline", b))}
                         <li>{format!("Trained on {}; evaluated on {}.", s.training, d.evaluated_on)}</li>
                     </ul>
+                    {(!d.training_warnings.is_empty()).then(|| view! {
+                        <div class="training-check" role="note" data-testid="training-warnings">
+                            <p><strong>"Training data check"</strong></p>
+                            <ul class="warnings">{d.training_warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
+                            <p class="hint">"Remedies: import a known-good baseline, apply a saved model, or train on all flows (Training: all)."</p>
+                        </div>
+                    })}
                     <details>
                         <summary>{format!("{} features used", d.features.len())}</summary>
                         <p class="features">{d.features.join(", ")}</p>

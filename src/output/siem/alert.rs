@@ -2,9 +2,11 @@
 //! every SIEM format shares: rule ids, the product name, timestamps and flow ids. The EVE and
 //! ECS writers build their lines from these and nothing else.
 use super::community_id;
+use crate::detection::behaviour::{BehaviourKind, Evidence, Technique};
 use crate::findings::incidents::{Grouping, Severity};
 use crate::output::report::{Anomaly, Report};
 use crate::traffic::flow::{Proto, Service};
+use crate::util::format_value::format_value;
 use crate::util::time_format::format_utc;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,6 +27,33 @@ pub enum AlertUnit {
 pub const SID_INCIDENT_SOURCE: u64 = 9_100_001;
 pub const SID_INCIDENT_VICTIM: u64 = 9_100_002;
 pub const SID_ANOMALY: u64 = 9_100_010;
+/// Incidents a behavioural detector named: this base plus the kind's position in
+/// `BehaviourKind::ALL` (9,100,100 vertical scan, 9,100,101 horizontal scan, ...).
+pub const SID_BEHAVIOUR_BASE: u64 = 9_100_100;
+
+/// Suricata's classification (classification.config) for a behaviour, so SIEM rules keyed
+/// on the usual categories pick these alerts up; the models' own incidents are "Network
+/// anomaly".
+pub fn category(kind: Option<BehaviourKind>) -> &'static str {
+    match kind {
+        None => "Network anomaly",
+        Some(
+            BehaviourKind::VerticalScan | BehaviourKind::HorizontalScan | BehaviourKind::IcmpSweep,
+        ) => "Detection of a Network Scan",
+        Some(
+            BehaviourKind::SynFlood
+            | BehaviourKind::VolumetricFlood
+            | BehaviourKind::Reflection
+            | BehaviourKind::SlowDos,
+        ) => "Detection of a Denial of Service Attack",
+        Some(BehaviourKind::BruteForce) => "Attempted User Privilege Gain",
+        Some(BehaviourKind::LateralMovement) => "Potentially Bad Traffic",
+        Some(
+            BehaviourKind::Beaconing | BehaviourKind::LongConnection | BehaviourKind::DnsTunnel,
+        ) => "A Network Trojan was detected",
+        Some(BehaviourKind::Exfiltration) => "Potential Corporate Privacy Violation",
+    }
+}
 
 /// The name alerts carry as their producer.
 pub const PRODUCT: &str = "anomaly-detector";
@@ -90,6 +119,19 @@ fn score_text(v: f64) -> String {
     }
 }
 
+/// "distinct ports: 1,000 (threshold 15)"
+fn evidence_text(e: &Evidence) -> String {
+    match e.threshold {
+        Some(t) => format!(
+            "{}: {} (threshold {})",
+            e.name,
+            format_value(e.value),
+            format_value(t)
+        ),
+        None => format!("{}: {}", e.name, format_value(e.value)),
+    }
+}
+
 /// One alert in export-neutral form: what both EVE and ECS lines are built from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertView {
@@ -111,6 +153,11 @@ pub struct AlertView {
     pub signature_id: u64,
     /// Stable per kind of alert (what a SIEM rule list shows).
     pub rule_name: &'static str,
+    /// Suricata's classification text (see [`category`]).
+    pub category: &'static str,
+    /// The behaviour and its ATT&CK technique, when a detector named them.
+    pub kind: Option<BehaviourKind>,
+    pub technique: Option<Technique>,
     /// This alert in one line.
     pub message: String,
     /// Scores and context, as (key, values): Suricata wants arrays of strings.
@@ -192,6 +239,9 @@ pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
                     severity: anomaly_severity(a.scores.ensemble, threshold),
                     signature_id: SID_ANOMALY,
                     rule_name: "Anomalous network flow",
+                    category: category(None),
+                    kind: None,
+                    technique: None,
                     message: format!(
                         "Anomalous flow {}:{} -> {}:{} ({}){why}",
                         a.src_ip,
@@ -210,17 +260,20 @@ pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
                 .incidents
                 .iter()
                 .map(|inc| {
+                    // The alert's 5-tuple is its first flow's, whole (so a SIEM can recompute
+                    // the Community ID and pivot on it); without that flow in the report, the
+                    // key host and its most contacted peer, with no ports and no Community ID.
                     let first = inc.flows.first().and_then(|r| rows.get(r)).copied();
                     let src_ip = match (inc.grouping, first) {
-                        (Grouping::Source, _) => inc.key_ip,
-                        (Grouping::Victim, Some(a)) => a.src_ip,
+                        (_, Some(a)) => a.src_ip,
+                        (Grouping::Source, None) => inc.key_ip,
                         (Grouping::Victim, None) => {
                             inc.src_ips.first().copied().unwrap_or(inc.key_ip)
                         }
                     };
                     let dst_ip = match (inc.grouping, first) {
-                        (Grouping::Victim, _) => inc.key_ip,
-                        (Grouping::Source, Some(a)) => a.dst_ip,
+                        (_, Some(a)) => a.dst_ip,
+                        (Grouping::Victim, None) => inc.key_ip,
                         (Grouping::Source, None) => {
                             inc.dst_ips.first().copied().unwrap_or(inc.key_ip)
                         }
@@ -252,7 +305,23 @@ pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
                         ),
                         ("first_seen", vec![eve_timestamp(inc.first_seen_ts)]),
                         ("last_seen", vec![eve_timestamp(inc.last_seen_ts)]),
+                        ("found_by", vec![inc.found_by.as_str().to_string()]),
                     ];
+                    if let (Some(kind), Some(t)) = (inc.kind, inc.technique) {
+                        let (tactic_id, tactic_name) = t.tactic();
+                        metadata.push(("behaviour", vec![kind.as_str().to_string()]));
+                        // The keys Emerging Threats rules use, so ATT&CK dashboards work.
+                        metadata.push(("mitre_technique_id", vec![t.id().to_string()]));
+                        metadata.push(("mitre_technique_name", vec![t.name().to_string()]));
+                        metadata.push(("mitre_tactic_id", vec![tactic_id.to_string()]));
+                        metadata.push(("mitre_tactic_name", vec![tactic_name.to_string()]));
+                        if !inc.evidence.is_empty() {
+                            metadata.push((
+                                "evidence",
+                                inc.evidence.iter().map(evidence_text).collect(),
+                            ));
+                        }
+                    }
                     if let Some(a) = first {
                         metadata.push((
                             "isolation_forest_score",
@@ -267,14 +336,9 @@ pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
                         end_ts: inc.last_seen_ts,
                         flow_id: flow_id(report, inc.flows.first().copied().unwrap_or(0), 1),
                         src_ip,
-                        src_port: match inc.grouping {
-                            Grouping::Source => first.map(|a| a.src_port),
-                            Grouping::Victim => None,
-                        },
+                        src_port: first.map(|a| a.src_port),
                         dst_ip,
-                        dst_port: first
-                            .map(|a| a.dst_port)
-                            .or(inc.top_dst_ports.first().copied()),
+                        dst_port: first.map(|a| a.dst_port),
                         proto: inc.proto,
                         service: inc.service,
                         community_id: first.and_then(community_id_of),
@@ -283,14 +347,24 @@ pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
                         bytes_out: inc.bytes_out,
                         bytes_in: inc.bytes_in,
                         severity: inc.severity,
-                        signature_id: match inc.grouping {
-                            Grouping::Source => SID_INCIDENT_SOURCE,
-                            Grouping::Victim => SID_INCIDENT_VICTIM,
+                        signature_id: match (inc.kind, inc.grouping) {
+                            (Some(kind), _) => {
+                                let pos = BehaviourKind::ALL.iter().position(|&k| k == kind);
+                                SID_BEHAVIOUR_BASE + pos.unwrap_or(0) as u64
+                            }
+                            (None, Grouping::Source) => SID_INCIDENT_SOURCE,
+                            (None, Grouping::Victim) => SID_INCIDENT_VICTIM,
                         },
-                        rule_name: match inc.grouping {
-                            Grouping::Source => "Anomalous activity from one host",
-                            Grouping::Victim => "Anomalous traffic from many sources to one host",
+                        rule_name: match (inc.kind, inc.grouping) {
+                            (Some(kind), _) => kind.title(),
+                            (None, Grouping::Source) => "Anomalous activity from one host",
+                            (None, Grouping::Victim) => {
+                                "Anomalous traffic from many sources to one host"
+                            }
                         },
+                        category: category(inc.kind),
+                        kind: inc.kind,
+                        technique: inc.technique,
                         message: inc.summary.clone(),
                         metadata,
                     }

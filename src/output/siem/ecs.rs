@@ -4,6 +4,7 @@
 //! Detector-specific values live under the custom `anomaly_detector` object, as ECS advises.
 
 use super::alert::{alert_views, ecs_timestamp, AlertUnit, AlertView, PRODUCT};
+use crate::detection::behaviour::Technique;
 use crate::output::report::Report;
 use crate::traffic::flow::Service;
 use serde_json::{json, Map, Value};
@@ -50,7 +51,7 @@ fn document(report: &Report, a: &AlertView) -> Value {
         let value = if v.len() == 1 { json!(v[0]) } else { json!(v) };
         custom.insert((*k).to_string(), value);
     }
-    json!({
+    let mut doc = json!({
         "@timestamp": ecs_timestamp(a.ts),
         "ecs": { "version": ECS_VERSION },
         "message": a.message,
@@ -69,7 +70,7 @@ fn document(report: &Report, a: &AlertView) -> Value {
         "rule": {
             "id": a.signature_id.to_string(),
             "name": a.rule_name,
-            "category": "Network anomaly",
+            "category": a.category,
             "ruleset": PRODUCT,
         },
         "observer": {
@@ -83,6 +84,46 @@ fn document(report: &Report, a: &AlertView) -> Value {
         "network": Value::Object(network),
         "tags": [PRODUCT, a.severity.as_str()],
         "anomaly_detector": Value::Object(custom),
+    });
+    if let (Some(t), Some(obj)) = (a.technique, doc.as_object_mut()) {
+        obj.insert("threat".into(), threat(t));
+    }
+    doc
+}
+
+/// ECS `threat.*` for an ATT&CK technique; a sub-technique (`T1498.002`) is written as its
+/// parent under `technique` and itself under `technique.subtechnique`, as ECS asks.
+fn threat(t: Technique) -> Value {
+    let (tactic_id, tactic_name) = t.tactic();
+    let mut technique = Map::new();
+    match t.id().split_once('.') {
+        Some((parent, _)) => {
+            let (parent_name, sub_name) = t.name().split_once(": ").unwrap_or((t.name(), t.name()));
+            technique.insert("id".into(), json!([parent]));
+            technique.insert("name".into(), json!([parent_name]));
+            technique.insert(
+                "reference".into(),
+                json!([format!("https://attack.mitre.org/techniques/{parent}/")]),
+            );
+            technique.insert(
+                "subtechnique".into(),
+                json!({ "id": [t.id()], "name": [sub_name], "reference": [t.url()] }),
+            );
+        }
+        None => {
+            technique.insert("id".into(), json!([t.id()]));
+            technique.insert("name".into(), json!([t.name()]));
+            technique.insert("reference".into(), json!([t.url()]));
+        }
+    }
+    json!({
+        "framework": "MITRE ATT&CK",
+        "technique": Value::Object(technique),
+        "tactic": {
+            "id": [tactic_id],
+            "name": [tactic_name],
+            "reference": [format!("https://attack.mitre.org/tactics/{tactic_id}/")],
+        },
     })
 }
 

@@ -61,8 +61,11 @@ pub fn to_eve_json_lines(report: &Report, unit: AlertUnit) -> String {
                 "gid": 1,
                 "signature_id": a.signature_id,
                 "rev": 1,
-                "signature": format!("{}: {}", a.rule_name, a.message),
-                "category": "Network anomaly",
+                "signature": match a.technique {
+                    Some(t) => format!("{} ({} {}): {}", a.rule_name, t.id(), t.name(), a.message),
+                    None => format!("{}: {}", a.rule_name, a.message),
+                },
+                "category": a.category,
                 "severity": a.severity.suricata(),
                 "metadata": Value::Object(metadata),
             }),
