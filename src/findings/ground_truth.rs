@@ -5,7 +5,7 @@
 //! it (the import never trains on the label).
 
 use crate::traffic::flow::{AttackKind, FlowRecord, Label};
-use crate::traffic::import::{is_benign, ImportedTraffic};
+use crate::traffic::import::{is_benign, is_unknown_label, ImportedTraffic};
 use serde::{Deserialize, Serialize};
 
 /// The class of a flow without a label.
@@ -19,6 +19,10 @@ pub struct GroundTruth {
     pub names: Vec<String>,
     /// Whether each class is an attack.
     pub attack: Vec<bool>,
+    /// Whether each class is neither benign nor attack ("Background", "Unknown"): its flows
+    /// are left out of the metrics and counted apart.
+    #[serde(default)]
+    pub unknown: Vec<bool>,
     /// Per flow: index into `names`, or [`UNLABELLED`].
     pub class: Vec<u16>,
 }
@@ -32,6 +36,7 @@ impl GroundTruth {
         attack.extend(AttackKind::ALL.iter().map(|_| true));
         GroundTruth {
             labelled: true,
+            unknown: vec![false; names.len()],
             names,
             attack,
             class: flows
@@ -46,7 +51,16 @@ impl GroundTruth {
         GroundTruth {
             labelled: traffic.has_labels,
             names: traffic.label_names.clone(),
-            attack: traffic.label_names.iter().map(|n| !is_benign(n)).collect(),
+            attack: traffic
+                .label_names
+                .iter()
+                .map(|n| !is_benign(n) && !is_unknown_label(n))
+                .collect(),
+            unknown: traffic
+                .label_names
+                .iter()
+                .map(|n| is_unknown_label(n))
+                .collect(),
             class: traffic
                 .truth
                 .iter()
@@ -61,6 +75,7 @@ impl GroundTruth {
             labelled: false,
             names: Vec::new(),
             attack: Vec::new(),
+            unknown: Vec::new(),
             class: vec![UNLABELLED; n],
         }
     }
@@ -77,6 +92,7 @@ impl GroundTruth {
                     None => {
                         self.names.push(name.clone());
                         self.attack.push(attack);
+                        self.unknown.push(is_unknown_label(name));
                         (self.names.len() - 1) as u16
                     }
                 },
@@ -106,6 +122,22 @@ impl GroundTruth {
             .and_then(|&c| self.attack.get(usize::from(c)))
             .copied()
             .unwrap_or(false)
+    }
+
+    /// True when the row's label is neither benign nor attack ("Background", "Unknown").
+    pub fn is_unknown(&self, row: usize) -> bool {
+        self.class
+            .get(row)
+            .and_then(|&c| self.unknown.get(usize::from(c)))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Rows whose label is neither benign nor attack.
+    pub fn unknown_rows(&self) -> usize {
+        (0..self.class.len())
+            .filter(|&i| self.is_unknown(i))
+            .count()
     }
 
     /// The row's class name; "unlabelled" without one.
@@ -164,9 +196,29 @@ mod tests {
         GroundTruth {
             labelled: true,
             names: names.iter().map(|s| s.to_string()).collect(),
-            attack: names.iter().map(|n| !is_benign(n)).collect(),
+            attack: names
+                .iter()
+                .map(|n| !is_benign(n) && !is_unknown_label(n))
+                .collect(),
+            unknown: names.iter().map(|n| is_unknown_label(n)).collect(),
             class: truth.iter().map(|t| t.unwrap_or(UNLABELLED)).collect(),
         }
+    }
+
+    #[test]
+    fn background_and_unknown_are_neither_benign_nor_attack() {
+        let g = imported(
+            &["Background", "Normal", "Botnet", "unknown"],
+            &[Some(0), Some(1), Some(2), Some(3)],
+        );
+        assert_eq!(
+            (0..4)
+                .map(|i| (g.is_attack(i), g.is_unknown(i)))
+                .collect::<Vec<_>>(),
+            [(false, true), (false, false), (true, false), (false, true)]
+        );
+        assert_eq!(g.unknown_rows(), 2);
+        assert_eq!(g.attack_classes(), [2]);
     }
 
     #[test]

@@ -108,6 +108,10 @@ pub struct DataSummary {
     /// Training flows left out of training because a behavioural detection covers them.
     #[serde(default)]
     pub held_out_flows: u64,
+    /// Flows labelled neither benign nor attack ("Background", "Unknown"): left out of the
+    /// metrics, counted here.
+    #[serde(default)]
+    pub unknown_label_flows: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

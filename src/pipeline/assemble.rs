@@ -163,6 +163,7 @@ pub(super) fn report_run(
             source,
             training_warnings,
             held_out_flows: scored.held_out.len() as u64,
+            unknown_label_flows: scored.ground_truth.unknown_rows() as u64,
         },
         timings_ms: timings,
         threshold,

@@ -187,12 +187,26 @@ pub(super) fn evaluate(
     evaluated_s: f64,
     truth: &[Incident],
 ) -> Metrics {
-    let positive: Vec<bool> = rows.clone().map(|i| ground_truth.is_attack(i)).collect();
+    // Rows labelled neither benign nor attack ("Background", "Unknown") are left out of every
+    // figure: counting them either way would be a guess.
+    let known: Vec<usize> = rows
+        .clone()
+        .filter(|&i| !ground_truth.is_unknown(i))
+        .collect();
+    let all_known = known.len() == rows.len();
+    let kept_scores: Vec<f64>;
+    let scores = if all_known {
+        scores
+    } else {
+        kept_scores = known.iter().map(|&i| scores[i - rows.start]).collect();
+        &kept_scores[..]
+    };
+    let positive: Vec<bool> = known.iter().map(|&i| ground_truth.is_attack(i)).collect();
     let confusion = Confusion::at_threshold(scores, &positive, threshold);
     let mut recall_by_kind = BTreeMap::new();
     for class in ground_truth.attack_classes() {
         let (mut hit, mut total) = (0u64, 0u64);
-        for (s, row) in scores.iter().zip(rows.clone()) {
+        for (s, &row) in scores.iter().zip(&known) {
             if ground_truth.class.get(row).copied() == Some(class as u16) {
                 total += 1;
                 hit += u64::from(*s >= threshold);
@@ -208,7 +222,11 @@ pub(super) fn evaluate(
     let pr_curve: Vec<PrPoint> = metrics::precision_recall_curve(scores, &positive)
         .map(|c| metrics::thin_pr_curve(&c, 300))
         .unwrap_or_default();
-    let flagged: Vec<bool> = scores.iter().map(|&s| s >= threshold).collect();
+    // Detection delays read the flows in row order: unknown rows count as not flagged.
+    let mut flagged = vec![false; rows.len()];
+    for (s, &row) in scores.iter().zip(&known) {
+        flagged[row - rows.start] = *s >= threshold;
+    }
     Metrics {
         roc_auc: metrics::roc_auc(scores, &positive),
         pr_auc: metrics::average_precision(scores, &positive),

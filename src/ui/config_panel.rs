@@ -208,6 +208,24 @@ pub fn ConfigPanel() -> impl IntoView {
                     )}
                 </select>
             </div>
+            <div class="field checkbox">
+                <input
+                    id="detectors"
+                    type="checkbox"
+                    prop:checked=move || cfg.with(|c| c.detection.behaviour.enabled)
+                    on:change=move |ev| apply(state, "detectors", if event_target_checked(&ev) { "on" } else { "off" })
+                />
+                <label for="detectors">"Behavioural detectors (scans, floods, guessing, beacons, exfiltration, DNS tunnels; no training)"</label>
+            </div>
+            <div class="field checkbox">
+                <input
+                    id="train-on-detected"
+                    type="checkbox"
+                    prop:checked=move || cfg.with(|c| c.detection.train_on_detected)
+                    on:change=move |ev| apply(state, "train_on_detected", if event_target_checked(&ev) { "true" } else { "false" })
+                />
+                <label for="train-on-detected">"Train the models on flows a detector named too"</label>
+            </div>
             <Show when=move || cfg.with(|c| c.detection.training == TrainingPolicy::InitialWindow)>
                 <NumberField
                     id="train-fraction".into()

@@ -75,6 +75,11 @@ pub fn MetricsSummary() -> impl IntoView {
                             "This traffic carries no labels, so the run is purely unsupervised: the anomalies and incidents below are what the models find unusual, and there is no ground truth to measure them against."
                         </p>
                     })}
+                    {(r.data.unknown_label_flows > 0).then(|| view! {
+                        <p class="hint" data-testid="unknown-labels">
+                            {format!("{} flows are labelled neither benign nor attack (such as \"Background\" or \"Unknown\"): they are left out of the figures below.", format_value(r.data.unknown_label_flows as f64))}
+                        </p>
+                    })}
                     <div class="table-wrap" hidden=!labelled>
                         <table class="metrics">
                             <caption>{format!("Quality against ground truth, on {}", r.data.evaluated_on)}</caption>

@@ -415,6 +415,61 @@ try {
     await context.close();
   });
 
+  await test('one capture filled by an attack, no baseline: the detector names it, the training check warns, SIEM files carry the technique', async () => {
+    const { context, page, errors } = await newPage({ width: 1280, height: 900 });
+    // A Zeek conn.log as a sensor writes it (no labels): 60 ordinary connections of 12 hosts,
+    // and from the first second an nmap-style SYN scan of 1,000 ports of one server, so the
+    // scan fills the training part too.
+    const t0 = 1767261600;
+    const rows = [];
+    const row = (ts, src, sport, dst, dport, proto, service, dur, ob, rb, state, hist, op, rp) =>
+      [ts.toFixed(6), `C${rows.length}`, src, sport, dst, dport, proto, service, dur.toFixed(6), ob, rb, state, 'T', 'T', 0, hist, op, op * 40 + ob, rp, rp * 40 + rb, '-'].join('\t');
+    for (let i = 0; i < 60; i++) {
+      rows.push(row(t0 + i * 10, `10.0.0.${10 + (i % 12)}`, 40000 + i, '93.184.216.34', 443, 'tcp', 'ssl', 2.5, 800, 5200, 'SF', 'ShADadFf', 8, 9));
+    }
+    for (let p = 1; p <= 1000; p++) {
+      rows.push(row(t0 + 1 + p * 0.02, '10.9.9.9', 55555, '10.0.0.20', p, 'tcp', '-', 0, 0, 0, p === 22 || p === 80 ? 'REJ' : 'S0', p === 22 || p === 80 ? 'Sr' : 'S', 1, p === 22 || p === 80 ? 1 : 0));
+    }
+    rows.sort((a, b) => Number(a.split('\t')[0]) - Number(b.split('\t')[0]));
+    const header = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tconn', '#open\t2026-01-01-10-00-00',
+      '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents',
+      '#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]'];
+    const scanPath = `${artifacts}/scan-only.conn.log`;
+    writeFileSync(scanPath, [...header, ...rows, '#close\t2026-01-01-10-10-00'].join('\n') + '\n');
+    await page.getByLabel('Import traffic').setInputFiles(scanPath);
+    await page.getByTestId('traffic-file').waitFor();
+    await runAndWait(page);
+    const check = await page.getByTestId('training-warnings').innerText();
+    assert.match(check, /training part contains a port scan from 10\.9\.9\.9/, check);
+    const incidents = await page.locator('.incident-table').innerText();
+    assert.match(incidents, /T1046 Network Service Discovery/, incidents);
+    assert.match(incidents, /Found by a behavioural detector/, incidents);
+    assert.match(incidents, /10\.9\.9\.9/, incidents);
+    const first = page.locator('.incident-table tbody tr').first();
+    assert.match(await first.locator('.severity').innerText(), /high|critical/i);
+    await first.getByText('Evidence').click();
+    assert.match(await first.innerText(), /attack\.mitre\.org\/techniques\/T1046\//);
+    const eve = `${artifacts}/scan-only.eve.json`;
+    await download(page, 'Download EVE JSON', eve);
+    const alerts = readFileSync(eve, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const scanAlert = alerts.find((a) => a.alert.metadata.mitre_technique_id?.[0] === 'T1046');
+    assert.ok(scanAlert, 'an EVE alert carries T1046');
+    assert.equal(scanAlert.alert.category, 'Detection of a Network Scan');
+    assert.equal(scanAlert.src_ip, '10.9.9.9');
+    for (const a of alerts) {
+      if (a.community_id) assert.ok(a.src_port !== undefined && a.dest_port !== undefined, 'a Community ID comes with its whole 5-tuple');
+    }
+    const ecs = `${artifacts}/scan-only.ecs.ndjson`;
+    await download(page, 'Download ECS NDJSON', ecs);
+    const docs = readFileSync(ecs, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const scanDoc = docs.find((d) => d.threat?.technique?.id?.[0] === 'T1046');
+    assert.ok(scanDoc, 'an ECS document carries threat.technique T1046');
+    assert.equal(scanDoc.threat.framework, 'MITRE ATT&CK');
+    assert.equal(scanDoc.threat.tactic.name[0], 'Discovery');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   await test('incidents: a false-positive verdict suppresses at once, responses to copy, undo restores', async () => {
     const { context, page, errors } = await newPage({ width: 1280, height: 900 });
     await page.goto(`${base}?seed=8&hosts=40&duration=30`);

@@ -51,8 +51,20 @@ pub struct ImportedTraffic {
 pub fn is_benign(name: &str) -> bool {
     matches!(
         name.trim().to_ascii_lowercase().as_str(),
-        "benign" | "normal" | "normal." | "background" | "legitimate" | "0" | "-" | ""
+        "benign" | "normal" | "normal." | "legitimate" | "0" | "-" | ""
     )
+}
+
+/// Labels that say nobody knows ("Background" in CTU-13, "Unknown"): neither benign nor an
+/// attack, so they are left out of the metrics rather than guessed.
+pub fn is_unknown_label(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    name == "background"
+        || name == "unknown"
+        || name == "unlabelled"
+        || name == "unlabeled"
+        || name.starts_with("background-")
+        || name.starts_with("flow=background")
 }
 
 impl ImportedTraffic {
@@ -75,7 +87,11 @@ impl ImportedTraffic {
 
     /// Per flow: `Some(true)` for an attack label, `Some(false)` for benign, `None` unlabelled.
     pub fn is_attack(&self) -> Vec<Option<bool>> {
-        let attack: Vec<bool> = self.label_names.iter().map(|n| !is_benign(n)).collect();
+        let attack: Vec<bool> = self
+            .label_names
+            .iter()
+            .map(|n| !is_benign(n) && !is_unknown_label(n))
+            .collect();
         self.truth
             .iter()
             .map(|t| t.and_then(|i| attack.get(i as usize).copied()))

@@ -34,7 +34,7 @@ pub mod zeek;
 pub use detect::{detect_format, inspect, FileInspection};
 pub use error::ImportError;
 pub use format::Format;
-pub use imported::{is_benign, ImportedTraffic, PacketStats};
+pub use imported::{is_benign, is_unknown_label, ImportedTraffic, PacketStats};
 pub use limits::ImportLimits;
 pub use warnings::{ImportWarning, LimitKind, Location, SkipReason, SkippedRecord};
 
