@@ -25,10 +25,7 @@ pub use fitted_run::FittedRun;
 pub use rethreshold::{rethreshold, rethreshold_with, Thresholded};
 #[cfg(not(target_arch = "wasm32"))]
 pub use run::native_clock;
-pub use run::{
-    run, run_fitted, run_generated_with_model, run_imported, run_imported_with_model,
-    scaled_features,
-};
+pub use run::{run, run_fitted, run_generated_with_model, run_imported, run_imported_with_model};
 pub use run_output::{PlotData, RunOutput, ScoredRun};
 pub use stage::{Progress, Stage};
 pub use threshold::{threshold_for_rate, thresholds};

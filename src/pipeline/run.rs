@@ -16,15 +16,7 @@ use super::stage::{Progress, Stage};
 use crate::detection::detector_model::DetectorModel;
 use crate::detection::run_config::{DetectionConfig, RunConfig};
 use crate::traffic::generator::{self, Traffic};
-use crate::util::matrix::Matrix;
 use std::collections::BTreeMap;
-
-/// The standardised feature matrix a run's models see (for the fidelity check).
-pub fn scaled_features(config: &RunConfig) -> Result<Matrix, DetectionError> {
-    let traffic =
-        generator::generate(&config.generator).map_err(DetectionError::InvalidScenario)?;
-    Ok(dataset::from_generated(config, traffic, &mut |_| {})?.x)
-}
 
 /// Runs the whole pipeline on generated traffic. `now_ms` reads a monotonic clock;
 /// `on_progress` returns false to cancel.
