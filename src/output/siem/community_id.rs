@@ -3,10 +3,10 @@
 //!
 //! `"1:" + base64(sha1(seed ‖ src ip ‖ dst ip ‖ proto ‖ 0 ‖ src port ‖ dst port))` over the
 //! endpoints in canonical order (smaller address/port first; ICMP types mapped to their
-//! request/reply partner), all integers in network byte order. SHA-1 and base64 are written out
-//! here (about 60 lines) rather than pulled in as crates: both are fixed, tiny and tested
-//! against the spec's published vectors. Not a general-purpose crypto module: SHA-1 is used
-//! only because the spec says so.
+//! request/reply partner), all integers in network byte order. SHA-1 and base64 come from the
+//! RustCrypto `sha1` and the `base64` crates; the tests check them and the hashes against the
+//! spec's published vectors. Not a general-purpose crypto module: SHA-1 is used only because
+//! the spec says so.
 
 use crate::traffic::flow::{FlowRecord, Proto};
 use std::net::IpAddr;
@@ -124,81 +124,16 @@ pub fn of_flow(f: &FlowRecord) -> Option<String> {
     community_id_v1(0, f.src_ip, f.dst_ip, proto, Some((f.src_port, f.dst_port)))
 }
 
-/// SHA-1 (FIPS 180-4).
+/// SHA-1 (FIPS 180-4), from RustCrypto's `sha1`.
 pub fn sha1(message: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [
-        0x6745_2301,
-        0xEFCD_AB89,
-        0x98BA_DCFE,
-        0x1032_5476,
-        0xC3D2_E1F0,
-    ];
-    let mut data = message.to_vec();
-    let bit_len = (message.len() as u64).wrapping_mul(8);
-    data.push(0x80);
-    while data.len() % 64 != 56 {
-        data.push(0);
-    }
-    data.extend_from_slice(&bit_len.to_be_bytes());
-    for block in data.chunks_exact(64) {
-        let mut w = [0u32; 80];
-        for (i, word) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = h;
-        for (i, &wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
-                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
-                _ => (b ^ c ^ d, 0xCA62_C1D6),
-            };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
-            *x = x.wrapping_add(y);
-        }
-    }
-    let mut out = [0u8; 20];
-    for (i, x) in h.iter().enumerate() {
-        out[i * 4..i * 4 + 4].copy_from_slice(&x.to_be_bytes());
-    }
-    out
+    use sha1::Digest;
+    sha1::Sha1::digest(message).into()
 }
 
-/// Standard base64 with padding (RFC 4648).
+/// Standard base64 with padding (RFC 4648), from the `base64` crate.
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * k) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(test)]
