@@ -39,13 +39,44 @@ fn default_demo_detects_attacks_and_is_deterministic() {
         r.anomalies.windows(2).all(|w| w[0].ts <= w[1].ts),
         "anomalies in time order"
     );
+    // Every anomaly is above the threshold or in an incident a behavioural detector named
+    // (its flows are flagged whatever their scores).
+    let named = |id: Option<u32>| {
+        r.incidents
+            .iter()
+            .any(|i| Some(i.id) == id && i.kind.is_some())
+    };
     assert!(r
         .anomalies
         .iter()
-        .all(|x| x.scores.ensemble >= r.threshold.ensemble));
+        .all(|x| x.scores.ensemble >= r.threshold.ensemble || named(x.detected_incident)));
+    // The demo's scan, flood and guessing are each named by a detector.
+    let mut kinds: Vec<&str> = r
+        .incidents
+        .iter()
+        .filter_map(|i| i.kind.map(|k| k.as_str()))
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        ["brute_force", "syn_flood", "vertical_scan"],
+        "{kinds:?}"
+    );
+    let d = r.metrics.combined.as_ref().expect("combined metrics");
+    assert!(d.recall.unwrap() >= r.metrics.ensemble.recall.unwrap());
     assert!(r.anomalies.iter().all(|x| x.explanation.len() == 3));
     // Contamination 1 %: about 1 % of training rows sit above the threshold.
-    let train_flags = a.plot.ensemble[..r.data.training_flows as usize]
+    let trained: Vec<f32> = a
+        .plot
+        .ensemble
+        .iter()
+        .zip(&a.plot.training)
+        .filter(|(_, &t)| t)
+        .map(|(&s, _)| s)
+        .collect();
+    assert_eq!(trained.len() as u64, r.data.training_flows);
+    let train_flags = trained
         .iter()
         .filter(|&&s| f64::from(s) >= r.threshold.ensemble)
         .count() as f64
@@ -110,10 +141,24 @@ fn all_data_policy_trains_and_evaluates_on_everything() {
     let (config, _) =
         RunConfig::from_query("seed=4&hosts=15&duration=1200&train=all&contamination=0.05");
     assert_eq!(config.detection.training, TrainingPolicy::AllData);
-    let r = run(&config).report;
-    assert_eq!(r.data.training_flows, r.data.flows);
+    let out = run(&config);
+    let r = &out.report;
+    // Everything is trained on but the flows a detector named (held out: the attacks).
+    assert_eq!(r.data.training_flows + r.data.held_out_flows, r.data.flows);
+    assert!(r.data.held_out_flows > 0, "the default attacks are named");
+    assert!(!r.data.training_warnings.is_empty());
     assert_eq!(r.data.evaluated_flows, r.data.flows);
-    let share = r.anomaly_count as f64 / r.data.flows as f64;
+    // Contamination 5 %: that share of the trained rows sits above the threshold.
+    let (trained, above) = out
+        .plot
+        .ensemble
+        .iter()
+        .zip(&out.plot.training)
+        .filter(|(_, &t)| t)
+        .fold((0usize, 0usize), |(n, k), (&s, _)| {
+            (n + 1, k + usize::from(f64::from(s) >= r.threshold.ensemble))
+        });
+    let share = above as f64 / trained as f64;
     assert!((share - 0.05).abs() < 0.01, "flagged share {share}");
 }
 
