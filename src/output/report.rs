@@ -295,12 +295,21 @@ impl FeatureContribution {
 }
 
 impl Report {
-    /// The report as the page gets it: without the anomaly list (paged on request), and with
+    /// The report as the page gets it: without the anomaly list (paged on request), with
     /// only the first `incidents` incidents and their response suggestions (thousands of
     /// incidents would be megabytes of JSON to parse on the page thread; `incident_count`
-    /// keeps the total).
+    /// keeps the total), and without the incidents' flow rows (a detected flood lists every
+    /// flow of it, hundreds of thousands of numbers the page never shows; `flow_count` keeps
+    /// the count and the downloads carry the rows).
     pub fn page_copy(&self, incidents: usize) -> Report {
-        let listed = &self.incidents[..self.incidents.len().min(incidents)];
+        let listed: Vec<DetectedIncident> = self.incidents[..self.incidents.len().min(incidents)]
+            .iter()
+            .map(|i| DetectedIncident {
+                flows: Vec::new(),
+                ..i.clone()
+            })
+            .collect();
+        let listed = &listed[..];
         // `extend`, not `collect`, which would sort first (see `index_sort`).
         let mut shown = std::collections::BTreeSet::new();
         shown.extend(listed.iter().map(|i| i.id));

@@ -654,7 +654,7 @@ fn draw_histogram(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
     root.fill(&WHITE)?;
     let plot = &out.plot;
     let evaluated: Vec<usize> = (0..plot.ensemble.len())
-        .filter(|&i| !plot.training[i] || out.report.data.training_flows == out.report.data.flows)
+        .filter(|&i| !plot.training[i] || out.report.data.evaluated_flows == out.report.data.flows)
         .collect();
     let scores: Vec<f32> = evaluated.iter().map(|&i| plot.ensemble[i]).collect();
     let is_attack: Vec<bool> = evaluated.iter().map(|&i| plot.label[i] > 0).collect();
