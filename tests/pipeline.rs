@@ -315,7 +315,17 @@ fn the_page_copy_lists_the_first_incidents_with_their_responses_and_keeps_the_co
     let page = report.page_copy(3);
     assert!(page.anomalies.is_empty());
     assert_eq!(page.incident_count, report.incident_count);
-    assert_eq!(page.incidents[..], report.incidents[..3]);
+    // The same incidents, without their flow rows (the page never shows them).
+    let without_rows: Vec<_> = report.incidents[..3]
+        .iter()
+        .map(|i| {
+            let mut i = i.clone();
+            i.flows.clear();
+            i
+        })
+        .collect();
+    assert_eq!(page.incidents, without_rows);
+    assert!(page.incidents.iter().all(|i| i.flow_count > 0));
     let listed: Vec<u32> = page.incidents.iter().map(|i| i.id).collect();
     assert!(page
         .responses
