@@ -360,15 +360,6 @@ fn sessions(items: &[usize], ts: impl Fn(usize) -> f64, gap: f64) -> Vec<Vec<usi
     out
 }
 
-/// Most frequent first, ties by value, at most `limit`.
-fn ranked<T: Ord + Copy>(counts: &BTreeMap<T, u64>, limit: usize) -> Vec<T> {
-    let v: Vec<(T, u64)> = counts.iter().map(|(k, c)| (*k, *c)).collect();
-    let order = index_sort::sorted_indices_by(v.len(), &mut |a, b| {
-        v[b].1.cmp(&v[a].1).then(v[a].0.cmp(&v[b].0))
-    });
-    order.into_iter().take(limit).map(|i| v[i].0).collect()
-}
-
 fn most_common<T: Copy + PartialEq>(items: impl Iterator<Item = T>) -> Option<T> {
     let mut counts: Vec<(T, u64)> = Vec::new();
     for it in items {
@@ -435,9 +426,9 @@ pub(crate) fn build(
         pkts_out,
         pkts_in,
         failed_share: failed as f64 / n as f64,
-        src_ips: ranked(&src, LISTED_HOSTS),
-        dst_ips: ranked(&dst, LISTED_HOSTS),
-        top_dst_ports: ranked(&ports, LISTED_PORTS),
+        src_ips: index_sort::most_frequent(&src, LISTED_HOSTS),
+        dst_ips: index_sort::most_frequent(&dst, LISTED_HOSTS),
+        top_dst_ports: index_sort::most_frequent(&ports, LISTED_PORTS),
         proto,
         service,
         max_score: if max_score.is_finite() {

@@ -34,6 +34,19 @@ pub fn permuted<T>(items: Vec<T>, order: &[usize]) -> Vec<T> {
         .collect()
 }
 
+/// The keys of `counts`, most frequent first (ties by key, ascending), at most `limit`: the
+/// "top hosts / top ports" lists of incidents and detections.
+pub fn most_frequent<T: Ord + Copy>(
+    counts: &std::collections::BTreeMap<T, u64>,
+    limit: usize,
+) -> Vec<T> {
+    let v: Vec<(T, u64)> = counts.iter().map(|(k, c)| (*k, *c)).collect();
+    let order = sorted_indices_by(v.len(), &mut |a, b| {
+        v[b].1.cmp(&v[a].1).then(v[a].0.cmp(&v[b].0))
+    });
+    order.into_iter().take(limit).map(|i| v[i].0).collect()
+}
+
 /// Ascending by `f64::total_cmp` (NaNs last, -0 before +0).
 #[inline(never)]
 pub fn sort_f64(values: &mut [f64]) {

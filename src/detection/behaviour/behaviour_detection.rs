@@ -241,11 +241,11 @@ impl BehaviourDetection {
             flow_count: rows.len() as u64,
             flows: rows.iter().map(|&i| i as u64).collect(),
             distinct_src_hosts: src.len() as u64,
-            src_ips: ranked(&src),
+            src_ips: index_sort::most_frequent(&src, LISTED),
             distinct_dst_hosts: dst.len() as u64,
-            dst_ips: ranked(&dst),
+            dst_ips: index_sort::most_frequent(&dst, LISTED),
             distinct_dst_ports: ports.len() as u64,
-            dst_ports: ranked(&ports),
+            dst_ports: index_sort::most_frequent(&ports, LISTED),
             evidence,
             strength: if strength.is_finite() { strength } else { 1.0 },
             summary,
@@ -256,15 +256,6 @@ impl BehaviourDetection {
     pub fn duration_s(&self) -> f64 {
         self.last_seen_ts - self.first_seen_ts
     }
-}
-
-/// Most frequent first, ties by value, at most [`LISTED`].
-fn ranked<T: Ord + Copy>(counts: &BTreeMap<T, u64>) -> Vec<T> {
-    let v: Vec<(T, u64)> = counts.iter().map(|(k, c)| (*k, *c)).collect();
-    let order = index_sort::sorted_indices_by(v.len(), &mut |a, b| {
-        v[b].1.cmp(&v[a].1).then(v[a].0.cmp(&v[b].0))
-    });
-    order.into_iter().take(LISTED).map(|i| v[i].0).collect()
 }
 
 #[cfg(test)]
