@@ -105,6 +105,59 @@ async fn editing_a_field_clamps_and_tells_the_user() {
     host.remove();
 }
 
+#[wasm_bindgen_test]
+async fn detector_thresholds_are_set_clamped_and_restored_in_the_form() {
+    let host = mount_app();
+    let input = |sel: &str| -> web_sys::HtmlInputElement {
+        host.query_selector(sel)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{sel} is in the form"))
+            .unchecked_into()
+    };
+    let change = |el: &web_sys::HtmlInputElement, value: &str| {
+        el.set_value(value);
+        el.dispatch_event(&web_sys::Event::new("change").unwrap())
+            .unwrap();
+    };
+    let summary = || {
+        host.query_selector(".detector-thresholds summary")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap()
+    };
+    assert_eq!(summary(), "Detector thresholds");
+    let ports = input("#det-scan-min-ports");
+    assert_eq!(ports.value(), "15");
+    change(&ports, "1");
+    wasm_bindgen_futures_yield().await;
+    assert_eq!(ports.value(), "2", "clamped to the table's minimum");
+    let alert = host
+        .query_selector("[role=alert]")
+        .unwrap()
+        .expect("a notice is shown");
+    assert!(
+        alert.text_content().unwrap().contains("detector.scan.min_ports"),
+        "{}",
+        alert.text_content().unwrap()
+    );
+    let auth = input("#det-brute-force-ports");
+    change(&auth, "22, 3389, x");
+    wasm_bindgen_futures_yield().await;
+    assert_eq!(auth.value(), "22,3389");
+    assert_eq!(summary(), "Detector thresholds (2 changed)");
+    let restore: web_sys::HtmlElement = (0..host.query_selector_all("button").unwrap().length())
+        .map(|i| host.query_selector_all("button").unwrap().item(i).unwrap())
+        .map(|n| n.unchecked_into::<web_sys::HtmlElement>())
+        .find(|b| b.text_content().unwrap_or_default() == "Restore the default thresholds")
+        .expect("the restore button");
+    restore.click();
+    wasm_bindgen_futures_yield().await;
+    assert_eq!(ports.value(), "15");
+    assert_eq!(summary(), "Detector thresholds");
+    host.remove();
+}
+
 async fn wasm_bindgen_futures_yield() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         web_sys::window()

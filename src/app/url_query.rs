@@ -5,6 +5,7 @@
 //! returned as a [`ConfigNotice`] for the UI to show. The limits below are the ones the form
 //! and the URL share.
 
+use crate::detection::behaviour::thresholds::{self, Access, ThresholdField};
 use crate::detection::models::isolation_forest::MaxSamples;
 use crate::detection::models::mlp::Activation;
 use crate::detection::run_config::{RunConfig, ThresholdMode, TrainingPolicy};
@@ -133,6 +134,62 @@ impl Notices {
             max
         } else {
             v
+        }
+    }
+}
+
+/// Sets one detector threshold from its URL value: a number clamped to the field's range
+/// (rounded when whole), or a port list (`22,3389`, or `none`).
+fn apply_threshold(
+    params: &mut crate::detection::behaviour::BehaviourParams,
+    field: &ThresholdField,
+    key: &str,
+    raw: &str,
+    n: &mut Notices,
+) {
+    match field.access {
+        Access::Number { set, .. } => {
+            if let Some(v) = n.float(key, raw, field.min, field.max) {
+                set(params, if field.unit.is_integer() { v.round() } else { v });
+            }
+        }
+        Access::Ports { set, .. } => {
+            let raw = raw.trim();
+            if raw.eq_ignore_ascii_case("none") {
+                set(params, Vec::new());
+                return;
+            }
+            let mut ports: Vec<u16> = Vec::new();
+            for part in raw.split(',').filter(|s| !s.trim().is_empty()) {
+                match part.trim().parse::<u16>() {
+                    Ok(p) if p >= 1 => {
+                        if !ports.contains(&p) {
+                            ports.push(p);
+                        }
+                    }
+                    _ => n.push(
+                        key,
+                        format!("{:?} is not a port (1-65535); left out", part.trim()),
+                    ),
+                }
+            }
+            if ports.len() > thresholds::PORTS_MAX {
+                n.push(
+                    key,
+                    format!(
+                        "{} ports is above the maximum {}; keeping the first {}",
+                        ports.len(),
+                        thresholds::PORTS_MAX,
+                        thresholds::PORTS_MAX
+                    ),
+                );
+                ports.truncate(thresholds::PORTS_MAX);
+            }
+            if ports.is_empty() {
+                n.push(key, "no valid port (write none for no port); ignored".to_string());
+            } else {
+                set(params, ports);
+            }
         }
     }
 }
@@ -372,6 +429,12 @@ impl RunConfig {
                 "false" | "0" | "off" => d.train_on_detected = false,
                 _ => n.push(key, format!("{raw:?} is not true or false; ignored")),
             },
+            _ if key.starts_with(thresholds::KEY_PREFIX) => {
+                match ThresholdField::find(key) {
+                    Some(field) => apply_threshold(&mut d.behaviour, field, key, raw, n),
+                    None => n.push(key, "unknown detector threshold; ignored".to_string()),
+                }
+            }
             _ => self.apply_attack_pair(key, raw, n),
         }
     }
@@ -571,6 +634,12 @@ impl RunConfig {
         if d.train_on_detected != dd.train_on_detected {
             parts.push(format!("train_on_detected={}", d.train_on_detected));
         }
+        for field in thresholds::THRESHOLDS {
+            let value = field.value_text(&d.behaviour);
+            if value != field.value_text(&dd.behaviour) {
+                parts.push(format!("{}={value}", field.url_key()));
+            }
+        }
         parts
             .into_iter()
             .map(|p| {
@@ -709,6 +778,79 @@ mod tests {
         let (c, notices) = RunConfig::from_query("threshold=magic&target_fpr=2");
         assert_eq!(c.detection.target_fpr, TARGET_FPR_MAX);
         assert_eq!(notices.len(), 2, "{notices:?}");
+    }
+
+    #[test]
+    fn detector_thresholds_apply_clamp_and_round_trip() {
+        let (c, notices) = RunConfig::from_query(
+            "detector.scan.min_ports=40&detector.beacon.min_regularity=0.8\
+             &detector.brute_force.ports=22,3389,22&detector.beacon.ignored_ports=none\
+             &detector.exfiltration.min_bytes_out=1e7&detector.flood.syn_min_half_open=12.6",
+        );
+        assert!(notices.is_empty(), "{notices:?}");
+        let b = &c.detection.behaviour;
+        assert_eq!(b.scan.min_ports, 40);
+        assert_eq!(b.beacon.min_regularity, 0.8);
+        assert_eq!(b.brute_force.ports, vec![22, 3389]);
+        assert!(b.beacon.ignored_ports.is_empty());
+        assert_eq!(b.exfiltration.min_bytes_out, 1e7);
+        assert_eq!(b.flood.syn_min_half_open, 13, "whole numbers are rounded");
+        // Only what differs from the defaults is written, and it reads back the same.
+        let q = c.to_query();
+        assert!(q.contains("detector.scan.min_ports=40"), "{q}");
+        assert!(q.contains("detector.brute_force.ports=22,3389"), "{q}");
+        assert!(q.contains("detector.beacon.ignored_ports=none"), "{q}");
+        assert!(!q.contains("detector.scan.window_s"), "{q}");
+        assert_eq!(RunConfig::from_query(&q).0, c);
+        // Out of range: clamped with a notice; nonsense: ignored with a notice.
+        let (c, notices) = RunConfig::from_query(
+            "detector.scan.min_ports=1&detector.beacon.min_score=3\
+             &detector.brute_force.ports=22,0,x,70000&detector.scan.nope=1&detector.scan.window_s=abc",
+        );
+        let b = &c.detection.behaviour;
+        assert_eq!(b.scan.min_ports, 2);
+        assert_eq!(b.beacon.min_score, 1.0);
+        assert_eq!(b.brute_force.ports, vec![22]);
+        assert_eq!(b.scan.window_s, 300.0);
+        let keys: Vec<&str> = notices.iter().map(|n| n.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "detector.scan.min_ports",
+                "detector.beacon.min_score",
+                "detector.brute_force.ports",
+                "detector.brute_force.ports",
+                "detector.brute_force.ports",
+                "detector.scan.nope",
+                "detector.scan.window_s"
+            ]
+        );
+        // A detector key never touches the attack of the same name.
+        let (c, notices) = RunConfig::from_query("detector.brute_force.window_s=60");
+        assert!(notices.is_empty());
+        assert_eq!(
+            c.generator.attacks,
+            RunConfig::default().generator.attacks,
+            "the attack is unchanged"
+        );
+    }
+
+    /// Every threshold's largest and smallest value, set through the URL, reads back and
+    /// round-trips: the table's ranges and the URL agree.
+    #[test]
+    fn every_detector_threshold_round_trips_at_its_bounds() {
+        for f in thresholds::THRESHOLDS {
+            for v in [f.min, f.max] {
+                let value = match f.access {
+                    Access::Number { .. } => thresholds::format_value(v),
+                    Access::Ports { .. } => "1,65535".to_string(),
+                };
+                let (c, notices) = RunConfig::from_query(&format!("{}={value}", f.url_key()));
+                assert!(notices.is_empty(), "{}: {notices:?}", f.key);
+                assert_eq!(f.value_text(&c.detection.behaviour), value, "{}", f.key);
+                assert_eq!(RunConfig::from_query(&c.to_query()).0, c, "{}", f.key);
+            }
+        }
     }
 
     #[test]

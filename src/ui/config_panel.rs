@@ -7,6 +7,8 @@
 use super::browser::random_seed;
 use super::state::{AppState, RunState};
 use crate::app::url_query::{self, percent_encode};
+use crate::detection::behaviour::thresholds::{self, Access, ThresholdField};
+use crate::detection::behaviour::BehaviourParams;
 use crate::detection::models::isolation_forest::MaxSamples;
 use crate::detection::run_config::{RunConfig, TrainingPolicy};
 use crate::traffic::flow::AttackKind;
@@ -345,6 +347,109 @@ pub fn ConfigPanel() -> impl IntoView {
                 </div>
             </fieldset>
         </details>
+        <DetectorThresholds/>
+    }
+}
+
+/// Every behavioural detector's thresholds, one fieldset per detector, from the same table
+/// the URL uses (`detection::behaviour::thresholds`), so every bar a link can set is in the
+/// form with the same limits.
+#[component]
+fn DetectorThresholds() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let cfg = state.config;
+    let running = move || state.run_state.get() == RunState::Running;
+    let changed = move || {
+        cfg.with(|c| {
+            thresholds::THRESHOLDS
+                .iter()
+                .filter(|f| {
+                    f.value_text(&c.detection.behaviour)
+                        != f.value_text(&BehaviourParams::default())
+                })
+                .count()
+        })
+    };
+    let reset = move |_| {
+        state.config.update(|c| {
+            let enabled = c.detection.behaviour.enabled;
+            c.detection.behaviour = BehaviourParams {
+                enabled,
+                ..BehaviourParams::default()
+            };
+        })
+    };
+    view! {
+        <details class="group detector-thresholds">
+            <summary>
+                "Detector thresholds"
+                {move || match changed() {
+                    0 => String::new(),
+                    n => format!(" ({n} changed)"),
+                }}
+            </summary>
+            <p class="hint">
+                "Each detector reports when all its bars are reached. Lower a bar to catch \
+                 quieter attacks (and more benign traffic); the defaults, their ranges and \
+                 the reasons behind them: docs/detector-thresholds.md."
+            </p>
+            <button type="button" on:click=reset disabled=move || running() || changed() == 0>
+                "Restore the default thresholds"
+            </button>
+            {thresholds::groups()
+                .into_iter()
+                .map(|group| {
+                    view! {
+                        <fieldset class="group" disabled=running>
+                            <legend>{group}</legend>
+                            {thresholds::THRESHOLDS
+                                .iter()
+                                .filter(|f| f.group == group)
+                                .map(|f| view! { <ThresholdInput field=f/> })
+                                .collect_view()}
+                        </fieldset>
+                    }
+                })
+                .collect_view()}
+        </details>
+    }
+}
+
+/// One detector threshold: a number input, or a text input for a port list.
+#[component]
+fn ThresholdInput(field: &'static ThresholdField) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let cfg = state.config;
+    let id = format!("det-{}", field.key.replace(['.', '_'], "-"));
+    match field.access {
+        Access::Number { get, .. } => view! {
+            <NumberField
+                id=id
+                label=field.label_with_unit()
+                key=field.url_key()
+                value=Signal::derive(move || cfg.with(|c| get(&c.detection.behaviour)))
+                step=if field.unit.is_integer() { "1" } else { "any" }
+                min=field.min
+                max=field.max
+            />
+        }
+        .into_any(),
+        Access::Ports { .. } => view! {
+            <div class="field">
+                <label for=id.clone()>{format!("{} (comma-separated, or none)", field.label)}</label>
+                <input
+                    id=id
+                    type="text"
+                    inputmode="numeric"
+                    prop:value=move || cfg.with(|c| field.value_text(&c.detection.behaviour))
+                    on:change=move |ev| {
+                        apply(state, &field.url_key(), &event_target_value(&ev));
+                        show_applied(&ev, cfg.with_untracked(|c| field.value_text(&c.detection.behaviour)));
+                    }
+                />
+            </div>
+        }
+        .into_any(),
     }
 }
 

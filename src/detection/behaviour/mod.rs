@@ -20,6 +20,7 @@ pub mod long_connection;
 pub mod net;
 pub mod scan;
 pub mod technique;
+pub mod thresholds;
 
 pub use behaviour_detection::{BehaviourDetection, BehaviourKind, Evidence, KeyRole};
 pub use technique::Technique;

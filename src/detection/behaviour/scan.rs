@@ -912,7 +912,7 @@ fn merge_by_ip(flows: &[FlowRecord], found: Vec<Found>, gap_s: f64) -> Vec<Found
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::detection::run_config::RunConfig;
     use crate::traffic::flow::{AttackKind, ConnHistory, Label, OrigRole, Service};
