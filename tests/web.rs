@@ -126,6 +126,8 @@ async fn detector_thresholds_are_set_clamped_and_restored_in_the_form() {
             .text_content()
             .unwrap()
     };
+    // Effects (the inputs' values) run after mounting.
+    wasm_bindgen_futures_yield().await;
     assert_eq!(summary(), "Detector thresholds");
     let ports = input("#det-scan-min-ports");
     assert_eq!(ports.value(), "15");
@@ -137,7 +139,10 @@ async fn detector_thresholds_are_set_clamped_and_restored_in_the_form() {
         .unwrap()
         .expect("a notice is shown");
     assert!(
-        alert.text_content().unwrap().contains("detector.scan.min_ports"),
+        alert
+            .text_content()
+            .unwrap()
+            .contains("detector.scan.min_ports"),
         "{}",
         alert.text_content().unwrap()
     );

@@ -150,7 +150,14 @@ fn apply_threshold(
     match field.access {
         Access::Number { set, .. } => {
             if let Some(v) = n.float(key, raw, field.min, field.max) {
-                set(params, if field.unit.is_integer() { v.round() } else { v });
+                set(
+                    params,
+                    if field.unit.is_integer() {
+                        v.round()
+                    } else {
+                        v
+                    },
+                );
             }
         }
         Access::Ports { set, .. } => {
@@ -186,7 +193,10 @@ fn apply_threshold(
                 ports.truncate(thresholds::PORTS_MAX);
             }
             if ports.is_empty() {
-                n.push(key, "no valid port (write none for no port); ignored".to_string());
+                n.push(
+                    key,
+                    "no valid port (write none for no port); ignored".to_string(),
+                );
             } else {
                 set(params, ports);
             }
@@ -429,12 +439,10 @@ impl RunConfig {
                 "false" | "0" | "off" => d.train_on_detected = false,
                 _ => n.push(key, format!("{raw:?} is not true or false; ignored")),
             },
-            _ if key.starts_with(thresholds::KEY_PREFIX) => {
-                match ThresholdField::find(key) {
-                    Some(field) => apply_threshold(&mut d.behaviour, field, key, raw, n),
-                    None => n.push(key, "unknown detector threshold; ignored".to_string()),
-                }
-            }
+            _ if key.starts_with(thresholds::KEY_PREFIX) => match ThresholdField::find(key) {
+                Some(field) => apply_threshold(&mut d.behaviour, field, key, raw, n),
+                None => n.push(key, "unknown detector threshold; ignored".to_string()),
+            },
             _ => self.apply_attack_pair(key, raw, n),
         }
     }

@@ -23,6 +23,9 @@ use std::ops::Range;
 
 /// Skipped records listed in a report's import summary (all are counted).
 const SKIPPED_LISTED: usize = 20;
+/// A training window of fewer flows than this (a file of under about 130 flows at the
+/// default 25 %) is too small to learn from: the models train on the whole file instead.
+pub const MIN_TRAINING_WINDOW: usize = 32;
 
 /// An imported file (and optional baseline) with the names the report shows.
 #[derive(Debug, Clone)]
@@ -298,18 +301,28 @@ pub fn from_imported(
             }
             None => {
                 let n = traffic.flows.len();
+                let window = ((d.train_fraction * n as f64).ceil() as usize).clamp(1, n);
                 let (n_train, eval, training) = match d.training {
-                    TrainingPolicy::InitialWindow => {
-                        let n_train = ((d.train_fraction * n as f64).ceil() as usize).clamp(1, n);
-                        (
-                            n_train,
-                            n_train..n,
-                            format!(
-                                "the first {:.0}% of the flows in time order ({n_train} flows)",
-                                d.train_fraction * 100.0
-                            ),
-                        )
-                    }
+                    // A window of a few flows has nothing to learn from (with one row every
+                    // feature is constant and the run would stop): a small file trains on all
+                    // of its flows, and says so.
+                    TrainingPolicy::InitialWindow if window < MIN_TRAINING_WINDOW => (
+                        n,
+                        0..n,
+                        format!(
+                            "all {n} flows (the first {:.0}% would have been only {window}, \
+                             too few to learn from)",
+                            d.train_fraction * 100.0
+                        ),
+                    ),
+                    TrainingPolicy::InitialWindow => (
+                        window,
+                        window..n,
+                        format!(
+                            "the first {:.0}% of the flows in time order ({window} flows)",
+                            d.train_fraction * 100.0
+                        ),
+                    ),
                     TrainingPolicy::AllData => (n, 0..n, "all flows".to_string()),
                 };
                 let found = detectors::find(&traffic.flows, 0, n_train, d);

@@ -35,7 +35,9 @@ impl fmt::Display for DetectionError {
             ),
             DetectionError::NoUsableFeatures { flows } => write!(
                 f,
-                "no feature varies across the {flows} flows' training part, so there is nothing to learn from"
+                "the models cannot learn from this file: its {flows} flows are alike in every \
+                 feature (sizes, ports, state, timing), so there is no normal to tell anomalies \
+                 from. Import a larger capture, or a baseline of normal traffic with it"
             ),
             DetectionError::Model { model, source } => write!(f, "{model}: {source}"),
             DetectionError::BaselineWithModel => write!(

@@ -176,32 +176,240 @@ macro_rules! num {
 
 /// Every settable threshold, grouped by detector in the order of the form.
 pub static THRESHOLDS: &[ThresholdField] = &[
-    num!("scan.window_s", SCANS, "Scan window", Seconds, 1, DAY_S, scan.window_s as f64),
-    num!("scan.min_ports", SCANS, "Unanswered ports of one host (port scan)", Count, 2, 65_535, scan.min_ports as u32),
-    num!("scan.min_hosts", SCANS, "Unanswered hosts on one port (sweep)", Count, 2, 1_000_000, scan.min_hosts as u32),
-    num!("scan.min_unanswered_share", SCANS, "Unanswered share of the source's flows", Share, 0, 1, scan.min_unanswered_share as f64),
-    num!("scan.slow_window_s", SCANS, "Slow-scan window", Seconds, 1, WEEK_S, scan.slow_window_s as f64),
-    num!("scan.slow_min_ports", SCANS, "Unanswered ports in the slow window", Count, 2, 65_535, scan.slow_min_ports as u32),
-    num!("scan.slow_min_hosts", SCANS, "Unanswered hosts in the slow window", Count, 2, 1_000_000, scan.slow_min_hosts as u32),
-    num!("scan.lateral_window_s", SCANS, "Lateral-movement window", Seconds, 1, DAY_S, scan.lateral_window_s as f64),
-    num!("scan.lateral_min_targets", SCANS, "Internal hosts whose admin services answered", Count, 2, 1_000_000, scan.lateral_min_targets as u32),
-    num!("scan.lateral_min_sessions", SCANS, "Of those, hosts with a session", Count, 1, 1_000_000, scan.lateral_min_sessions as u32),
-    num!("scan.quiet_gap_s", SCANS, "Pause that ends a scan", Seconds, 0, DAY_S, scan.quiet_gap_s as f64),
-    num!("flood.syn_window_s", FLOODS, "SYN-flood window", Seconds, 1, 3_600, flood.syn_window_s as f64),
-    num!("flood.syn_min_half_open", FLOODS, "Half-open attempts on one port", Count, 1, 1e9, flood.syn_min_half_open as u32),
-    num!("flood.syn_min_half_open_share", FLOODS, "Half-open share of that port's flows", Share, 0, 1, flood.syn_min_half_open_share as f64),
-    num!("flood.volumetric_window_s", FLOODS, "Volumetric-flood window", Seconds, 1, 3_600, flood.volumetric_window_s as f64),
-    num!("flood.volumetric_min_flows", FLOODS, "Unanswered UDP/ICMP flows to one host", Count, 1, 1e9, flood.volumetric_min_flows as u32),
-    num!("flood.volumetric_min_unanswered_share", FLOODS, "Unanswered share of its UDP/ICMP flows", Share, 0, 1, flood.volumetric_min_unanswered_share as f64),
-    num!("flood.reflection_window_s", FLOODS, "Reflection window", Seconds, 1, 3_600, flood.reflection_window_s as f64),
-    num!("flood.reflection_min_reflectors", FLOODS, "Reflectors answering unasked", Count, 1, 1e9, flood.reflection_min_reflectors as u32),
-    num!("flood.reflection_min_bytes", FLOODS, "Bytes the reflectors sent", Bytes, 0, 1e15, flood.reflection_min_bytes as u64),
-    num!("flood.slow_window_s", FLOODS, "Slow-DoS window", Seconds, 1, DAY_S, flood.slow_window_s as f64),
-    num!("flood.slow_min_connections", FLOODS, "Slow connections to one web port", Count, 1, 1e9, flood.slow_min_connections as u32),
-    num!("flood.slow_min_duration_s", FLOODS, "A slow connection lasts at least", Seconds, 0, DAY_S, flood.slow_min_duration_s as f64),
-    num!("flood.slow_max_bytes_in", FLOODS, "A slow connection got back at most", Bytes, 0, 1e15, flood.slow_max_bytes_in as u64),
-    num!("flood.slow_max_bytes_out_per_s", FLOODS, "A slow connection sent at most", BytesPerSecond, 0, 1e12, flood.slow_max_bytes_out_per_s as f64),
-    num!("flood.quiet_gap_s", FLOODS, "Pause that ends a flood", Seconds, 0, DAY_S, flood.quiet_gap_s as f64),
+    num!(
+        "scan.window_s",
+        SCANS,
+        "Scan window",
+        Seconds,
+        1,
+        DAY_S,
+        scan.window_s as f64
+    ),
+    num!(
+        "scan.min_ports",
+        SCANS,
+        "Unanswered ports of one host (port scan)",
+        Count,
+        2,
+        65_535,
+        scan.min_ports as u32
+    ),
+    num!(
+        "scan.min_hosts",
+        SCANS,
+        "Unanswered hosts on one port (sweep)",
+        Count,
+        2,
+        1_000_000,
+        scan.min_hosts as u32
+    ),
+    num!(
+        "scan.min_unanswered_share",
+        SCANS,
+        "Unanswered share of the source's flows",
+        Share,
+        0,
+        1,
+        scan.min_unanswered_share as f64
+    ),
+    num!(
+        "scan.slow_window_s",
+        SCANS,
+        "Slow-scan window",
+        Seconds,
+        1,
+        WEEK_S,
+        scan.slow_window_s as f64
+    ),
+    num!(
+        "scan.slow_min_ports",
+        SCANS,
+        "Unanswered ports in the slow window",
+        Count,
+        2,
+        65_535,
+        scan.slow_min_ports as u32
+    ),
+    num!(
+        "scan.slow_min_hosts",
+        SCANS,
+        "Unanswered hosts in the slow window",
+        Count,
+        2,
+        1_000_000,
+        scan.slow_min_hosts as u32
+    ),
+    num!(
+        "scan.lateral_window_s",
+        SCANS,
+        "Lateral-movement window",
+        Seconds,
+        1,
+        DAY_S,
+        scan.lateral_window_s as f64
+    ),
+    num!(
+        "scan.lateral_min_targets",
+        SCANS,
+        "Internal hosts whose admin services answered",
+        Count,
+        2,
+        1_000_000,
+        scan.lateral_min_targets as u32
+    ),
+    num!(
+        "scan.lateral_min_sessions",
+        SCANS,
+        "Of those, hosts with a session",
+        Count,
+        1,
+        1_000_000,
+        scan.lateral_min_sessions as u32
+    ),
+    num!(
+        "scan.quiet_gap_s",
+        SCANS,
+        "Pause that ends a scan",
+        Seconds,
+        0,
+        DAY_S,
+        scan.quiet_gap_s as f64
+    ),
+    num!(
+        "flood.syn_window_s",
+        FLOODS,
+        "SYN-flood window",
+        Seconds,
+        1,
+        3_600,
+        flood.syn_window_s as f64
+    ),
+    num!(
+        "flood.syn_min_half_open",
+        FLOODS,
+        "Half-open attempts on one port",
+        Count,
+        1,
+        1e9,
+        flood.syn_min_half_open as u32
+    ),
+    num!(
+        "flood.syn_min_half_open_share",
+        FLOODS,
+        "Half-open share of that port's flows",
+        Share,
+        0,
+        1,
+        flood.syn_min_half_open_share as f64
+    ),
+    num!(
+        "flood.volumetric_window_s",
+        FLOODS,
+        "Volumetric-flood window",
+        Seconds,
+        1,
+        3_600,
+        flood.volumetric_window_s as f64
+    ),
+    num!(
+        "flood.volumetric_min_flows",
+        FLOODS,
+        "Unanswered UDP/ICMP flows to one host",
+        Count,
+        1,
+        1e9,
+        flood.volumetric_min_flows as u32
+    ),
+    num!(
+        "flood.volumetric_min_unanswered_share",
+        FLOODS,
+        "Unanswered share of its UDP/ICMP flows",
+        Share,
+        0,
+        1,
+        flood.volumetric_min_unanswered_share as f64
+    ),
+    num!(
+        "flood.reflection_window_s",
+        FLOODS,
+        "Reflection window",
+        Seconds,
+        1,
+        3_600,
+        flood.reflection_window_s as f64
+    ),
+    num!(
+        "flood.reflection_min_reflectors",
+        FLOODS,
+        "Reflectors answering unasked",
+        Count,
+        1,
+        1e9,
+        flood.reflection_min_reflectors as u32
+    ),
+    num!(
+        "flood.reflection_min_bytes",
+        FLOODS,
+        "Bytes the reflectors sent",
+        Bytes,
+        0,
+        1e15,
+        flood.reflection_min_bytes as u64
+    ),
+    num!(
+        "flood.slow_window_s",
+        FLOODS,
+        "Slow-DoS window",
+        Seconds,
+        1,
+        DAY_S,
+        flood.slow_window_s as f64
+    ),
+    num!(
+        "flood.slow_min_connections",
+        FLOODS,
+        "Slow connections to one web port",
+        Count,
+        1,
+        1e9,
+        flood.slow_min_connections as u32
+    ),
+    num!(
+        "flood.slow_min_duration_s",
+        FLOODS,
+        "A slow connection lasts at least",
+        Seconds,
+        0,
+        DAY_S,
+        flood.slow_min_duration_s as f64
+    ),
+    num!(
+        "flood.slow_max_bytes_in",
+        FLOODS,
+        "A slow connection got back at most",
+        Bytes,
+        0,
+        1e15,
+        flood.slow_max_bytes_in as u64
+    ),
+    num!(
+        "flood.slow_max_bytes_out_per_s",
+        FLOODS,
+        "A slow connection sent at most",
+        BytesPerSecond,
+        0,
+        1e12,
+        flood.slow_max_bytes_out_per_s as f64
+    ),
+    num!(
+        "flood.quiet_gap_s",
+        FLOODS,
+        "Pause that ends a flood",
+        Seconds,
+        0,
+        DAY_S,
+        flood.quiet_gap_s as f64
+    ),
     ThresholdField {
         key: "brute_force.ports",
         group: GUESSING,
@@ -214,16 +422,96 @@ pub static THRESHOLDS: &[ThresholdField] = &[
             set: |p, v| p.brute_force.ports = v,
         },
     },
-    num!("brute_force.window_s", GUESSING, "Guessing window", Seconds, 1, WEEK_S, brute_force.window_s as f64),
-    num!("brute_force.min_attempts", GUESSING, "Attempts by one source", Count, 2, 1e9, brute_force.min_attempts as u32),
-    num!("brute_force.max_attempt_duration_s", GUESSING, "Longest connection that is an attempt", Seconds, 0, DAY_S, brute_force.max_attempt_duration_s as f64),
-    num!("brute_force.min_size_similarity", GUESSING, "Size similarity of the attempts", Share, 0, 1, brute_force.min_size_similarity as f64),
-    num!("brute_force.min_distributed_sources", GUESSING, "Sources of distributed guessing", Count, 2, 1e9, brute_force.min_distributed_sources as u32),
-    num!("brute_force.min_distributed_attempts", GUESSING, "Attempts of distributed guessing", Count, 2, 1e9, brute_force.min_distributed_attempts as u32),
-    num!("beacon.min_check_ins", BEACONS, "Check-ins of one pair", Count, 4, 1_000_000, beacon.min_check_ins as u32),
-    num!("beacon.min_regularity", BEACONS, "Timing regularity", Share, 0, 1, beacon.min_regularity as f64),
-    num!("beacon.min_score", BEACONS, "RITA beacon score", Share, 0, 1, beacon.min_score as f64),
-    num!("beacon.min_source_peers", BEACONS, "External peers the source has", Count, 1, 1e9, beacon.min_source_peers as u32),
+    num!(
+        "brute_force.window_s",
+        GUESSING,
+        "Guessing window",
+        Seconds,
+        1,
+        WEEK_S,
+        brute_force.window_s as f64
+    ),
+    num!(
+        "brute_force.min_attempts",
+        GUESSING,
+        "Attempts by one source",
+        Count,
+        2,
+        1e9,
+        brute_force.min_attempts as u32
+    ),
+    num!(
+        "brute_force.max_attempt_duration_s",
+        GUESSING,
+        "Longest connection that is an attempt",
+        Seconds,
+        0,
+        DAY_S,
+        brute_force.max_attempt_duration_s as f64
+    ),
+    num!(
+        "brute_force.min_size_similarity",
+        GUESSING,
+        "Size similarity of the attempts",
+        Share,
+        0,
+        1,
+        brute_force.min_size_similarity as f64
+    ),
+    num!(
+        "brute_force.min_distributed_sources",
+        GUESSING,
+        "Sources of distributed guessing",
+        Count,
+        2,
+        1e9,
+        brute_force.min_distributed_sources as u32
+    ),
+    num!(
+        "brute_force.min_distributed_attempts",
+        GUESSING,
+        "Attempts of distributed guessing",
+        Count,
+        2,
+        1e9,
+        brute_force.min_distributed_attempts as u32
+    ),
+    num!(
+        "beacon.min_check_ins",
+        BEACONS,
+        "Check-ins of one pair",
+        Count,
+        4,
+        1_000_000,
+        beacon.min_check_ins as u32
+    ),
+    num!(
+        "beacon.min_regularity",
+        BEACONS,
+        "Timing regularity",
+        Share,
+        0,
+        1,
+        beacon.min_regularity as f64
+    ),
+    num!(
+        "beacon.min_score",
+        BEACONS,
+        "RITA beacon score",
+        Share,
+        0,
+        1,
+        beacon.min_score as f64
+    ),
+    num!(
+        "beacon.min_source_peers",
+        BEACONS,
+        "External peers the source has",
+        Count,
+        1,
+        1e9,
+        beacon.min_source_peers as u32
+    ),
     ThresholdField {
         key: "beacon.ignored_ports",
         group: BEACONS,
@@ -236,23 +524,159 @@ pub static THRESHOLDS: &[ThresholdField] = &[
             set: |p, v| p.beacon.ignored_ports = v,
         },
     },
-    num!("beacon.max_connections_per_pair", BEACONS, "Check-ins kept per pair", Count, 4, 1_000_000, beacon.max_connections_per_pair as u32),
-    num!("long_connection.min_duration_s", LONG, "Shortest connection reported", Seconds, 1, WEEK_S, long_connection.min_duration_s as f64),
-    num!("long_connection.min_total_duration_s", LONG, "Shortest total of a pair's connections", Seconds, 1, WEEK_S, long_connection.min_total_duration_s as f64),
-    num!("long_connection.max_internal_sources", LONG, "Most internal hosts of a rare destination", Count, 1, 1e9, long_connection.max_internal_sources as u32),
-    num!("exfiltration.min_bytes_out", EXFIL, "Bytes sent to one destination", Bytes, 0, 1e15, exfiltration.min_bytes_out as f64),
-    num!("exfiltration.peer_factor", EXFIL, "Times the peers' big upload", Factor, 0, 1e6, exfiltration.peer_factor as f64),
-    num!("exfiltration.peer_quantile", EXFIL, "Peers' big upload: quantile", Share, 0, 1, exfiltration.peer_quantile as f64),
-    num!("exfiltration.own_factor", EXFIL, "Times the host's usual upload", Factor, 0, 1e6, exfiltration.own_factor as f64),
-    num!("exfiltration.own_quantile", EXFIL, "Host's usual upload: quantile", Share, 0, 1, exfiltration.own_quantile as f64),
-    num!("exfiltration.min_out_in_ratio", EXFIL, "Bytes out per byte in", Factor, 0, 1e9, exfiltration.min_out_in_ratio as f64),
-    num!("dns_tunnel.long_query_bytes", DNS, "A long query sends at least", Bytes, 1, 65_535, dns_tunnel.long_query_bytes as u64),
-    num!("dns_tunnel.window_s", DNS, "DNS-tunnel window", Seconds, 1, DAY_S, dns_tunnel.window_s as f64),
-    num!("dns_tunnel.min_long_queries", DNS, "Long queries in the window", Count, 1, 1e9, dns_tunnel.min_long_queries as u64),
-    num!("dns_tunnel.peer_factor", DNS, "Times the other hosts' long queries", Factor, 0, 1e6, dns_tunnel.peer_factor as f64),
-    num!("dns_tunnel.peer_quantile", DNS, "Other hosts' long queries: quantile", Share, 0, 1, dns_tunnel.peer_quantile as f64),
-    num!("dns_tunnel.min_long_share", DNS, "Long share of the host's DNS queries", Share, 0, 1, dns_tunnel.min_long_share as f64),
-    num!("dns_tunnel.forward_s", DNS, "A resolver forwards within", Seconds, 0, 60, dns_tunnel.forward_s as f64),
+    num!(
+        "beacon.max_connections_per_pair",
+        BEACONS,
+        "Check-ins kept per pair",
+        Count,
+        4,
+        1_000_000,
+        beacon.max_connections_per_pair as u32
+    ),
+    num!(
+        "long_connection.min_duration_s",
+        LONG,
+        "Shortest connection reported",
+        Seconds,
+        1,
+        WEEK_S,
+        long_connection.min_duration_s as f64
+    ),
+    num!(
+        "long_connection.min_total_duration_s",
+        LONG,
+        "Shortest total of a pair's connections",
+        Seconds,
+        1,
+        WEEK_S,
+        long_connection.min_total_duration_s as f64
+    ),
+    num!(
+        "long_connection.max_internal_sources",
+        LONG,
+        "Most internal hosts of a rare destination",
+        Count,
+        1,
+        1e9,
+        long_connection.max_internal_sources as u32
+    ),
+    num!(
+        "exfiltration.min_bytes_out",
+        EXFIL,
+        "Bytes sent to one destination",
+        Bytes,
+        0,
+        1e15,
+        exfiltration.min_bytes_out as f64
+    ),
+    num!(
+        "exfiltration.peer_factor",
+        EXFIL,
+        "Times the peers' big upload",
+        Factor,
+        0,
+        1e6,
+        exfiltration.peer_factor as f64
+    ),
+    num!(
+        "exfiltration.peer_quantile",
+        EXFIL,
+        "Peers' big upload: quantile",
+        Share,
+        0,
+        1,
+        exfiltration.peer_quantile as f64
+    ),
+    num!(
+        "exfiltration.own_factor",
+        EXFIL,
+        "Times the host's usual upload",
+        Factor,
+        0,
+        1e6,
+        exfiltration.own_factor as f64
+    ),
+    num!(
+        "exfiltration.own_quantile",
+        EXFIL,
+        "Host's usual upload: quantile",
+        Share,
+        0,
+        1,
+        exfiltration.own_quantile as f64
+    ),
+    num!(
+        "exfiltration.min_out_in_ratio",
+        EXFIL,
+        "Bytes out per byte in",
+        Factor,
+        0,
+        1e9,
+        exfiltration.min_out_in_ratio as f64
+    ),
+    num!(
+        "dns_tunnel.long_query_bytes",
+        DNS,
+        "A long query sends at least",
+        Bytes,
+        1,
+        65_535,
+        dns_tunnel.long_query_bytes as u64
+    ),
+    num!(
+        "dns_tunnel.window_s",
+        DNS,
+        "DNS-tunnel window",
+        Seconds,
+        1,
+        DAY_S,
+        dns_tunnel.window_s as f64
+    ),
+    num!(
+        "dns_tunnel.min_long_queries",
+        DNS,
+        "Long queries in the window",
+        Count,
+        1,
+        1e9,
+        dns_tunnel.min_long_queries as u64
+    ),
+    num!(
+        "dns_tunnel.peer_factor",
+        DNS,
+        "Times the other hosts' long queries",
+        Factor,
+        0,
+        1e6,
+        dns_tunnel.peer_factor as f64
+    ),
+    num!(
+        "dns_tunnel.peer_quantile",
+        DNS,
+        "Other hosts' long queries: quantile",
+        Share,
+        0,
+        1,
+        dns_tunnel.peer_quantile as f64
+    ),
+    num!(
+        "dns_tunnel.min_long_share",
+        DNS,
+        "Long share of the host's DNS queries",
+        Share,
+        0,
+        1,
+        dns_tunnel.min_long_share as f64
+    ),
+    num!(
+        "dns_tunnel.forward_s",
+        DNS,
+        "A resolver forwards within",
+        Seconds,
+        0,
+        60,
+        dns_tunnel.forward_s as f64
+    ),
 ];
 
 /// The groups in form order, each once.
@@ -328,7 +752,10 @@ mod tests {
             for field in fields.keys() {
                 n += 1;
                 let key = format!("{detector}.{field}");
-                assert!(ThresholdField::find(&key).is_some(), "{key} is not settable");
+                assert!(
+                    ThresholdField::find(&key).is_some(),
+                    "{key} is not settable"
+                );
             }
         }
         assert_eq!(n, THRESHOLDS.len());
@@ -385,7 +812,10 @@ mod tests {
         let f = ThresholdField::find("detector.scan.min_ports").unwrap();
         assert_eq!(f.value_text(&BehaviourParams::default()), "15");
         assert_eq!(f.url_key(), "detector.scan.min_ports");
-        assert_eq!(f.label_with_unit(), "Unanswered ports of one host (port scan)");
+        assert_eq!(
+            f.label_with_unit(),
+            "Unanswered ports of one host (port scan)"
+        );
         assert_eq!(groups().len(), 7);
     }
 }
