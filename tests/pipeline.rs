@@ -168,7 +168,8 @@ fn progress_covers_every_stage_in_order_and_cancel_stops() {
     let clock = pipeline::native_clock();
     let mut seen: Vec<Stage> = Vec::new();
     let mut epochs = 0;
-    pipeline::run(&config, &clock, &mut |p| {
+    let mut checked_after: Vec<Option<Stage>> = Vec::new();
+    let out = pipeline::run(&config, &clock, &mut |p| {
         match p {
             Progress::Stage { stage, fraction } => {
                 assert!((0.0..=1.0).contains(&fraction));
@@ -177,12 +178,24 @@ fn progress_covers_every_stage_in_order_and_cancel_stops() {
                 }
             }
             Progress::Epoch(_) => epochs += 1,
+            Progress::Checked {
+                detections,
+                training_warnings,
+                ..
+            } => {
+                assert_eq!(detections, 1, "the default scenario's port scan");
+                assert!(!training_warnings.is_empty());
+                checked_after.push(seen.last().copied());
+            }
         }
         true
     })
     .unwrap();
     assert_eq!(seen, Stage::ALL.to_vec());
     assert!(epochs > 0);
+    // Once, after the features and before any model: what the report says, told early.
+    assert_eq!(checked_after, [Some(Stage::Features)]);
+    assert!(!out.report.data.training_warnings.is_empty());
 
     let result = pipeline::run(&config, &clock, &mut |p| {
         !matches!(

@@ -194,3 +194,37 @@ fn a_tiny_capture_trains_on_all_its_flows_and_says_so() {
         r.data.training_warnings
     );
 }
+
+/// A capture of one flow: nothing varies, so the models learn a single point, but the run
+/// completes with a report that says so (it used to stop with "no feature varies").
+#[test]
+fn a_one_flow_capture_runs_and_says_the_models_learned_nothing() {
+    use anomaly_detector::traffic::export;
+    let config = RunConfig::default();
+    let traffic = anomaly_detector::traffic::generator::generate(&config.generator).unwrap();
+    let log = export::to_zeek_conn_log(&traffic.flows[..1]);
+    let imported = import::import(log.as_bytes(), None, &ImportLimits::default(), &mut |_| {
+        true
+    })
+    .unwrap();
+    assert_eq!(imported.flows.len(), 1);
+    let input = ImportInput {
+        traffic: imported,
+        file_name: "conn.log".into(),
+        baseline: None,
+    };
+    let clock = pipeline::native_clock();
+    let run = pipeline::run_imported(&config, input, 0.0, &clock, &mut |_| true)
+        .expect("one flow still gets a report");
+    let r = &run.output.report;
+    assert_eq!(r.data.flows, 1);
+    assert!(
+        r.data
+            .training_warnings
+            .iter()
+            .any(|w| w.contains("alike in every feature")),
+        "{:?}",
+        r.data.training_warnings
+    );
+    assert!(run.output.scored.ensemble.iter().all(|s| s.is_finite()));
+}

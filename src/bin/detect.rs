@@ -178,8 +178,18 @@ mod cli {
         let clock = pipeline::native_clock();
         let mut last_epoch = 0;
         let mut progress = |p| {
-            if let Progress::Epoch(e) = p {
-                last_epoch = e.epoch;
+            match p {
+                Progress::Epoch(e) => last_epoch = e.epoch,
+                // The training check goes to stderr as soon as it is known: the report on
+                // stdout carries it too, but a user watching a long run reads it first.
+                Progress::Checked {
+                    training_warnings, ..
+                } => {
+                    for w in training_warnings {
+                        eprintln!("training check: {w}");
+                    }
+                }
+                Progress::Stage { .. } => {}
             }
             true
         };

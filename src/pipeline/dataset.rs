@@ -350,9 +350,18 @@ pub fn from_imported(
     let mut columns = features::builtin_columns();
     columns.extend(extras.iter().map(|e| FeatureColumn::imported(e)));
     let train = detectors::training_rows(n_train, &found.held_out);
-    let (columns, x_raw, fill) = usable_columns(columns, x_raw, &train);
+    let (columns, x_raw, fill, alike) = usable_columns(columns, x_raw, &train);
     if columns.is_empty() {
         return Err(DetectionError::NoUsableFeatures { flows: n });
+    }
+    let mut found = found;
+    if alike {
+        found.warnings.push(format!(
+            "The {} training flows are alike in every feature, so the models learned \
+             nothing about what is normal (they only notice flows that differ from these). \
+             The detectors' findings do not depend on training.",
+            train.len()
+        ));
     }
     let (scaler, x) = standardise(&x_raw, &train, n)?;
     let ts_of = |i: usize| flows.get(i).map_or(0.0, |f| f.ts);
@@ -543,11 +552,15 @@ pub fn from_imported_with_model(
 /// Drops columns with no finite value or a single value in the training rows (they carry no
 /// information, and a format that lacks a field would otherwise feed the models a constant),
 /// and fills the remaining gaps with the column's training median (returned per kept column).
+///
+/// When no column varies (a file of a few identical flows), the first column is kept anyway
+/// and the last value is true: the models then learn one point, and the run still gets to the
+/// detectors' findings and a report instead of stopping.
 fn usable_columns(
     columns: Vec<FeatureColumn>,
     x_raw: Matrix,
     train_rows: &[usize],
-) -> (Vec<FeatureColumn>, Matrix, Vec<f64>) {
+) -> (Vec<FeatureColumn>, Matrix, Vec<f64>, bool) {
     let (n, d) = (x_raw.rows(), x_raw.cols());
     let mut keep = Vec::new();
     let mut fill = Vec::new();
@@ -561,6 +574,13 @@ fn usable_columns(
             fill.push(median_or_zero(&train));
         }
     }
+    let alike = keep.is_empty() && d > 0 && !train_rows.is_empty();
+    if alike {
+        keep.push(0);
+        fill.push(median_or_zero(&finite_training_values(
+            &x_raw, train_rows, 0,
+        )));
+    }
     let mut data = Vec::with_capacity(n * keep.len());
     for i in 0..n {
         let row = x_raw.row(i);
@@ -572,7 +592,7 @@ fn usable_columns(
     }
     let columns = keep.iter().map(|&j| columns[j].clone()).collect();
     let x = Matrix::from_vec(n, keep.len(), data).unwrap_or_else(|_| Matrix::zeros(n, 0));
-    (columns, x, fill)
+    (columns, x, fill, alike)
 }
 
 #[cfg(test)]
@@ -621,23 +641,53 @@ mod tests {
         zeek(&rows)
     }
 
+    /// A window under MIN_TRAINING_WINDOW flows (20 of 40 here) is too small to learn from:
+    /// the whole file trains, and the source says why.
     #[test]
-    fn without_a_baseline_the_first_fraction_of_flows_trains() {
+    fn a_small_file_trains_on_all_its_flows() {
         let mut config = RunConfig::default();
         config.detection.train_fraction = 0.5;
-        config.detection.training = TrainingPolicy::InitialWindow;
         let input = ImportInput {
             traffic: traffic(40, 30),
             file_name: "conn.log".into(),
             baseline: None,
         };
         let ds = from_imported(&config, input, &mut |_| {}).unwrap();
-        assert_eq!(ds.n_train, 20);
-        assert_eq!(ds.eval, 20..40);
+        assert_eq!((ds.n_train, ds.eval.clone()), (40, 0..40));
+        assert!(
+            ds.source
+                .training
+                .starts_with("all 40 flows (the first 50% would have been only 20"),
+            "{}",
+            ds.source.training
+        );
+        // At the bar, the window trains as asked.
+        let input = ImportInput {
+            traffic: traffic(2 * MIN_TRAINING_WINDOW, 50),
+            file_name: "conn.log".into(),
+            baseline: None,
+        };
+        let ds = from_imported(&config, input, &mut |_| {}).unwrap();
+        assert_eq!(ds.n_train, MIN_TRAINING_WINDOW);
+    }
+
+    #[test]
+    fn without_a_baseline_the_first_fraction_of_flows_trains() {
+        let mut config = RunConfig::default();
+        config.detection.train_fraction = 0.5;
+        config.detection.training = TrainingPolicy::InitialWindow;
+        let input = ImportInput {
+            traffic: traffic(80, 60),
+            file_name: "conn.log".into(),
+            baseline: None,
+        };
+        let ds = from_imported(&config, input, &mut |_| {}).unwrap();
+        assert_eq!(ds.n_train, 40);
+        assert_eq!(ds.eval, 40..80);
         assert!(ds.ground_truth.labelled);
-        assert!(ds.ground_truth.is_attack(35) && !ds.ground_truth.is_attack(5));
+        assert!(ds.ground_truth.is_attack(75) && !ds.ground_truth.is_attack(5));
         assert_eq!(ds.source.kind, SourceKind::Imported);
-        assert_eq!(ds.source.import.as_ref().unwrap().flows, 40);
+        assert_eq!(ds.source.import.as_ref().unwrap().flows, 80);
         // Every flow is TCP with the same state: those columns are dropped, not fed as constants.
         assert!(!ds.columns.iter().any(|c| c.name == "proto_udp"));
         assert!(ds.columns.iter().any(|c| c.name == "log_bytes_out"));

@@ -111,7 +111,7 @@ fn run_generated(
         None => dataset::from_generated(config, traffic, &mut features),
     }?;
     timings.insert("features".to_string(), now_ms() - t0);
-    if cancelled {
+    if cancelled || !on_progress(checked(&dataset)) {
         return Err(DetectionError::Cancelled);
     }
     match model {
@@ -155,12 +155,26 @@ fn run_on_import(
         None => dataset::from_imported(config, input, &mut features),
     }?;
     timings.insert("features".to_string(), now_ms() - t0);
-    if cancelled {
+    if cancelled || !on_progress(checked(&dataset)) {
         return Err(DetectionError::Cancelled);
     }
     match model {
         Some(m) => apply_and_report(config, dataset, m, timings, t_start, now_ms, on_progress),
         None => fit_and_report(config, dataset, timings, t_start, now_ms, on_progress),
+    }
+}
+
+/// What the detectors found and the training check said, before anything is trained.
+fn checked(dataset: &dataset::Dataset) -> Progress {
+    Progress::Checked {
+        detections: dataset.detections.len() as u32,
+        summaries: dataset
+            .detections
+            .iter()
+            .take(super::stage::CHECKED_LISTED)
+            .map(|d| d.summary.clone())
+            .collect(),
+        training_warnings: dataset.training_warnings.clone(),
     }
 }
 

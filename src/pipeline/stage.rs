@@ -54,6 +54,20 @@ impl Stage {
 /// What the pipeline tells its caller while it works.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Progress {
-    Stage { stage: Stage, fraction: f64 },
+    Stage {
+        stage: Stage,
+        fraction: f64,
+    },
     Epoch(EpochReport),
+    /// Sent once the behavioural detectors have run, before any model is trained: what they
+    /// named (one-line summaries, at most [`CHECKED_LISTED`]) and the training check's
+    /// warnings, so the user reads them while the models train rather than after.
+    Checked {
+        detections: u32,
+        summaries: Vec<String>,
+        training_warnings: Vec<String>,
+    },
 }
+
+/// Detections summarised in [`Progress::Checked`]; the rest are counted.
+pub const CHECKED_LISTED: usize = 5;

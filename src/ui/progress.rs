@@ -58,6 +58,47 @@ pub fn ProgressPanel() -> impl IntoView {
                     })
                     .collect_view()}
             </ol>
+            <PreTrainingFindings/>
         </div>
+    }
+}
+
+/// While the models train: what the detectors already named and what the training check
+/// found, so a user with one capture reads "the training part contains a port scan" before
+/// waiting for the models, not after.
+#[component]
+fn PreTrainingFindings() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        if state.run_state.get() != RunState::Running {
+            return None;
+        }
+        state.checked.get().map(|c| {
+            let named = match c.detections {
+                0 => "The behavioural detectors named no attack; the models are training.".to_string(),
+                1 => "The behavioural detectors named 1 attack; the models are training:".to_string(),
+                n => format!("The behavioural detectors named {n} attacks; the models are training:"),
+            };
+            let more = (c.detections as usize).saturating_sub(c.summaries.len());
+            view! {
+                <div class="pre-training" data-testid="pre-training">
+                    <p>{named}</p>
+                    {(!c.summaries.is_empty()).then(|| view! {
+                        <ul>
+                            {c.summaries.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}
+                            {(more > 0).then(|| view! { <li>{format!("and {more} more")}</li> })}
+                        </ul>
+                    })}
+                    {(!c.training_warnings.is_empty()).then(|| view! {
+                        <div class="training-check" role="note">
+                            <p><strong>"Training data check"</strong></p>
+                            <ul class="warnings">
+                                {c.training_warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}
+                            </ul>
+                        </div>
+                    })}
+                </div>
+            }
+        })
     }
 }

@@ -4,7 +4,7 @@
 //! file calls no component.
 
 use super::browser;
-use super::state::{AppState, ChosenFile, RunState};
+use super::state::{AppState, ChosenFile, PreTrainingCheck, RunState};
 use super::worker_client::{self, Incoming};
 use crate::app::anomaly_query::AnomalyQuery;
 use crate::app::protocol::{ImportRequest, PageRun, WorkerEvent, WorkerRequest};
@@ -77,6 +77,17 @@ impl AppState {
             WorkerEvent::Progress(Progress::Epoch(e)) => {
                 self.loss_curve.update(|c| c.push(e.loss));
             }
+            WorkerEvent::Progress(Progress::Checked {
+                detections,
+                summaries,
+                training_warnings,
+            }) => {
+                self.checked.set(Some(PreTrainingCheck {
+                    detections,
+                    summaries,
+                    training_warnings,
+                }));
+            }
             WorkerEvent::Finished(summary) => {
                 // Lets the e2e tests tell tasks while working from drawing the results.
                 mark("run-done");
@@ -136,6 +147,7 @@ pub(super) fn start_run(state: AppState) {
     browser::replace_query(&config.to_query());
     let files = state.import_files.get_value();
     state.loss_curve.set(Vec::new());
+    state.checked.set(None);
     state.stage_progress.set([0.0; 6]);
     state.output.set(None);
     state.anomaly_page.set(None);

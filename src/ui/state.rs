@@ -24,6 +24,14 @@ pub enum RunState {
     Failed(String),
 }
 
+/// The pipeline's `Progress::Checked`, kept for the progress panel.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreTrainingCheck {
+    pub detections: u32,
+    pub summaries: Vec<String>,
+    pub training_warnings: Vec<String>,
+}
+
 /// All the page's state, shared with child components through context.
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -35,6 +43,9 @@ pub struct AppState {
     pub current_stage: RwSignal<Option<Stage>>,
     /// Training loss per epoch, live while the autoencoder trains.
     pub loss_curve: RwSignal<Vec<f64>>,
+    /// What the detectors named and the training check said, once known in a run (before
+    /// the models train); cleared when a run starts.
+    pub checked: RwSignal<Option<PreTrainingCheck>>,
     /// The finished run without its anomaly list (the worker pages it out on request).
     pub output: RwSignal<Option<Arc<PageRun>>>,
     /// The plot series of the run being finished, until its summary arrives.
@@ -77,6 +88,7 @@ impl AppState {
             stage_progress: RwSignal::new([0.0; 6]),
             current_stage: RwSignal::new(None),
             loss_curve: RwSignal::new(Vec::new()),
+            checked: RwSignal::new(None),
             output: RwSignal::new(None),
             pending_plot: StoredValue::new(None),
             anomaly_query: RwSignal::new(AnomalyQuery::default()),
