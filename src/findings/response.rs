@@ -140,11 +140,26 @@ pub fn infrastructure(flows: &[FlowRecord]) -> Vec<IpAddr> {
 }
 
 fn not_blockable(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(a) => {
-            a.is_unspecified() || a.is_loopback() || a.is_multicast() || a.is_broadcast()
+    is_documentation(ip)
+        || match ip {
+            IpAddr::V4(a) => {
+                a.is_unspecified() || a.is_loopback() || a.is_multicast() || a.is_broadcast()
+            }
+            IpAddr::V6(a) => a.is_unspecified() || a.is_loopback() || a.is_multicast(),
         }
-        IpAddr::V6(a) => a.is_unspecified() || a.is_loopback() || a.is_multicast(),
+}
+
+/// The documentation ranges (RFC 5737: 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24; RFC
+/// 3849: 2001:db8::/32). No real host has them; the importers give them to flows of a file
+/// that carries no addresses, so an incident keyed on one is about a placeholder, and a
+/// firewall rule for it would be an act on nothing.
+pub fn is_documentation(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => matches!(
+            a.octets(),
+            [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _]
+        ),
+        IpAddr::V6(a) => a.segments()[..2] == [0x2001, 0x0db8],
     }
 }
 
@@ -287,6 +302,19 @@ pub fn suggest(incident: &DetectedIncident, policy: &ResponsePolicy, now_ts: f64
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn placeholder_addresses_are_never_blocked() {
+        for ip in ["192.0.2.1", "198.51.100.1", "203.0.113.77", "2001:db8::1"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(is_documentation(ip) && not_blockable(ip), "{ip}");
+        }
+        for ip in ["192.0.3.1", "198.51.101.1", "8.8.8.8", "2001:db9::1"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(!is_documentation(ip), "{ip}");
+        }
+    }
+
     use super::*;
     use crate::findings::incidents::tests::flow;
     use crate::findings::incidents::{group, IncidentParams};
@@ -389,11 +417,20 @@ mod tests {
         assert!(plan.suggestions.is_empty());
         // A victim-centred incident with a single source (a detector's one-host flood or
         // guessing run) blocks that source, never the victim.
-        let mut single = incident([198, 51, 100, 1]);
+        let mut single = incident([185, 220, 101, 1]);
         single.grouping = Grouping::Victim;
         single.key_ip = "10.0.1.20".parse().unwrap();
         let plan = suggest(&single, &policy, 0.0);
-        assert_eq!(plan.target, Some("198.51.100.1".parse().unwrap()));
+        assert_eq!(plan.target, Some("185.220.101.1".parse().unwrap()));
+        // A file without addresses: the importer's stand-in is never a target.
+        let mut placeholder = incident([192, 0, 2, 1]);
+        placeholder.grouping = Grouping::Source;
+        let plan = suggest(&placeholder, &policy, 0.0);
+        assert_eq!(
+            plan.no_block,
+            Some(NoBlock::NotBlockable("192.0.2.1".parse().unwrap()))
+        );
+        assert!(plan.suggestions.is_empty() && plan.target.is_none());
         // A host a detector calls compromised is not blocked as an attacker.
         let mut beacon = incident([10, 0, 0, 77]);
         beacon.key_role = Some(KeyRole::Compromised);

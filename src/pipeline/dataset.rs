@@ -52,6 +52,8 @@ pub struct Dataset {
     pub detections: Vec<BehaviourDetection>,
     /// The training check's messages (see `training_check`).
     pub training_warnings: Vec<String>,
+    /// Whether the behavioural detectors ran (off, or an input they cannot read).
+    pub detectors_ran: bool,
     /// Rows the metrics, anomalies and incidents cover.
     pub eval: Range<usize>,
     /// Rows the charts show (a baseline from another day would distort the time axis).
@@ -154,6 +156,7 @@ pub fn from_generated(
         flows,
         n_train,
         held_out: found.held_out,
+        detectors_ran: found.ran,
         detections: found.detections,
         training_warnings: found.warnings,
         eval,
@@ -266,7 +269,12 @@ pub fn from_imported(
                 let (nb, nt) = (base.flows.len(), traffic.flows.len());
                 let mut flows = base.flows.clone();
                 flows.extend_from_slice(&traffic.flows);
-                let found = detectors::find(&flows, nb, nb, d);
+                let found = match detectors::unsupported_input(&base.warnings)
+                    .or(detectors::unsupported_input(&traffic.warnings))
+                {
+                    Some(reason) => detectors::not_run(reason),
+                    None => detectors::find(&flows, nb, nb, d),
+                };
                 let train = detectors::training_rows(nb, &found.held_out);
                 let ports = PortFrequency::fit(train.iter().map(|&i| &flows[i]));
                 let xb = imported_features(&base, &ports, config, &extras, &mut |f| {
@@ -325,7 +333,10 @@ pub fn from_imported(
                     ),
                     TrainingPolicy::AllData => (n, 0..n, "all flows".to_string()),
                 };
-                let found = detectors::find(&traffic.flows, 0, n_train, d);
+                let found = match detectors::unsupported_input(&traffic.warnings) {
+                    Some(reason) => detectors::not_run(reason),
+                    None => detectors::find(&traffic.flows, 0, n_train, d),
+                };
                 let train = detectors::training_rows(n_train, &found.held_out);
                 let ports = PortFrequency::fit(train.iter().map(|&i| &traffic.flows[i]));
                 let x_raw = imported_features(&traffic, &ports, config, &extras, on_progress);
@@ -386,6 +397,7 @@ pub fn from_imported(
         truth: Vec::new(),
         n_train,
         held_out: found.held_out,
+        detectors_ran: found.ran,
         detections: found.detections,
         training_warnings: found.warnings,
         plot_start: if baseline_summary.is_some() {
@@ -472,6 +484,7 @@ pub fn from_generated_with_model(
         ground_truth,
         n_train: 0,
         held_out: Vec::new(),
+        detectors_ran: found.ran,
         detections: found.detections,
         training_warnings: Vec::new(),
         eval: 0..n,
@@ -524,10 +537,21 @@ pub fn from_imported_with_model(
         source,
         on_progress,
     )?;
+    let unsupported = detectors::unsupported_input(&traffic.warnings);
     let flows = traffic.flows;
     let n = flows.len();
     let evaluated_duration_s = (flows[n - 1].ts - flows[0].ts).max(0.0);
-    let found = detectors::find(&flows, 0, 0, config);
+    let found = match unsupported {
+        Some(reason) => detectors::not_run(reason),
+        None => detectors::find(&flows, 0, 0, config),
+    };
+    // Nothing is trained here, so the training check has nothing to say; why the
+    // detectors did not run still matters.
+    let training_warnings = if unsupported.is_some() {
+        found.warnings
+    } else {
+        Vec::new()
+    };
     Ok(Dataset {
         training_end_ts: flows[0].ts,
         flows,
@@ -535,8 +559,9 @@ pub fn from_imported_with_model(
         ground_truth,
         n_train: 0,
         held_out: Vec::new(),
+        detectors_ran: found.ran,
         detections: found.detections,
-        training_warnings: Vec::new(),
+        training_warnings,
         eval: 0..n,
         plot_start: 0,
         evaluated_duration_s,

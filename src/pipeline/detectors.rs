@@ -10,6 +10,7 @@ use super::training_check::{self, MIN_TRAINING_ROWS_KEPT};
 use crate::detection::behaviour::{self, BehaviourDetection};
 use crate::detection::run_config::DetectionConfig;
 use crate::traffic::flow::FlowRecord;
+use crate::traffic::import::ImportWarning;
 
 /// What the detectors found before training.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +21,35 @@ pub struct BehaviourFindings {
     pub held_out: Vec<usize>,
     /// The training check's messages, in plain words.
     pub warnings: Vec<String>,
+    /// False when the detectors did not run (turned off, or the input cannot support them).
+    pub ran: bool,
+}
+
+/// Why the detectors cannot run on an imported file, if they cannot: every detector follows
+/// hosts through time windows, so a file whose addresses or times the importer had to make
+/// up (documentation addresses, one flow a second) would give detections of the placeholders
+/// (one "host" scanning thousands of "ports") rather than of the traffic.
+pub fn unsupported_input(warnings: &[ImportWarning]) -> Option<&'static str> {
+    if warnings.contains(&ImportWarning::SynthesizedAddresses) {
+        Some("the file has no IP addresses, and every detector follows hosts")
+    } else if warnings.contains(&ImportWarning::SynthesizedTimestamps) {
+        Some("the file has no timestamps, and every detector counts within time windows")
+    } else {
+        None
+    }
+}
+
+/// The findings of detectors that did not run on an input they cannot read, saying why.
+pub fn not_run(reason: &str) -> BehaviourFindings {
+    BehaviourFindings {
+        detections: Vec::new(),
+        held_out: Vec::new(),
+        warnings: vec![format!(
+            "The behavioural detectors did not run: {reason}. Only the models' scores count \
+             here, and they train on every flow of the training part."
+        )],
+        ran: false,
+    }
 }
 
 /// Runs the detectors. `flows[..scored_start]` is a baseline (empty without one), rows
@@ -71,6 +101,7 @@ pub fn find(
         detections: scored,
         held_out: if hold_out { covered } else { Vec::new() },
         warnings,
+        ran: params.enabled,
     }
 }
 

@@ -6,7 +6,7 @@ use crate::app::anomaly_query::{AnomalyQuery, SortKey};
 use crate::app::protocol::{FileKind, WorkerRequest, INCIDENTS_SHOWN};
 use crate::findings::feedback::{Feedback, Verdict};
 use crate::findings::incidents::DetectedIncident;
-use crate::findings::response::{NoBlock, ResponsePlan};
+use crate::findings::response::{self, NoBlock, ResponsePlan};
 use crate::output::report::{Anomaly, ImportSummary, Metrics, SourceKind};
 use crate::traffic::flow::AttackKind;
 use crate::traffic::import::is_benign;
@@ -296,6 +296,7 @@ fn response_details(plan: ResponsePlan) -> impl IntoView {
 fn no_block_text(reason: NoBlock) -> String {
     match reason {
         NoBlock::Allowlisted(ip) => format!("{ip} is network infrastructure (allowlisted): not suggested for blocking."),
+        NoBlock::NotBlockable(ip) if response::is_documentation(ip) => format!("{ip} is a documentation address, not a host: the file carries no addresses, so the importer gave every flow this stand-in. Nothing to block."),
         NoBlock::NotBlockable(ip) => format!("{ip} is not a blockable peer address."),
         NoBlock::Compromised(ip) => format!("{ip} looks compromised: isolate and investigate it, and block the destination it talks to at the perimeter, rather than blocking it as an attacker."),
         NoBlock::SpoofedSources => "Many scattered sources, likely spoofed: blocking them does not help. Protect the victim (rate limits, SYN cookies, upstream filtering).".to_string(),
