@@ -88,3 +88,27 @@ pub fn register_service_worker() {
     // Called once per page load; the handler must outlive the promise.
     on_error.forget();
 }
+
+/// Focuses the element with this id, if it exists and can take focus.
+pub fn focus_id(id: &str) {
+    use wasm_bindgen::JsCast;
+    let el = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(el) = el {
+        let _ = el.focus();
+    }
+}
+
+/// True when nothing in particular has the focus (the body, or an element that left the page,
+/// such as a Cancel button that disappeared with the run).
+pub fn focus_is_lost() -> bool {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
+    };
+    match doc.active_element() {
+        None => true,
+        Some(el) => doc.body().is_some_and(|b| b.is_same_node(Some(&el))) || !el.is_connected(),
+    }
+}

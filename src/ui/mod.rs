@@ -32,7 +32,7 @@ use threshold::ThresholdControl;
 
 pub use charts::{draw_chart, ChartKind};
 pub use config_panel::ConfigPanel;
-pub use progress::ProgressPanel;
+pub use progress::{ProgressPanel, RunStatus};
 pub use results::{AnomalyTable, IncidentList, MetricsSummary};
 
 #[component]
@@ -59,6 +59,29 @@ pub fn App() -> impl IntoView {
                 "Synthetic traffic, an Isolation Forest and an autoencoder, all running in this tab. Nothing leaves your machine."
             </p>
         </header>
+        // Run, Cancel and the run's status stay in view at every size and scroll position
+        // (the form is long: the button used to sit 2,800 px below the results).
+        <div class="run-bar" role="region" aria-label="Run">
+            <div class="actions">
+                <button
+                    class="primary"
+                    id="run-button"
+                    on:click=move |_| {
+                        start_run(state);
+                        focus_after_start();
+                    }
+                    disabled=running
+                >
+                    {move || if state.traffic_file.with(Option::is_some) { "Run detection on the file" } else { "Run detection" }}
+                </button>
+                <Show when=running>
+                    <button class="secondary" id="cancel-button" on:click=move |_| cancel_run(state)>
+                        "Cancel"
+                    </button>
+                </Show>
+            </div>
+            <RunStatus/>
+        </div>
         <main class="layout"
             on:dragover=move |ev: web_sys::DragEvent| ev.prevent_default()
             on:drop=move |ev: web_sys::DragEvent| on_drop(state, ev)>
@@ -67,23 +90,9 @@ pub fn App() -> impl IntoView {
                 <Notices/>
                 <ImportPanel/>
                 <ConfigPanel/>
-                <div class="actions">
-                    <button
-                        class="primary"
-                        on:click=move |_| start_run(state)
-                        disabled=running
-                    >
-                        {move || if state.traffic_file.with(Option::is_some) { "Run detection on the file" } else { "Run detection" }}
-                    </button>
-                    <Show when=running>
-                        <button class="secondary" on:click=move |_| cancel_run(state)>
-                            "Cancel"
-                        </button>
-                    </Show>
-                </div>
             </section>
             <section class="panel results" aria-labelledby="results-heading">
-                <h2 id="results-heading">"Results"</h2>
+                <h2 id="results-heading" tabindex="-1">"Results"</h2>
                 <ProgressPanel/>
                 <MetricsSummary/>
                 <ThresholdControl/>
@@ -104,6 +113,15 @@ pub fn App() -> impl IntoView {
             <span>" · runs offline · reports are JSON (schema in the README)"</span>
         </footer>
     }
+}
+
+/// After Run: the Run button is disabled, so focus would fall to the page; Cancel (which
+/// appears with the run) takes it, the one thing a user may want to do next.
+fn focus_after_start() {
+    set_timeout(
+        || browser::focus_id("cancel-button"),
+        std::time::Duration::ZERO,
+    );
 }
 
 /// What the URL asked for that was adjusted.

@@ -4,8 +4,10 @@ use super::state::{AppState, RunState};
 use crate::pipeline::Stage;
 use leptos::prelude::*;
 
+/// The run's status in one line, in the run bar: announced to screen readers, and where the
+/// end-to-end tests read the run state (`.status[data-state]`).
 #[component]
-pub fn ProgressPanel() -> impl IntoView {
+pub fn RunStatus() -> impl IntoView {
     let state = expect_context::<AppState>();
     let status_text = move || match state.run_state.get() {
         RunState::Idle => "Ready. Choose settings and press Run detection.".to_string(),
@@ -31,14 +33,22 @@ pub fn ProgressPanel() -> impl IntoView {
         RunState::Failed(message) => format!("Failed: {message}"),
     };
     view! {
+        <p class="status" role="status" aria-live="polite" data-state=move || match state.run_state.get() {
+            RunState::Idle => "idle",
+            RunState::Running => "running",
+            RunState::Done => "done",
+            RunState::Cancelled => "cancelled",
+            RunState::Failed(_) => "failed",
+        }>{status_text}</p>
+    }
+}
+
+/// Progress of each stage, and what the detectors found before the models train.
+#[component]
+pub fn ProgressPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
         <div class="progress-panel">
-            <p class="status" role="status" aria-live="polite" data-state=move || match state.run_state.get() {
-                RunState::Idle => "idle",
-                RunState::Running => "running",
-                RunState::Done => "done",
-                RunState::Cancelled => "cancelled",
-                RunState::Failed(_) => "failed",
-            }>{status_text}</p>
             <ol class="stages">
                 {Stage::ALL
                     .into_iter()

@@ -80,7 +80,9 @@ pub fn MetricsSummary() -> impl IntoView {
                             {format!("{} flows are labelled neither benign nor attack (such as \"Background\" or \"Unknown\"): they are left out of the figures below.", format_value(r.data.unknown_label_flows as f64))}
                         </p>
                     })}
-                    <div class="table-wrap" hidden=!labelled>
+                    // Focusable, so keyboard users can scroll it when it is wider than a phone
+                    // (axe: scrollable-region-focusable).
+                    <div class="table-wrap" hidden=!labelled tabindex="0" role="region" aria-label="Quality against ground truth">
                         <table class="metrics">
                             <caption>{format!("Quality against ground truth, on {}", r.data.evaluated_on)}</caption>
                             <thead>
@@ -181,17 +183,17 @@ pub fn IncidentList() -> impl IntoView {
                                     };
                                     view! {
                                         <tr>
-                                            <td><span class=format!("severity {}", i.severity.as_str())>{i.severity.as_str()}</span></td>
-                                            <td>{format_utc(i.first_seen_ts)}</td>
-                                            <td>
+                                            <td data-label="Severity"><span class=format!("severity {}", i.severity.as_str())>{i.severity.as_str()}</span></td>
+                                            <td class="when" data-label="First seen (UTC)">{format_utc(i.first_seen_ts)}</td>
+                                            <td class="what" data-label="What happened">
                                                 {incident_tags(i)}
                                                 {i.summary.clone()}
                                                 {evidence_details(i)}
                                                 {plan.map(response_details)}
                                             </td>
-                                            <td>{format_value(i.flow_count as f64)}</td>
-                                            <td>{format!("{:.2}", i.max_score)}</td>
-                                            <td class="verdict">
+                                            <td data-label="Flows">{format_value(i.flow_count as f64)}</td>
+                                            <td data-label="Peak ensemble score">{format!("{:.2}", i.max_score)}</td>
+                                            <td class="verdict" data-label="Your verdict">
                                                 {match verdict {
                                                     Some(v) => view! {
                                                         <span class="verdict-tag">{v.title()}</span>
@@ -432,14 +434,8 @@ pub fn AnomalyTable() -> impl IntoView {
                                 <caption>{caption}</caption>
                                 <thead>
                                     <tr>
-                                        <th scope="col">"Time (UTC)"</th>
-                                        <th scope="col">"Source"</th>
-                                        <th scope="col">"Destination"</th>
-                                        <th scope="col">"Service"</th>
-                                        <th scope="col">"State"</th>
-                                        <th scope="col">"IF score"</th>
-                                        <th scope="col">"AE error"</th>
-                                        <th scope="col">"Ensemble"</th>
+                                        <th scope="col">"Flow"</th>
+                                        <th scope="col">"Scores"</th>
                                         <th scope="col">"Ground truth"</th>
                                         <th scope="col">"Why"</th>
                                         <th scope="col"><span class="visually-hidden">"Details"</span></th>
@@ -478,19 +474,23 @@ fn anomaly_row(state: AppState, a: Anomaly) -> impl IntoView {
     };
     view! {
         <tr class:attack=!is_benign(&a.label) && a.label != "unlabelled" class:selected=selected>
-            <td>{format_utc(a.ts)}</td>
-            <td>{format!("{}:{}", a.src_ip, a.src_port)}</td>
-            <td>{format!("{}:{}", a.dst_ip, a.dst_port)}</td>
-            <td>{format!("{}/{}", a.proto.as_str(), a.service.as_str())}</td>
-            <td>{a.conn_state.as_str()}</td>
-            <td>{format!("{:.3}", a.scores.isolation_forest)}</td>
-            <td>{format!("{:.3}", a.scores.mlp)}</td>
-            <td>{format!("{:.2}", a.scores.ensemble)}</td>
-            <td>{a.label.clone()}</td>
-            <td class="why">
+            // Five columns that wrap rather than eleven that scroll: at 1366 px the old table
+            // was twice the width of its panel and hid "Why" and "Details".
+            <td class="flow" data-label="Flow">
+                <span class="when">{format_utc(a.ts)}</span>
+                <span class="hosts">{format!("{}:{} → {}:{}", a.src_ip, a.src_port, a.dst_ip, a.dst_port)}</span>
+                <span class="service">{format!("{}/{} {}", a.proto.as_str(), a.service.as_str(), a.conn_state.as_str())}</span>
+            </td>
+            <td class="scores" data-label="Scores">
+                <span title="Ensemble score">{format!("ensemble {:.2}", a.scores.ensemble)}</span>
+                <span class="muted" title="Isolation Forest score">{format!("forest {:.3}", a.scores.isolation_forest)}</span>
+                <span class="muted" title="Autoencoder reconstruction error">{format!("autoencoder {:.3}", a.scores.mlp)}</span>
+            </td>
+            <td data-label="Ground truth">{a.label.clone()}</td>
+            <td class="why" data-label="Why">
                 <ul>{a.explanation.iter().map(|c| view! { <li>{c.sentence()}</li> }).collect_view()}</ul>
             </td>
-            <td>
+            <td class="open">
                 <button class="link" on:click=open aria-label=format!("Details of flow {index}")>"Details"</button>
             </td>
         </tr>

@@ -118,7 +118,12 @@ impl AppState {
                                 // The results are on screen: issue #6's first-result budget
                                 // is measured to this mark (scripts/bench).
                                 mark("results-shown");
-                                state.incidents_ready.set(true)
+                                state.incidents_ready.set(true);
+                                // Cancel left with the run: the results take the focus (a
+                                // user who moved on keeps theirs).
+                                if browser::focus_is_lost() {
+                                    browser::focus_id("results-heading");
+                                }
                             },
                             std::time::Duration::ZERO,
                         );
@@ -129,6 +134,7 @@ impl AppState {
             WorkerEvent::Failed(message) => {
                 self.current_stage.set(None);
                 self.run_state.set(RunState::Failed(message));
+                refocus_run_button();
             }
         }
     }
@@ -205,6 +211,20 @@ pub(super) fn cancel_run(state: AppState) {
     worker_client::terminate();
     state.current_stage.set(None);
     state.run_state.set(RunState::Cancelled);
+    refocus_run_button();
+}
+
+/// After a failed or cancelled run, the Run button (enabled again) takes the focus that
+/// Cancel had, so a keyboard user can change a setting or run again from where they are.
+fn refocus_run_button() {
+    set_timeout(
+        || {
+            if browser::focus_is_lost() {
+                browser::focus_id("run-button");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }
 
 /// Sets the traffic (or baseline) file and its shown name.

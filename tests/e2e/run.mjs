@@ -172,6 +172,15 @@ try {
     assert.ok(auc >= 0.9, `ensemble ROC-AUC ${auc} < 0.9`);
     const rows = await page.locator('table.anomalies tbody tr').count();
     assert.ok(rows > 0, 'anomaly table has rows');
+    // The tables fit their panel at a common laptop width (the incident table used to be
+    // 1,443 px wide in 908 px, with its verdict buttons off-screen).
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await page.locator('table.incident-table tbody tr').first().waitFor();
+    const overflow = await page.evaluate(() => [...document.querySelectorAll('.table-wrap')]
+      .map((w) => ({ table: w.querySelector('table')?.className, scroll: w.scrollWidth, width: w.clientWidth }))
+      .filter((w) => w.scroll > w.width + 1));
+    assert.deepEqual(overflow, [], `tables wider than their panel at 1366 px: ${JSON.stringify(overflow)}`);
+    await page.setViewportSize({ width: 1400, height: 1000 });
     // The URL now reproduces the run.
     assert.match(page.url(), /\?seed=42/);
 
@@ -643,6 +652,11 @@ try {
     await runAndWait(page);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `page overflows the phone viewport by ${overflow} px`);
+    // On a phone every incident and anomaly row is a card: nothing scrolls sideways.
+    const tables = await page.evaluate(() => [...document.querySelectorAll('.table-wrap')]
+      .map((w) => ({ table: w.querySelector('table')?.className, scroll: w.scrollWidth, width: w.clientWidth }))
+      .filter((w) => /incident-table|anomalies/.test(w.table) && w.scroll > w.width + 1));
+    assert.deepEqual(tables, [], `tables wider than the phone: ${JSON.stringify(tables)}`);
     await page.screenshot({ path: `${artifacts}/phone.png` });
     assert.deepEqual(errors, []);
     await context.close();
@@ -680,6 +694,18 @@ try {
       await page.keyboard.press('Enter');
       await page.locator('.status[data-state="done"], .status[data-state="failed"]').waitFor({ timeout: 120_000 });
       assert.equal(await page.locator('.status').getAttribute('data-state'), 'done', await page.locator('.status').innerText());
+      // Focus does not drop to the page: Cancel takes it while running, the results after.
+      await page.waitForFunction(() => document.activeElement?.id === 'results-heading', null, { timeout: 5000 })
+        .catch(async () => assert.fail(`focus after the run: ${JSON.stringify(await focused(page))}`));
+      // Run and the run's status stay in view wherever the page is scrolled.
+      for (const y of [0, 1e6]) {
+        await page.evaluate((to) => window.scrollTo(0, to), y);
+        const inView = await page.evaluate(() => ['#run-button', '.run-bar .status'].map((sel) => {
+          const r = document.querySelector(sel).getBoundingClientRect();
+          return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+        }));
+        assert.deepEqual(inView, [true, true], `Run button and status in view at scroll ${y}`);
+      }
 
       // The threshold slider moves with the arrow keys and the anomaly count follows.
       await tabTo(page, (f) => f.id === 'threshold-slider', 'the threshold slider');
