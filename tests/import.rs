@@ -115,6 +115,170 @@ not json
     assert!(t.extra_row(1)[0].is_nan());
 }
 
+// A Zeek header block for one log (`path`) with the given fields, then `rows`.
+fn zeek_log(path: Option<&str>, fields: &[&str], rows: &[&str]) -> String {
+    let mut s = String::from(
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n",
+    );
+    if let Some(p) = path {
+        s += &format!("#path\t{p}\n");
+    }
+    s += &format!("#fields\t{}\n", fields.join("\t"));
+    for r in rows {
+        s += r;
+        s.push('\n');
+    }
+    s
+}
+
+const DNS_FIELDS: [&str; 15] = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "trans_id",
+    "rtt",
+    "query",
+    "qclass",
+    "qtype",
+    "qtype_name",
+    "rcode",
+    "answers",
+];
+const DNS_ROW: &str = "1300475168.853899\tC2\t141.142.220.118\t43927\t141.142.2.2\t53\tudp\t3903\t0.0793\texample.com\t1\t1\tA\t0\t93.184.216.34";
+const HTTP_FIELDS: [&str; 11] = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "trans_depth",
+    "method",
+    "host",
+    "uri",
+    "status_code",
+];
+const HTTP_ROW: &str =
+    "1300475169.780331\tC5\t141.142.220.118\t35642\t208.80.152.2\t80\t1\tGET\tbro.org\t/\t200";
+const SSL_FIELDS: [&str; 10] = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "version",
+    "cipher",
+    "server_name",
+    "established",
+];
+const SSL_ROW: &str = "1300475170.1\tC6\t167.71.55.249\t37680\t142.250.179.196\t443\tTLSv12\tTLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\tgoogle.com\tT";
+
+fn refused_as(result: Result<ImportedTraffic, ImportError>) -> (Option<String>, String) {
+    match result {
+        Err(ImportError::NotConnLog { log, evidence }) => (log, evidence),
+        other => panic!("expected a refusal as another Zeek log, got {other:?}"),
+    }
+}
+
+#[test]
+fn other_zeek_tsv_logs_are_refused_with_their_name() {
+    for (log, fields, row) in [
+        ("dns", &DNS_FIELDS[..], DNS_ROW),
+        ("http", &HTTP_FIELDS[..], HTTP_ROW),
+        ("ssl", &SSL_FIELDS[..], SSL_ROW),
+    ] {
+        let with_path = zeek_log(Some(log), fields, &[row]);
+        assert_eq!(detect_format(with_path.as_bytes()), Some(Format::ZeekTsv));
+        let e = run(with_path.as_bytes(), None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("This is a Zeek {log}.log (#path {log}); the detector reads conn.log, Zeek's per-connection log. Import the conn.log from the same Zeek run.")
+        );
+        // Without #path the fields name it.
+        let bare = zeek_log(None, fields, &[row]);
+        let (named, evidence) = refused_as(run(bare.as_bytes(), None));
+        assert_eq!(named.as_deref(), Some(log), "{evidence}");
+        assert!(evidence.starts_with("its fields include "), "{evidence}");
+    }
+    // A header with no connection endpoints and no known signature: refused, unnamed.
+    let odd = zeek_log(None, &["ts", "uid", "note_text"], &["1.0\tC1\thello"]);
+    assert_eq!(refused_as(run(odd.as_bytes(), None)).0, None);
+}
+
+#[test]
+fn other_zeek_json_logs_are_refused_from_path_or_fields() {
+    let dns = r#"{"ts":1300475168.85,"uid":"C2","id.orig_h":"141.142.220.118","id.orig_p":43927,"id.resp_h":"141.142.2.2","id.resp_p":53,"proto":"udp","trans_id":3903,"query":"example.com","qtype":1,"qtype_name":"A","rcode":0}"#;
+    let http = r#"{"ts":1300475169.78,"uid":"C5","id.orig_h":"141.142.220.118","id.orig_p":35642,"id.resp_h":"208.80.152.2","id.resp_p":80,"trans_depth":1,"method":"GET","host":"bro.org","uri":"/","status_code":200}"#;
+    let ssl = r#"{"ts":1300475170.1,"uid":"C6","id.orig_h":"167.71.55.249","id.orig_p":37680,"id.resp_h":"142.250.179.196","id.resp_p":443,"version":"TLSv12","cipher":"TLS_AES_128_GCM_SHA256","server_name":"google.com"}"#;
+    for (log, line) in [("dns", dns), ("http", http), ("ssl", ssl)] {
+        let text = format!("{line}\n{line}\n");
+        assert_eq!(detect_format(text.as_bytes()), Some(Format::ZeekJson));
+        let (named, evidence) = refused_as(run(text.as_bytes(), None));
+        assert_eq!(named.as_deref(), Some(log), "{evidence}");
+        let e = run(text.as_bytes(), None).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("This is a Zeek {log}.log (its fields include ")),
+            "{e}"
+        );
+        assert!(
+            e.ends_with("Import the conn.log from the same Zeek run."),
+            "{e}"
+        );
+    }
+    // A `_path` names the log even when the fields would not.
+    let tagged = r#"{"_path":"weird","ts":1.0,"id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2"}"#;
+    assert_eq!(
+        refused_as(run(tagged.as_bytes(), Some(Format::ZeekJson))),
+        (Some("weird".into()), "_path weird".into())
+    );
+}
+
+#[test]
+fn conn_logs_still_import_and_mixed_streams_keep_the_conn_rows() {
+    // The conn.log fixtures above, with and without #path conn, still import.
+    assert_eq!(run(ZEEK_TSV.as_bytes(), None).unwrap().flows.len(), 3);
+    let no_path = ZEEK_TSV.replace("#path\tconn\n", "");
+    assert_eq!(run(no_path.as_bytes(), None).unwrap().flows.len(), 3);
+    // A renamed conn log (derived logs such as conn_long) is still connections.
+    let renamed = ZEEK_TSV.replace("#path\tconn", "#path\tconn_long");
+    assert_eq!(run(renamed.as_bytes(), None).unwrap().flows.len(), 3);
+    // Written with Log::default_scope_sep = "_" (id_orig_h): the same flows.
+    let underscored = ZEEK_TSV.replace("\tid.", "\tid_");
+    assert!(underscored.contains("\tid_orig_h\t"));
+    let t = run(underscored.as_bytes(), None).unwrap();
+    assert_eq!(t.flows, run(ZEEK_TSV.as_bytes(), None).unwrap().flows);
+
+    // A JSON stream with every log (as shippers write it): conn rows kept, the rest counted.
+    let conn = r#"{"_path":"conn","ts":1.0,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":5000,"id.resp_h":"10.0.0.2","id.resp_p":53,"proto":"udp","conn_state":"SF","orig_bytes":40,"resp_bytes":80,"orig_pkts":1,"resp_pkts":1}"#;
+    let dns = r#"{"_path":"dns","ts":1.0,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":5000,"id.resp_h":"10.0.0.2","id.resp_p":53,"proto":"udp","query":"example.com"}"#;
+    let text = format!("{conn}\n{dns}\n{dns}\n{conn}\n");
+    let t = run(text.as_bytes(), None).unwrap();
+    assert_eq!(t.flows.len(), 2);
+    assert_eq!(t.skipped_count, 0);
+    assert!(t.warnings.contains(&ImportWarning::OtherZeekLogRows {
+        logs: vec![(Some("dns".into()), 2)]
+    }));
+    // Concatenated TSV logs: the dns section is left out, the conn section read.
+    let both = format!(
+        "{}{}",
+        zeek_log(Some("dns"), &DNS_FIELDS, &[DNS_ROW]),
+        ZEEK_TSV
+    );
+    let t = run(both.as_bytes(), None).unwrap();
+    assert_eq!(t.flows.len(), 3);
+    let w: Vec<String> = t.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        w.iter()
+            .any(|w| w.starts_with("1 rows of other Zeek logs were left out (1 of dns.log)")),
+        "{w:?}"
+    );
+}
+
 // ---------------------------------------------------------------- CIC
 
 #[test]
@@ -961,6 +1125,58 @@ fn zeek_trace_matches_its_baseline_conn_log() {
         assert_eq!((o.pkts_out, o.pkts_in), (z.pkts_out, z.pkts_in));
         assert_eq!(o.conn_state, z.conn_state);
         assert_eq!(o.history, z.history);
+    }
+}
+
+#[test]
+fn zeek_baseline_logs_other_than_conn_are_refused_and_conn_logs_are_not() {
+    let root = "/work/shared/data/zeek_traces/testing/btest/Baseline";
+    let Ok(dirs) = std::fs::read_dir(root) else {
+        println!("skipping: {root} not readable");
+        return;
+    };
+    let (mut conn, mut conn_imported, mut other) = (0, 0, 0);
+    for dir in dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let name = file.file_name().to_string_lossy().to_string();
+            let Some(log) = name.strip_suffix(".log") else {
+                continue;
+            };
+            let Ok(bytes) = std::fs::read(file.path()) else {
+                continue;
+            };
+            // btest masks timestamps; only Zeek's own header layout is of interest here.
+            let text = String::from_utf8_lossy(&bytes).replace("XXXXXXXXXX.XXXXXX", "0.0");
+            if !text.lines().any(|l| l.starts_with("#fields")) {
+                continue; // a zeek-cut extract (a few columns, no header), not a Zeek log
+            }
+            let result = run(text.as_bytes(), Some(Format::ZeekTsv));
+            if log == "conn" {
+                conn += 1;
+                assert!(
+                    !matches!(result, Err(ImportError::NotConnLog { .. })),
+                    "{}: {result:?}",
+                    file.path().display()
+                );
+                conn_imported += usize::from(result.is_ok());
+            } else if ["dns", "http", "ssl"].contains(&log) {
+                other += 1;
+                let (named, _) = refused_as(result);
+                assert_eq!(named.as_deref(), Some(log), "{}", file.path().display());
+            }
+        }
+    }
+    println!("{conn} conn.log ({conn_imported} imported), {other} dns/http/ssl logs refused");
+    assert!(conn > 100, "only {conn} conn.log baselines found");
+    assert!(
+        conn_imported > 100,
+        "only {conn_imported} of {conn} imported"
+    );
+    if other == 0 {
+        println!("no dns.log/http.log/ssl.log baselines in {root}: that part is not checked");
     }
 }
 

@@ -39,6 +39,12 @@ pub enum ImportError {
         skipped: u64,
         first: Option<SkippedRecord>,
     },
+    /// A Zeek log other than conn.log (dns.log, http.log, ...): its rows are not connections.
+    /// `log` is its name when the path or the fields tell it; `evidence` says what showed it.
+    NotConnLog {
+        log: Option<String>,
+        evidence: String,
+    },
     /// The progress callback asked to stop.
     Cancelled {
         fraction_done: f64,
@@ -87,6 +93,15 @@ impl fmt::Display for ImportError {
                     )?;
                 }
                 Ok(())
+            }
+            ImportError::NotConnLog { log, evidence } => {
+                match log {
+                    Some(log) => write!(f, "This is a Zeek {log}.log ({evidence})")?,
+                    None => write!(f, "This is a Zeek log other than conn.log ({evidence})")?,
+                }
+                f.write_str(
+                    "; the detector reads conn.log, Zeek's per-connection log. Import the conn.log from the same Zeek run.",
+                )
             }
             ImportError::Cancelled { fraction_done } => {
                 write!(f, "cancelled at {:.0} %", fraction_done * 100.0)

@@ -8,9 +8,10 @@
 //! downstream can train on them by accident. Not here: feature choice, training, the UI.
 //!
 //! Layout: the shared vocabulary (`format`, `limits`, `warnings`, `error`, `imported`,
-//! `progress`) sits below the readers (`pcap`, `pcapng`, `packet`, `flow_table`, `zeek`,
-//! `tabular` with `cic`, `kdd`, `unsw`, `generic_csv`, `csv_reader`) and `detect`; this file
-//! only re-exports them and dispatches a file to its reader, and no child imports it.
+//! `progress`) sits below the readers (`pcap`, `pcapng`, `packet`, `flow_table`, `zeek` with
+//! `zeek_kind`, `tabular` with `cic`, `kdd`, `unsw`, `generic_csv`, `csv_reader`) and
+//! `detect`; this file only re-exports them and dispatches a file to its reader, and no child
+//! imports it.
 
 pub mod cic;
 pub mod csv_reader;
@@ -30,6 +31,7 @@ pub mod tabular;
 pub mod unsw;
 mod warnings;
 pub mod zeek;
+mod zeek_kind;
 
 pub use detect::{detect_format, inspect, FileInspection};
 pub use error::ImportError;

@@ -112,6 +112,9 @@ pub enum ImportWarning {
     TruncatedFile { at_byte: u64 },
     /// Rows had no label cell although the file has a label column.
     UnlabelledRows { count: u64 },
+    /// Rows of other Zeek logs (dns.log, http.log, ...) in a file that also holds conn.log
+    /// rows: per log name (`None` = unnamed), how many rows were left out.
+    OtherZeekLogRows { logs: Vec<(Option<String>, u64)> },
 }
 
 impl fmt::Display for ImportWarning {
@@ -161,6 +164,21 @@ impl fmt::Display for ImportWarning {
             ),
             ImportWarning::UnlabelledRows { count } => {
                 write!(f, "{count} rows have an empty label cell")
+            }
+            ImportWarning::OtherZeekLogRows { logs } => {
+                let total: u64 = logs.iter().map(|(_, n)| n).sum();
+                let each: Vec<String> = logs
+                    .iter()
+                    .map(|(log, n)| match log {
+                        Some(log) => format!("{n} of {log}.log"),
+                        None => format!("{n} of an unnamed log"),
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "{total} rows of other Zeek logs were left out ({}): only conn.log rows describe connections",
+                    each.join(", ")
+                )
             }
         }
     }

@@ -3,7 +3,10 @@
 //! `-` (unset) and `(empty)` read as absent; numbers that are absent count as zero (Zeek leaves
 //! `orig_bytes` unset for some ICMP and partial flows). Columns beyond the core fields are kept
 //! as extra numeric columns when they hold numbers (`missed_bytes`, `orig_ip_bytes`, ...). A
-//! `label`-like column (IoT-23 style) becomes ground truth. Not here: other Zeek logs.
+//! `label`-like column (IoT-23 style) becomes ground truth. Other Zeek logs (dns.log,
+//! http.log, ...) are recognised by `zeek_kind` and refused with their name; in a file that
+//! mixes them with conn.log rows (concatenated logs, a JSON stream with `_path`) their rows are
+//! left out and counted in a warning. Not here: reading the other logs.
 
 use super::csv_reader::{normalize_name, parse_count, parse_f64, parse_port, parse_time};
 use super::error::ImportError;
@@ -13,6 +16,7 @@ use super::imported::ImportedTraffic;
 use super::limits::ImportLimits;
 use super::progress::Progress;
 use super::warnings::{ImportWarning, LimitKind, Location, SkipReason};
+use super::zeek_kind::{canonical_field, verdict, Verdict};
 use crate::traffic::flow::{ConnHistory, ConnState, FlowRecord, Label, OrigRole, Proto, Service};
 use std::net::IpAddr;
 
@@ -172,6 +176,43 @@ fn check_limits(out: &mut ImportedTraffic, rows: u64, limits: &ImportLimits) -> 
     true
 }
 
+/// Rows of logs other than conn.log: the first such log's verdict (for the refusal) and rows
+/// per log name (for the warning when conn rows exist too).
+#[derive(Default)]
+struct OtherLogs {
+    first: Option<(Option<String>, String)>,
+    rows: Vec<(Option<String>, u64)>,
+    conn_seen: bool,
+}
+
+impl OtherLogs {
+    fn saw(&mut self, log: &Option<String>, evidence: &str) {
+        if self.first.is_none() {
+            self.first = Some((log.clone(), evidence.to_string()));
+        }
+    }
+
+    fn row(&mut self, log: &Option<String>) {
+        match self.rows.iter_mut().find(|(l, _)| l == log) {
+            Some((_, n)) => *n += 1,
+            None => self.rows.push((log.clone(), 1)),
+        }
+    }
+
+    /// Refuses a file with no conn.log part; otherwise warns about the rows left out.
+    fn settle(self, out: &mut ImportedTraffic) -> Result<(), ImportError> {
+        if !self.conn_seen {
+            if let Some((log, evidence)) = self.first {
+                return Err(ImportError::NotConnLog { log, evidence });
+            }
+        }
+        if !self.rows.is_empty() {
+            out.warn(ImportWarning::OtherZeekLogRows { logs: self.rows });
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn import_tsv(
     bytes: &[u8],
     limits: &ImportLimits,
@@ -187,6 +228,10 @@ pub(crate) fn import_tsv(
     let mut label_col: Option<usize> = None;
     let mut rows = 0u64;
     let mut cells: Vec<&str> = Vec::new();
+    let mut path: Option<String> = None;
+    let mut other = OtherLogs::default();
+    // The current header's log when it is not conn.log: its rows are counted, not read.
+    let mut section_other: Option<Option<String>> = None;
     for (line_no, end, raw) in lines(bytes) {
         progress.at(end as u64)?;
         let Ok(text) = std::str::from_utf8(raw) else {
@@ -205,14 +250,26 @@ pub(crate) fn import_tsv(
                 "separator" => separator = unescape(value.trim()),
                 "unset_field" => unset = value.to_string(),
                 "empty_field" => empty = value.to_string(),
+                "path" => path = Some(value.trim().to_string()),
                 "fields" => {
                     if separator.is_empty() {
                         separator = "\t".into();
                     }
                     fields = value
                         .split(separator.as_str())
-                        .map(str::to_string)
+                        .map(|f| canonical_field(f).to_string())
                         .collect();
+                    let names: Vec<&str> = fields.iter().map(String::as_str).collect();
+                    section_other = match verdict(path.as_deref(), "#path", &names, true) {
+                        Verdict::Conn => {
+                            other.conn_seen = true;
+                            None
+                        }
+                        Verdict::Other { log, evidence } => {
+                            other.saw(&log, &evidence);
+                            Some(log)
+                        }
+                    };
                     // The extra columns are fixed by the first header; later headers (logs
                     // concatenated) map onto them by name.
                     if out.extra_columns.is_empty() && out.flows.is_empty() {
@@ -248,6 +305,10 @@ pub(crate) fn import_tsv(
         rows += 1;
         if !check_limits(&mut out, rows, limits) {
             break;
+        }
+        if let Some(log) = &section_other {
+            other.row(log);
+            continue;
         }
         cells.clear();
         cells.extend(text.split(separator.as_str()));
@@ -301,6 +362,7 @@ pub(crate) fn import_tsv(
             expected: "a #fields header line".into(),
         });
     }
+    other.settle(&mut out)?;
     Ok(out)
 }
 
@@ -315,6 +377,7 @@ pub(crate) fn import_json(
     let mut out = ImportedTraffic::new(Format::ZeekJson, bytes.len() as u64);
     out.extra_columns = JSON_EXTRAS.iter().map(|s| s.to_string()).collect();
     let mut rows = 0u64;
+    let mut other = OtherLogs::default();
     for (line_no, end, raw) in lines(bytes) {
         progress.at(end as u64)?;
         let Ok(text) = std::str::from_utf8(raw) else {
@@ -352,6 +415,17 @@ pub(crate) fn import_json(
                 continue;
             }
         };
+        // Each line decides for itself: JSON streams (with `_path`) often mix every log.
+        let keys: Vec<&str> = object.keys().map(|k| canonical_field(k)).collect();
+        let path = object.get("_path").and_then(|p| p.as_str());
+        match verdict(path, "_path", &keys, false) {
+            Verdict::Conn => other.conn_seen = true,
+            Verdict::Other { log, evidence } => {
+                other.saw(&log, &evidence);
+                other.row(&log);
+                continue;
+            }
+        }
         // Scalars as text, so TSV and JSON share one conversion.
         let texts: Vec<(String, String)> = object
             .iter()
@@ -362,7 +436,7 @@ pub(crate) fn import_json(
                     serde_json::Value::Bool(b) => if *b { "T" } else { "F" }.to_string(),
                     _ => return None,
                 };
-                Some((k.clone(), t))
+                Some((canonical_field(k).to_string(), t))
             })
             .collect();
         let get = |name: &str| -> Option<&str> {
@@ -401,5 +475,6 @@ pub(crate) fn import_json(
             ),
         }
     }
+    other.settle(&mut out)?;
     Ok(out)
 }
