@@ -6,7 +6,7 @@ use anomaly_detector::traffic::flow::{ConnState, FlowRecord, Proto, Service};
 use anomaly_detector::traffic::import::{
     detect_format, import, import_with_mapping, is_benign, suggest_mapping, ColumnMapping,
     DurationUnit, Format, ImportError, ImportLimits, ImportWarning, ImportedTraffic, LimitKind,
-    Location, SkipReason,
+    Location, Quantity, SkipReason,
 };
 use std::net::IpAddr;
 
@@ -336,6 +336,178 @@ fn cic_machine_learning_csv_without_addresses() {
     assert!(t.warnings.contains(&ImportWarning::SynthesizedAddresses));
     assert!(t.warnings.contains(&ImportWarning::SynthesizedTimestamps));
     assert!(t.flows[0].ts < t.flows[1].ts);
+}
+
+/// The same two flows (32/16 packets, 6448/1152 bytes, 112.74 s; 3/0 packets, 0 bytes) in
+/// the header spellings of the CICFlowMeter versions behind public exports.
+const CIC_SPELLINGS: [(&str, &str); 4] = [
+    (
+        "CIC-IDS2017 MachineLearningCSV",
+        " Destination Port, Flow Duration, Total Fwd Packets, Total Backward Packets,Total Length of Fwd Packets, Total Length of Bwd Packets,Flow Bytes/s, Flow IAT Mean, FIN Flag Count, RST Flag Count, Label",
+    ),
+    (
+        "CIC-IDS2017 improved (Engelen et al.), CICFlowMeter-4",
+        "Flow ID,Src IP,Src Port,Dst IP,Dst Port,Protocol,Timestamp,Flow Duration,Total Fwd Packet,Total Bwd packets,Total Length of Fwd Packet,Total Length of Bwd Packet,Flow Bytes/s,Flow Packets/s,Flow IAT Mean,FIN Flag Count,RST Flag Count,Label",
+    ),
+    (
+        "CSE-CIC-IDS2018",
+        "Dst Port,Protocol,Timestamp,Flow Duration,Tot Fwd Pkts,Tot Bwd Pkts,TotLen Fwd Pkts,TotLen Bwd Pkts,Flow Byts/s,Flow Pkts/s,Flow IAT Mean,FIN Flag Cnt,RST Flag Cnt,Label",
+    ),
+    (
+        "Python cicflowmeter",
+        "src_ip,dst_ip,src_port,dst_port,protocol,timestamp,flow_duration,flow_byts_s,flow_pkts_s,tot_fwd_pkts,tot_bwd_pkts,totlen_fwd_pkts,totlen_bwd_pkts,flow_iat_mean,fin_flag_cnt,rst_flag_cnt,label",
+    ),
+];
+
+/// A row for `header` from named values; columns not named get 0.
+fn cic_row(header: &str, values: &[(&str, &str)]) -> String {
+    header
+        .split(',')
+        .map(|h| {
+            let key: String = h
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            values
+                .iter()
+                .find(|(k, _)| key.starts_with(k))
+                .map(|(_, v)| *v)
+                .unwrap_or("0")
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn cic_columns_in_every_cicflowmeter_spelling() {
+    for (name, header) in CIC_SPELLINGS {
+        // Prefixes of the normalized names: "totalfwd"/"totfwd" = packets out, ...
+        let row =
+            |pkts: (&'static str, &'static str), bytes: (&'static str, &'static str), label| {
+                cic_row(
+                    header,
+                    &[
+                        ("flowduration", "112740690"),
+                        ("totalfwd", pkts.0),
+                        ("totfwd", pkts.0),
+                        ("totalb", pkts.1),
+                        ("totbwd", pkts.1),
+                        ("totallengthoffwd", bytes.0),
+                        ("totlenfwd", bytes.0),
+                        ("totallengthofbwd", bytes.1),
+                        ("totlenbwd", bytes.1),
+                        ("flowbyt", "67.4"),
+                        ("srcip", "192.168.10.50"),
+                        ("dstip", "192.168.10.3"),
+                        ("srcport", "56108"),
+                        ("dstport", "3268"),
+                        ("destinationport", "3268"),
+                        ("protocol", "6"),
+                        ("timestamp", "2017-07-03 11:55:58"),
+                        ("finflag", "1"),
+                        ("label", label),
+                    ],
+                )
+            };
+        let csv = format!(
+            "{header}\n{}\n{}\n",
+            row(("32", "16"), ("6448", "1152"), "BENIGN"),
+            row(("3", "0"), ("0", "0"), "PortScan")
+        );
+        assert_eq!(detect_format(csv.as_bytes()), Some(Format::Cic), "{name}");
+        let t = run(csv.as_bytes(), None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let f = &t.flows[0];
+        assert_eq!(
+            (f.pkts_out, f.pkts_in, f.bytes_out, f.bytes_in),
+            (32, 16, 6448, 1152),
+            "{name}"
+        );
+        assert!((f.duration_s - 112.74069).abs() < 1e-9, "{name}");
+        assert_eq!(f.dst_port, 3268, "{name}");
+        assert_eq!(f.conn_state, ConnState::SF, "{name}");
+        assert_eq!(t.flows[1].conn_state, ConnState::S0, "{name}");
+        // The rate column is a feature, never the byte count.
+        assert!(
+            t.extra_columns
+                .iter()
+                .any(|c| c.contains("Byt") || c.contains("byt")),
+            "{name}: {:?}",
+            t.extra_columns
+        );
+        let not_found: Vec<_> = t
+            .warnings
+            .iter()
+            .filter(|w| matches!(w, ImportWarning::ColumnNotFound { .. }))
+            .collect();
+        assert!(not_found.is_empty(), "{name}: {not_found:?}");
+        assert_eq!(t.is_attack(), vec![Some(false), Some(true)], "{name}");
+    }
+}
+
+#[test]
+fn missing_and_constant_quantity_columns_are_reported() {
+    // A CIC export whose byte columns were dropped: bytes read 0, and the warning says which
+    // spellings were tried.
+    let csv = "Flow Duration,Tot Fwd Pkts,Tot Bwd Pkts,Flow IAT Mean,Label\n100,3,2,5,BENIGN\n200,4,0,5,BENIGN\n";
+    let t = run(csv.as_bytes(), None).unwrap();
+    assert_eq!(t.format, Format::Cic);
+    assert_eq!(t.flows[0].bytes_out, 0);
+    let w: Vec<String> = t.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        w.contains(&"No column for bytes sent by the source was found (looked for: Total Length of Fwd Packets, TotLen Fwd Pkts, orig_bytes, sbytes, src_bytes, bytes_out): bytes read as 0, so size features say nothing.".to_string()),
+        "{w:?}"
+    );
+    assert!(t.warnings.iter().any(|w| matches!(
+        w,
+        ImportWarning::ColumnNotFound { quantity: Quantity::BytesIn, looked_for } if !looked_for.is_empty()
+    )));
+    // Packets and duration were found: no warning about them.
+    assert!(!t.warnings.iter().any(|w| matches!(
+        w,
+        ImportWarning::ColumnNotFound {
+            quantity: Quantity::PktsOut | Quantity::PktsIn | Quantity::Duration,
+            ..
+        }
+    )));
+
+    // A column present but holding one value in every row.
+    let csv = "src_ip,dst_ip,dst_port,duration,bytes_out,bytes_in,pkts_out,pkts_in\n10.0.0.1,10.0.0.2,80,1.5,0,300,1,2\n10.0.0.1,10.0.0.3,80,0.5,0,200,1,2\n10.0.0.1,10.0.0.4,80,2.5,0,100,1,3\n";
+    let t = run(csv.as_bytes(), None).unwrap();
+    assert_eq!(t.format, Format::GenericCsv);
+    let constant: Vec<String> = t
+        .warnings
+        .iter()
+        .filter(|w| matches!(w, ImportWarning::ConstantColumn { .. }))
+        .map(|w| w.to_string())
+        .collect();
+    assert_eq!(
+        constant,
+        [
+            "Column \"bytes_out\" (bytes sent by the source) holds 0 in all 3 rows: size features say nothing.",
+            "Column \"pkts_out\" (packets sent by the source) holds 1 in all 3 rows: packet-count features say nothing.",
+        ]
+    );
+    // With an explicit mapping nothing was searched: the warning lists no spellings.
+    let m = ColumnMapping {
+        src_ip: Some(0),
+        dst_ip: Some(1),
+        bytes_in: Some(5),
+        ..ColumnMapping::default()
+    };
+    let t = import_with_mapping(
+        csv.as_bytes(),
+        Some(Format::GenericCsv),
+        Some(&m),
+        &ImportLimits::default(),
+        &mut |_| true,
+    )
+    .unwrap();
+    let w: Vec<String> = t.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        w.contains(&"No column holds packets sent back by the destination: packets read as 0, so packet-count features say nothing and, without a state column, every TCP flow looks unanswered.".to_string()),
+        "{w:?}"
+    );
 }
 
 // ---------------------------------------------------------------- KDD, UNSW, generic

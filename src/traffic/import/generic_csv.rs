@@ -6,6 +6,7 @@
 //! here: reading the file (`tabular`), format-specific header names (`cic`, `unsw`, `kdd`).
 
 use super::csv_reader::{normalize_name, parse_count, parse_f64, parse_port, parse_time};
+use super::warnings::Quantity;
 use crate::traffic::flow::{ConnHistory, ConnState, FlowRecord, Label, OrigRole, Proto, Service};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};
@@ -95,10 +96,52 @@ impl ColumnMapping {
     }
 }
 
-fn find(names: &[String], candidates: &[&str]) -> Option<usize> {
-    candidates
-        .iter()
-        .find_map(|c| names.iter().position(|n| n == c))
+/// A header name for tolerant matching: words lower-cased and joined, a plural `s` dropped
+/// from words of four letters or more (`Packets`/`Packet`, `Pkts`/`Pkt`: CICFlowMeter versions
+/// disagree), a lone `s` word (per second, `Byts/s`) kept apart as `/s` so that a rate never
+/// matches the count it is a rate of.
+fn loose_name(name: &str) -> String {
+    let mut out = String::new();
+    for word in name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let w = word.to_ascii_lowercase();
+        if w == "s" {
+            out.push_str("/s");
+        } else if w.len() >= 4 && w.ends_with('s') && !w.ends_with("ss") {
+            out.push_str(&w[..w.len() - 1]);
+        } else {
+            out.push_str(&w);
+        }
+    }
+    out
+}
+
+/// Header names in the two forms the matching compares: exact (case, spaces and punctuation
+/// dropped) and loose (also singular).
+struct Names {
+    exact: Vec<String>,
+    loose: Vec<String>,
+}
+
+impl Names {
+    fn new(header: &[String]) -> Names {
+        Names {
+            exact: header.iter().map(|h| normalize_name(h)).collect(),
+            loose: header.iter().map(|h| loose_name(h)).collect(),
+        }
+    }
+}
+
+/// The first candidate (in preference order) the header has, exactly or else loosely.
+fn find(names: &Names, candidates: &[&str]) -> Option<usize> {
+    candidates.iter().find_map(|c| {
+        names.exact.iter().position(|n| n == c).or_else(|| {
+            let c = loose_name(c);
+            names.loose.iter().position(|n| *n == c)
+        })
+    })
 }
 
 /// The flow fields a user can map to a column, in the order the mapping form shows them.
@@ -160,6 +203,17 @@ impl MappedField {
 }
 
 impl ColumnMapping {
+    /// The column of a quantity that warnings are given about.
+    pub fn quantity(&self, q: Quantity) -> Option<usize> {
+        match q {
+            Quantity::Duration => self.duration,
+            Quantity::BytesOut => self.bytes_out,
+            Quantity::BytesIn => self.bytes_in,
+            Quantity::PktsOut => self.pkts_out,
+            Quantity::PktsIn => self.pkts_in,
+        }
+    }
+
     pub fn get(&self, field: MappedField) -> Option<usize> {
         *self.slot(field)
     }
@@ -207,6 +261,44 @@ impl ColumnMapping {
     }
 }
 
+/// Header spellings of a quantity, as a warning lists them when none was found (a sample of
+/// what `suggest_mapping` accepts, in the tools' own spelling).
+pub fn spellings(q: Quantity) -> &'static [&'static str] {
+    match q {
+        Quantity::Duration => &["Flow Duration", "duration", "dur"],
+        Quantity::BytesOut => &[
+            "Total Length of Fwd Packets",
+            "TotLen Fwd Pkts",
+            "orig_bytes",
+            "sbytes",
+            "src_bytes",
+            "bytes_out",
+        ],
+        Quantity::BytesIn => &[
+            "Total Length of Bwd Packets",
+            "TotLen Bwd Pkts",
+            "resp_bytes",
+            "dbytes",
+            "dst_bytes",
+            "bytes_in",
+        ],
+        Quantity::PktsOut => &[
+            "Total Fwd Packets",
+            "Tot Fwd Pkts",
+            "orig_pkts",
+            "spkts",
+            "packets_out",
+        ],
+        Quantity::PktsIn => &[
+            "Total Backward Packets",
+            "Tot Bwd Pkts",
+            "resp_pkts",
+            "dpkts",
+            "packets_in",
+        ],
+    }
+}
+
 /// The header of a CSV file from its first bytes (delimiter sniffed), for the mapping form.
 pub fn read_header(head: &[u8]) -> Vec<String> {
     let delimiter = super::csv_reader::sniff_delimiter(head);
@@ -221,7 +313,7 @@ pub fn read_header(head: &[u8]) -> Vec<String> {
 /// Guesses the mapping from header names (CICFlowMeter, Zeek, UNSW-NB15, Argus, nfdump and
 /// plain English spellings), case, spaces and punctuation ignored.
 pub fn suggest_mapping(header: &[String]) -> ColumnMapping {
-    let names: Vec<String> = header.iter().map(|h| normalize_name(h)).collect();
+    let names = Names::new(header);
     let duration = find(
         &names,
         &[
@@ -234,7 +326,7 @@ pub fn suggest_mapping(header: &[String]) -> ColumnMapping {
             "td",
         ],
     );
-    let duration_unit = match duration.map(|i| names[i].as_str()) {
+    let duration_unit = match duration.map(|i| names.exact[i].as_str()) {
         Some("flowduration") | Some("durationus") => DurationUnit::Microseconds,
         Some("durationms") => DurationUnit::Milliseconds,
         _ => DurationUnit::Seconds,
@@ -361,6 +453,7 @@ pub fn suggest_mapping(header: &[String]) -> ColumnMapping {
             &[
                 "resppkts",
                 "totalbackwardpackets",
+                "totalbwdpackets",
                 "totbwdpkts",
                 "dpkts",
                 "dstpkts",
@@ -655,6 +748,29 @@ mod tests {
         let cic = suggest_mapping(&header(&[" Flow Duration", " Destination Port"]));
         assert_eq!(cic.duration_unit, DurationUnit::Microseconds);
         assert_eq!(cic.dst_port, Some(1));
+    }
+
+    #[test]
+    fn singular_spellings_match_but_rates_never_match_counts() {
+        let m = suggest_mapping(&header(&[
+            "Fwd Packets/s",
+            "Total Fwd Packet",
+            "Total Bwd packets",
+            "Flow Bytes/s",
+            "Total Length of Bwd Packet",
+        ]));
+        assert_eq!(m.pkts_out, Some(1));
+        assert_eq!(m.pkts_in, Some(2));
+        assert_eq!(m.bytes_in, Some(4));
+        assert_eq!(m.bytes_out, None);
+        // Only rates: no count column is taken for them.
+        let rates = suggest_mapping(&header(&["Fwd Pkts/s", "Bwd Pkts/s", "Flow Byts/s"]));
+        assert_eq!(
+            (rates.pkts_out, rates.pkts_in, rates.bytes_out),
+            (None, None, None)
+        );
+        assert_eq!(loose_name("TotLen Fwd Pkts"), loose_name("totlenfwdpkts"));
+        assert_ne!(loose_name("Flow Byts/s"), loose_name("Flow Byts"));
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub use error::ImportError;
 pub use format::Format;
 pub use imported::{is_benign, is_unknown_label, ImportedTraffic, PacketStats};
 pub use limits::ImportLimits;
-pub use warnings::{ImportWarning, LimitKind, Location, SkipReason, SkippedRecord};
+pub use warnings::{ImportWarning, LimitKind, Location, Quantity, SkipReason, SkippedRecord};
 
 pub use generic_csv::{read_header, suggest_mapping, ColumnMapping, DurationUnit, MappedField};
 use progress::Progress;

@@ -7,18 +7,52 @@ use super::cic;
 use super::csv_reader::{normalize_name, parse_f64, sniff_delimiter, CsvReader};
 use super::error::ImportError;
 use super::format::Format;
-use super::generic_csv::{row_to_flow, suggest_mapping, ColumnMapping};
+use super::generic_csv::{row_to_flow, spellings, suggest_mapping, ColumnMapping};
 use super::imported::ImportedTraffic;
 use super::kdd;
 use super::limits::ImportLimits;
 use super::progress::Progress;
 use super::unsw;
-use super::warnings::{ImportWarning, LimitKind, Location, SkipReason};
+use super::warnings::{ImportWarning, LimitKind, Location, Quantity, SkipReason};
+use crate::traffic::flow::FlowRecord;
 
 /// Names never used as extra features: identifiers, row numbers and ground truth.
 fn never_extra(name: &str) -> bool {
     matches!(normalize_name(name).as_str(), "id" | "uid" | "flowid")
         || super::csv_reader::is_ground_truth_name(name)
+}
+
+fn value(q: Quantity, f: &FlowRecord) -> f64 {
+    match q {
+        Quantity::Duration => f.duration_s,
+        Quantity::BytesOut => f.bytes_out as f64,
+        Quantity::BytesIn => f.bytes_in as f64,
+        Quantity::PktsOut => f.pkts_out as f64,
+        Quantity::PktsIn => f.pkts_in as f64,
+    }
+}
+
+/// Warns about mapped quantity columns with one value in every row (two rows at least): a
+/// mis-mapped column, or one the exporter left empty, reads as a constant.
+fn warn_constant_columns(out: &mut ImportedTraffic, m: &ColumnMapping, header: &[String]) {
+    if out.flows.len() < 2 {
+        return;
+    }
+    for q in Quantity::ALL {
+        let Some(column) = m.quantity(q).and_then(|c| header.get(c)) else {
+            continue;
+        };
+        let v = value(q, &out.flows[0]);
+        if out.flows.iter().all(|f| value(q, f) == v) {
+            let warning = ImportWarning::ConstantColumn {
+                quantity: q,
+                column: column.trim().to_string(),
+                value: v.to_string(),
+                rows: out.flows.len() as u64,
+            };
+            out.warn(warning);
+        }
+    }
 }
 
 pub(crate) fn import_csv(
@@ -118,6 +152,21 @@ pub(crate) fn import_csv(
     }
     if m.conn_state.is_none() {
         out.warn(ImportWarning::DerivedConnState);
+    }
+    // A quantity without a column reads 0 everywhere; silently, that turns every flow into a
+    // failed connection. The spellings tried are listed only when the header was searched.
+    let header_searched = mapping.is_none() && format != Format::Kdd && !headerless_unsw;
+    for q in Quantity::ALL {
+        if m.quantity(q).is_none() {
+            out.warn(ImportWarning::ColumnNotFound {
+                quantity: q,
+                looked_for: if header_searched {
+                    spellings(q).iter().map(|s| s.to_string()).collect()
+                } else {
+                    Vec::new()
+                },
+            });
+        }
     }
     let used = m.used_columns();
     let extra_cols: Vec<usize> = (0..header.len())
@@ -230,6 +279,7 @@ pub(crate) fn import_csv(
         out.flows.push(outcome.flow);
         out.truth.push(truth);
     }
+    warn_constant_columns(&mut out, &m, &header);
     if non_finite > 0 {
         out.warn(ImportWarning::NonFiniteCells { count: non_finite });
     }

@@ -82,6 +82,59 @@ pub enum LimitKind {
     Rows,
 }
 
+/// A flow quantity a tabular format reads from a column, named in warnings about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantity {
+    Duration,
+    BytesOut,
+    BytesIn,
+    PktsOut,
+    PktsIn,
+}
+
+impl Quantity {
+    pub const ALL: [Quantity; 5] = [
+        Quantity::Duration,
+        Quantity::BytesOut,
+        Quantity::BytesIn,
+        Quantity::PktsOut,
+        Quantity::PktsIn,
+    ];
+
+    /// What the column holds, in analyst words.
+    pub fn what(self) -> &'static str {
+        match self {
+            Quantity::Duration => "the flow duration",
+            Quantity::BytesOut => "bytes sent by the source",
+            Quantity::BytesIn => "bytes sent back by the destination",
+            Quantity::PktsOut => "packets sent by the source",
+            Quantity::PktsIn => "packets sent back by the destination",
+        }
+    }
+
+    /// What the detector loses when every flow has the same value.
+    fn loss(self) -> &'static str {
+        match self {
+            Quantity::Duration => "duration and rate features say nothing",
+            Quantity::BytesOut | Quantity::BytesIn => "size features say nothing",
+            Quantity::PktsOut => "packet-count features say nothing",
+            // infer_state reads an unanswered TCP flow from pkts_in == 0.
+            Quantity::PktsIn => {
+                "packet-count features say nothing and, without a state column, every TCP flow looks unanswered"
+            }
+        }
+    }
+
+    fn unit(self) -> &'static str {
+        match self {
+            Quantity::Duration => "durations",
+            Quantity::BytesOut | Quantity::BytesIn => "bytes",
+            Quantity::PktsOut | Quantity::PktsIn => "packets",
+        }
+    }
+}
+
 /// Something the user should know about an import that still succeeded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -115,6 +168,20 @@ pub enum ImportWarning {
     /// Rows of other Zeek logs (dns.log, http.log, ...) in a file that also holds conn.log
     /// rows: per log name (`None` = unnamed), how many rows were left out.
     OtherZeekLogRows { logs: Vec<(Option<String>, u64)> },
+    /// No column of the file holds this quantity, so it reads 0 in every flow; `looked_for`
+    /// lists header spellings tried (empty when the mapping was given or the format is fixed).
+    ColumnNotFound {
+        quantity: Quantity,
+        looked_for: Vec<String>,
+    },
+    /// The column mapped to this quantity has one value in every row (often an unreadable or
+    /// mis-mapped export).
+    ConstantColumn {
+        quantity: Quantity,
+        column: String,
+        value: String,
+        rows: u64,
+    },
 }
 
 impl fmt::Display for ImportWarning {
@@ -165,6 +232,38 @@ impl fmt::Display for ImportWarning {
             ImportWarning::UnlabelledRows { count } => {
                 write!(f, "{count} rows have an empty label cell")
             }
+            ImportWarning::ColumnNotFound {
+                quantity,
+                looked_for,
+            } => {
+                if looked_for.is_empty() {
+                    write!(f, "No column holds {}", quantity.what())?;
+                } else {
+                    write!(
+                        f,
+                        "No column for {} was found (looked for: {})",
+                        quantity.what(),
+                        looked_for.join(", ")
+                    )?;
+                }
+                write!(
+                    f,
+                    ": {} read as 0, so {}.",
+                    quantity.unit(),
+                    quantity.loss()
+                )
+            }
+            ImportWarning::ConstantColumn {
+                quantity,
+                column,
+                value,
+                rows,
+            } => write!(
+                f,
+                "Column {column:?} ({}) holds {value} in all {rows} rows: {}.",
+                quantity.what(),
+                quantity.loss()
+            ),
             ImportWarning::OtherZeekLogRows { logs } => {
                 let total: u64 = logs.iter().map(|(_, n)| n).sum();
                 let each: Vec<String> = logs
