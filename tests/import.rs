@@ -4,9 +4,9 @@
 
 use anomaly_detector::traffic::flow::{ConnState, FlowRecord, Proto, Service};
 use anomaly_detector::traffic::import::{
-    detect_format, import, import_with_mapping, is_benign, suggest_mapping, ColumnMapping,
-    DurationUnit, Format, ImportError, ImportLimits, ImportWarning, ImportedTraffic, LimitKind,
-    Location, Quantity, SkipReason,
+    detect_format, import, import_with_mapping, is_benign, suggest_mapping, CaptureRefusal,
+    ColumnMapping, DurationUnit, Format, ImportError, ImportLimits, ImportWarning, ImportedTraffic,
+    LimitKind, Location, Quantity, SkipReason,
 };
 use std::net::IpAddr;
 
@@ -1043,9 +1043,15 @@ fn raw_ip_and_linux_cooked_link_types() {
         assert_eq!(t.flows[0].dst_port, 443);
         assert_eq!(t.flows[0].service, Service::Ssl);
     }
-    // An undecoded link type is a warning, not an error (the file is still a capture).
+    // Nothing but an undecoded link type: refused, the link type named.
     let t = run(&pcap_file(&[(1.0, raw)], false, 147), None);
-    assert!(matches!(t, Err(ImportError::NoRecords { .. })));
+    assert!(matches!(
+        t,
+        Err(ImportError::CaptureUnusable {
+            why: CaptureRefusal::LinkTypeNotDecoded { .. },
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -1070,6 +1076,119 @@ fn truncated_packets_and_files_are_reported() {
         t.skipped[0].reason,
         SkipReason::BadRecordLength { .. }
     ));
+}
+
+fn refusal_text(bytes: &[u8]) -> String {
+    match run(bytes, None) {
+        Err(e @ ImportError::CaptureUnusable { .. }) => e.to_string(),
+        other => panic!("expected a capture refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn captures_without_flows_are_refused_with_the_reason() {
+    // 10 ARP requests and 2 PPPoE discovery frames: nothing is IP.
+    let arp = eth(0x0806, &[0, 1, 8, 0, 6, 4, 0, 1]);
+    let padi = eth(0x8863, &[0x11, 0x09, 0, 0, 0, 0]);
+    let mut frames: Vec<(f64, Vec<u8>)> = (0..10).map(|i| (i as f64, arp.clone())).collect();
+    frames.push((11.0, padi.clone()));
+    frames.push((12.0, padi));
+    assert_eq!(
+        refusal_text(&pcap_file(&frames, false, 1)),
+        "pcap capture: 0 of 12 packets were IP: 10 ARP, 2 PPPoE discovery; nothing to analyse"
+    );
+    // The same in pcapng: the same reason.
+    assert!(refusal_text(&pcapng_file(&frames, true))
+        .ends_with("10 ARP, 2 PPPoE discovery; nothing to analyse"));
+
+    // An 802.11 capture: the link type by number and name.
+    let wifi: Vec<(f64, Vec<u8>)> = (0..3)
+        .map(|i| (i as f64, vec![0x08, 0, 0, 0, 1, 2]))
+        .collect();
+    assert_eq!(
+        refusal_text(&pcap_file(&wifi, true, 105)),
+        "pcap capture: link type 105 (IEEE 802.11) is not decoded yet, and all 3 packets use it; nothing to analyse"
+    );
+    assert!(refusal_text(&pcap_file(&wifi[..1], false, 64000)).contains(
+        "link type 64000 (a type this importer has no name for) is not decoded yet, and the capture's only packet uses it"
+    ));
+
+    // Only the file header.
+    let header = pcap_file(&[], false, 1);
+    assert_eq!(header.len(), 24);
+    assert_eq!(
+        run(&header, None).unwrap_err(),
+        ImportError::CaptureUnusable {
+            format: Format::Pcap,
+            why: CaptureRefusal::NoPackets
+        }
+    );
+    // A first record claiming more than the file holds.
+    let mut long = header.clone();
+    for v in [1u32, 0, 65535, 65535] {
+        long.extend_from_slice(&v.to_le_bytes());
+    }
+    long.extend_from_slice(&[0; 10]);
+    assert_eq!(
+        refusal_text(&long),
+        "pcap capture: the first packet record (byte 24) claims 65535 bytes but only 10 remain: the file is cut short or damaged; nothing to analyse"
+    );
+    // The file ends inside the first record header.
+    let mut cut = header.clone();
+    cut.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        run(&cut, None).unwrap_err(),
+        ImportError::CaptureUnusable {
+            format: Format::Pcap,
+            why: CaptureRefusal::FirstRecordHeaderCut { at_byte: 24 }
+        }
+    );
+    // A file header cut short: says how far it got.
+    let e = run(&header[..10], Some(Format::Pcap))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("the file ends after 10 bytes"), "{e}");
+
+    // IP, but only later fragments (offset 1480, first fragment not captured): no connection.
+    let frags: Vec<(f64, Vec<u8>)> = (0..4)
+        .map(|i| {
+            (
+                i as f64,
+                eth(ETH_IPV4, &ipv4_frag(A, B, 17, 7 + i as u16, 185, &[0; 16])),
+            )
+        })
+        .collect();
+    let e = run(&pcap_file(&frags, false, 1), None).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ImportError::CaptureUnusable {
+                why: CaptureRefusal::NoConnections {
+                    ip_packets: 4,
+                    later_fragments: 4,
+                    ..
+                },
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    // A mix keeps the flows: the refusal is only for captures that give none.
+    let mut mixed = frames.clone();
+    mixed.push((20.0, tcp4(A, B, tcp(1234, 80, 1, 0, F_SYN, 0))));
+    assert_eq!(
+        run(&pcap_file(&mixed, false, 1), None).unwrap().flows.len(),
+        1
+    );
+}
+
+#[test]
+fn link_type_fcs_bits_are_not_part_of_the_link_type() {
+    // libpcap's LT_LINKTYPE: bits 26-31 say whether frames carry an FCS; 0x04000001 is
+    // Ethernet.
+    let frame = tcp4(A, B, tcp(1234, 80, 1, 0, F_SYN, 0));
+    let t = run(&pcap_file(&[(1.0, frame)], false, 0x0400_0001), None).unwrap();
+    assert_eq!(t.flows.len(), 1);
 }
 
 #[test]

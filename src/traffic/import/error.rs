@@ -45,10 +45,117 @@ pub enum ImportError {
         log: Option<String>,
         evidence: String,
     },
+    /// A capture whose packets gave no flow, with the most telling reason found.
+    CaptureUnusable {
+        format: Format,
+        why: CaptureRefusal,
+    },
     /// The progress callback asked to stop.
     Cancelled {
         fraction_done: f64,
     },
+}
+
+/// Why a capture gave no flow, from what its reader saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum CaptureRefusal {
+    /// The file holds its header and no packet record.
+    NoPackets,
+    /// The first packet record claims more bytes than the file has left.
+    FirstRecordTooLong {
+        at_byte: u64,
+        needed: u64,
+        available: u64,
+    },
+    /// The file ends inside the first packet record's header.
+    FirstRecordHeaderCut { at_byte: u64 },
+    /// Every packet is on link types the decoder does not read: number and name.
+    LinkTypeNotDecoded {
+        link_types: Vec<(u32, Option<String>)>,
+        packets: u64,
+    },
+    /// No packet was IP; per kind of frame (`ARP`, `PPPoE discovery`, ...), how many.
+    NoIp {
+        packets: u64,
+        kinds: Vec<(String, u64)>,
+    },
+    /// IP packets, but none that starts a connection (only later fragments, say).
+    NoConnections {
+        ip_packets: u64,
+        other_protocols: u64,
+        later_fragments: u64,
+    },
+}
+
+fn link_type_text(link_type: u32, name: &Option<String>) -> String {
+    match name {
+        Some(name) => format!("{link_type} ({name})"),
+        None => format!("{link_type} (a type this importer has no name for)"),
+    }
+}
+
+impl fmt::Display for CaptureRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaptureRefusal::NoPackets => {
+                f.write_str("the file holds no packet, only its header; nothing to analyse")
+            }
+            CaptureRefusal::FirstRecordTooLong {
+                at_byte,
+                needed,
+                available,
+            } => write!(
+                f,
+                "the first packet record (byte {at_byte}) claims {needed} bytes but only {available} remain: the file is cut short or damaged; nothing to analyse"
+            ),
+            CaptureRefusal::FirstRecordHeaderCut { at_byte } => write!(
+                f,
+                "the file ends at byte {at_byte}, inside the first packet record's header; nothing to analyse"
+            ),
+            CaptureRefusal::LinkTypeNotDecoded {
+                link_types,
+                packets,
+            } => {
+                let names: Vec<String> = link_types
+                    .iter()
+                    .map(|(lt, name)| link_type_text(*lt, name))
+                    .collect();
+                let (noun, verb) = if names.len() == 1 {
+                    ("link type", "is")
+                } else {
+                    ("link types", "are")
+                };
+                let users = if *packets == 1 {
+                    "the capture's only packet uses it".to_string()
+                } else {
+                    format!("all {packets} packets use it")
+                };
+                write!(
+                    f,
+                    "{noun} {} {verb} not decoded yet, and {users}; nothing to analyse",
+                    names.join(", ")
+                )
+            }
+            CaptureRefusal::NoIp { packets, kinds } => {
+                let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                if *packets == 1 {
+                    f.write_str("the capture's only packet is not IP")?;
+                } else {
+                    write!(f, "0 of {packets} packets were IP")?;
+                }
+                write!(f, ": {}; nothing to analyse", kinds.join(", "))
+            }
+            CaptureRefusal::NoConnections {
+                ip_packets,
+                other_protocols,
+                later_fragments,
+            } => write!(
+                f,
+                "{ip_packets} IP packets but no connection could be formed from them ({later_fragments} later fragments whose first fragment is not in the capture, {other_protocols} of other IP protocols); nothing to analyse"
+            ),
+        }
+    }
 }
 
 impl fmt::Display for ImportError {
@@ -103,6 +210,7 @@ impl fmt::Display for ImportError {
                     "; the detector reads conn.log, Zeek's per-connection log. Import the conn.log from the same Zeek run.",
                 )
             }
+            ImportError::CaptureUnusable { format, why } => write!(f, "{}: {why}", format.title()),
             ImportError::Cancelled { fraction_done } => {
                 write!(f, "cancelled at {:.0} %", fraction_done * 100.0)
             }

@@ -34,7 +34,7 @@ pub mod zeek;
 mod zeek_kind;
 
 pub use detect::{detect_format, inspect, FileInspection};
-pub use error::ImportError;
+pub use error::{CaptureRefusal, ImportError};
 pub use format::Format;
 pub use imported::{is_benign, is_unknown_label, ImportedTraffic, PacketStats};
 pub use limits::ImportLimits;

@@ -593,9 +593,159 @@ fn gre(d: &[u8], depth: u8) -> Option<Decoded> {
     }
 }
 
+/// A readable name of a link type (LINKTYPE_* value), for refusals; `None` when unknown here.
+pub fn link_type_name(link_type: u32) -> Option<&'static str> {
+    Some(match link_type {
+        0 => "BSD loopback",
+        1 => "Ethernet",
+        3 => "AX.25 amateur radio",
+        6 => "Token Ring",
+        7 => "ARCNET (BSD)",
+        8 => "SLIP",
+        9 => "PPP",
+        10 => "FDDI",
+        50 => "PPP in HDLC framing",
+        51 => "PPPoE",
+        100 => "ATM (RFC 1483)",
+        101 | 12 | 14 => "raw IP",
+        104 => "Cisco HDLC",
+        105 => "IEEE 802.11",
+        106 => "Linux classical IP over ATM",
+        107 => "Frame Relay",
+        108 => "OpenBSD loopback",
+        113 => "Linux cooked capture",
+        117 => "OpenBSD pflog",
+        119 => "IEEE 802.11 with Prism header",
+        122 => "IP over Fibre Channel",
+        123 => "SunATM",
+        127 => "IEEE 802.11 with radiotap header",
+        129 => "ARCNET (Linux)",
+        130..=137 | 164 | 167 | 168 | 174 | 178..=181 | 183 | 194 | 200 | 232..=234 | 238 => {
+            "Juniper private"
+        }
+        139 | 140 => "SS7 MTP2",
+        141 => "SS7 MTP3",
+        142 => "SS7 SCCP",
+        143 => "DOCSIS",
+        147..=162 => "private use (USER0-15)",
+        163 => "IEEE 802.11 with AVS header",
+        166 => "PPP (pppd)",
+        169 => "GPRS LLC",
+        177 => "Linux LAPD",
+        182 => "multilink Frame Relay",
+        186 | 189 | 220 | 249 => "USB",
+        187 | 201 => "Bluetooth HCI",
+        192 => "PPI (802.11)",
+        195 | 215 | 230 => "IEEE 802.15.4",
+        197 => "Endace ERF",
+        204 => "PPP with direction",
+        205 => "Cisco HDLC with direction",
+        206 => "Frame Relay with direction",
+        226 => "Solaris ipnet",
+        227 => "SocketCAN",
+        228 => "IPv4",
+        229 => "IPv6",
+        231 => "D-Bus",
+        239 => "Linux NFLOG",
+        242 => "IP over InfiniBand",
+        243 => "MPEG-2 transport stream",
+        251 | 256 => "Bluetooth LE link layer",
+        253 => "Linux netlink",
+        258 => "Apple PKTAP",
+        276 => "Linux cooked capture v2",
+        281 | 282 => "Broadcom switch tag",
+        284 | 285 => "Marvell switch tag",
+        _ => return None,
+    })
+}
+
+/// What a frame that decoded as `NotIp` carries instead, named as an analyst would (`ARP`,
+/// `PPPoE discovery`, `STP`, ...), for the refusal of a capture without IP.
+pub fn non_ip_kind(link_type: u32, frame: &[u8]) -> String {
+    let (ethertype, data) = match link_type {
+        1 => (be16(frame, 12), frame.get(14..)),
+        113 => (be16(frame, 14), frame.get(16..)),
+        276 => (be16(frame, 0), frame.get(20..)),
+        9 => {
+            let rest = frame.strip_prefix(&[0xFF, 0x03]).unwrap_or(frame);
+            return ppp_kind(be16(rest, 0));
+        }
+        0 | 108 => return "not IP (loopback address family)".into(),
+        _ => return "not an IPv4 or IPv6 header".into(),
+    };
+    let (Some(mut ethertype), Some(mut data)) = (ethertype, data) else {
+        return "cut short".into();
+    };
+    // Past VLAN tags to the type they carry.
+    while matches!(ethertype, 0x8100 | 0x88A8 | 0x9100) {
+        match (be16(data, 2), data.get(4..)) {
+            (Some(t), Some(rest)) => (ethertype, data) = (t, rest),
+            _ => return "cut short".into(),
+        }
+    }
+    match ethertype {
+        0x0806 => "ARP".into(),
+        0x8035 => "RARP".into(),
+        0x8863 => "PPPoE discovery".into(),
+        0x8864 => format!("PPPoE session {}", ppp_kind(be16(data, 6))),
+        0x88CC => "LLDP".into(),
+        0x888E => "802.1X (EAPOL)".into(),
+        0x8137 | 0x8138 => "IPX".into(),
+        0x809B | 0x80F3 => "AppleTalk".into(),
+        0x6000..=0x6007 => "DECnet".into(),
+        0x8808 => "Ethernet flow control".into(),
+        0x88F7 => "PTP".into(),
+        0x88E5 => "MACsec".into(),
+        0x9000 => "Ethernet loopback test".into(),
+        0x8847 | 0x8848 => "MPLS without IP".into(),
+        // 802.3 length field: an 802.2 LLC header follows.
+        0..=1500 => match (data.first(), data.get(6..8)) {
+            (Some(0x42), _) => "STP".into(),
+            (Some(0xAA), Some([0x20, 0x00])) => "CDP".into(),
+            (Some(0xAA), _) => "802.2 SNAP".into(),
+            (Some(0xE0), _) | (Some(0xFF), _) => "IPX".into(),
+            (Some(0xFE), _) => "OSI (IS-IS, ...)".into(),
+            (Some(0xF0), _) => "NetBIOS".into(),
+            _ => "802.2 LLC".into(),
+        },
+        t => format!("EtherType {t:#06x}"),
+    }
+}
+
+fn ppp_kind(protocol: Option<u16>) -> String {
+    match protocol {
+        Some(0xC021) => "PPP LCP".into(),
+        Some(0xC023 | 0xC223) => "PPP authentication".into(),
+        Some(p) if p >= 0x8000 => "PPP control".into(),
+        Some(p) => format!("PPP protocol {p:#06x}"),
+        None => "cut short".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ip_frames_are_named() {
+        let mut arp = vec![0u8; 12];
+        arp.extend_from_slice(&[0x08, 0x06, 0, 1]);
+        assert_eq!(decode(1, &arp), Decoded::NotIp);
+        assert_eq!(non_ip_kind(1, &arp), "ARP");
+        let mut tagged = vec![0u8; 12];
+        tagged.extend_from_slice(&[0x81, 0x00, 0, 5, 0x88, 0x63, 0x11, 0x09]);
+        assert_eq!(non_ip_kind(1, &tagged), "PPPoE discovery");
+        let mut stp = vec![0u8; 12];
+        stp.extend_from_slice(&[0, 38, 0x42, 0x42, 0x03]);
+        assert_eq!(non_ip_kind(1, &stp), "STP");
+        assert_eq!(non_ip_kind(9, &[0xFF, 0x03, 0xC0, 0x21]), "PPP LCP");
+        let mut odd = vec![0u8; 12];
+        odd.extend_from_slice(&[0x12, 0x34]);
+        assert_eq!(non_ip_kind(1, &odd), "EtherType 0x1234");
+        assert_eq!(non_ip_kind(1, &[0; 5]), "cut short");
+        assert_eq!(link_type_name(105), Some("IEEE 802.11"));
+        assert_eq!(link_type_name(65000), None);
+    }
 
     #[test]
     fn short_frames_are_truncated_not_panics() {

@@ -3,23 +3,30 @@
 //!
 //! A record header whose length cannot fit the file stops the read (the framing is lost)
 //! and keeps everything before it; a frame that decodes only partly is counted, not fatal.
+//! A capture that yields no flow is refused with the most telling reason the sink saw
+//! (`CaptureRefusal`: no packet, first record cut, link type not decoded, no IP with the
+//! kinds of frame found instead, no TCP/UDP/ICMP), not a bare "nothing could be read".
 
-use super::error::ImportError;
+use super::error::{CaptureRefusal, ImportError};
 use super::flow_table::FlowTable;
 use super::format::Format;
 use super::imported::{ImportedTraffic, PacketStats};
 use super::limits::ImportLimits;
 use super::packet::{
-    decode, decode_udp_tunnel, is_tunnel_port, link_type_supported, Decoded, Transport,
+    decode, decode_udp_tunnel, is_tunnel_port, link_type_name, link_type_supported, non_ip_kind,
+    Decoded, Transport,
 };
 use super::progress::Progress;
-use super::warnings::{ImportWarning, LimitKind, Location, SkipReason};
+use super::warnings::{ImportWarning, LimitKind, Location, SkipReason, SkippedRecord};
 
 /// Collects frames into flows and counts what could not be used.
 pub struct PacketSink {
     pub table: FlowTable,
     pub stats: PacketStats,
     unsupported: Vec<u32>,
+    /// Frames that were not IP, per kind (`ARP`, ...), for the refusal when nothing was IP;
+    /// at most 16 kinds, the rest counted under the last.
+    non_ip_kinds: Vec<(String, u64)>,
     pub stopped_by_limit: Option<LimitKind>,
 }
 
@@ -29,6 +36,7 @@ impl PacketSink {
             table: FlowTable::new(),
             stats: PacketStats::default(),
             unsupported: Vec::new(),
+            non_ip_kinds: Vec::new(),
             stopped_by_limit: None,
         }
     }
@@ -79,14 +87,102 @@ impl PacketSink {
                     return false;
                 }
             }
-            Decoded::NotIp => self.stats.non_ip += 1,
+            Decoded::NotIp => {
+                self.stats.non_ip += 1;
+                let kind = non_ip_kind(link_type, frame);
+                let kinds = &mut self.non_ip_kinds;
+                if let Some(i) = kinds.iter().position(|(k, _)| *k == kind) {
+                    kinds[i].1 += 1;
+                } else if kinds.len() < 16 {
+                    kinds.push((kind, 1));
+                } else if let Some((k, n)) = kinds.last_mut() {
+                    *k = "other".into();
+                    *n += 1;
+                }
+            }
             Decoded::Truncated => self.stats.truncated += 1,
             Decoded::UnsupportedLinkType => self.stats.unsupported_link_type += 1,
         }
         true
     }
 
-    pub fn into_traffic(self, mut out: ImportedTraffic, limits: &ImportLimits) -> ImportedTraffic {
+    /// Why no flow came out, from the counts and what the reader recorded in `out`; `None`
+    /// when the reader's own skipped records say it better (pcapng blocks).
+    fn refusal(&self, stats: &PacketStats, out: &ImportedTraffic) -> Option<CaptureRefusal> {
+        if stats.packets == 0 {
+            return match out.skipped.first() {
+                Some(SkippedRecord {
+                    location: Location::ByteOffset(at_byte),
+                    reason: SkipReason::BadRecordLength { needed, available },
+                }) => Some(CaptureRefusal::FirstRecordTooLong {
+                    at_byte: *at_byte,
+                    needed: *needed,
+                    available: *available,
+                }),
+                Some(_) => None,
+                None => Some(
+                    match out.warnings.iter().find_map(|w| match w {
+                        ImportWarning::TruncatedFile { at_byte } => Some(*at_byte),
+                        _ => None,
+                    }) {
+                        Some(at_byte) => CaptureRefusal::FirstRecordHeaderCut { at_byte },
+                        None => CaptureRefusal::NoPackets,
+                    },
+                ),
+            };
+        }
+        let link_types = || {
+            self.unsupported
+                .iter()
+                .map(|lt| (*lt, link_type_name(*lt).map(str::to_string)))
+                .collect::<Vec<_>>()
+        };
+        if stats.unsupported_link_type == stats.packets {
+            return Some(CaptureRefusal::LinkTypeNotDecoded {
+                link_types: link_types(),
+                packets: stats.packets,
+            });
+        }
+        if stats.ip_packets == 0 {
+            let mut kinds = self.non_ip_kinds.clone();
+            kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
+            if stats.truncated > 0 {
+                kinds.push((
+                    "cut short before their IP or transport header".into(),
+                    stats.truncated,
+                ));
+            }
+            if stats.unsupported_link_type > 0 {
+                let names: Vec<String> = link_types()
+                    .iter()
+                    .map(|(lt, name)| match name {
+                        Some(name) => format!("{lt} ({name})"),
+                        None => lt.to_string(),
+                    })
+                    .collect();
+                kinds.push((
+                    format!("on link types not decoded yet: {}", names.join(", ")),
+                    stats.unsupported_link_type,
+                ));
+            }
+            return Some(CaptureRefusal::NoIp {
+                packets: stats.packets,
+                kinds,
+            });
+        }
+        Some(CaptureRefusal::NoConnections {
+            ip_packets: stats.ip_packets,
+            other_protocols: stats.other_ip_proto,
+            later_fragments: stats.later_fragments,
+        })
+    }
+
+    /// The flows, or the refusal of a capture that gave none.
+    pub fn into_traffic(
+        self,
+        mut out: ImportedTraffic,
+        limits: &ImportLimits,
+    ) -> Result<ImportedTraffic, ImportError> {
         let mut stats = self.stats;
         stats.later_fragments = self.table.later_fragments;
         stats.other_ip_proto = self.table.other_proto;
@@ -109,12 +205,25 @@ impl PacketSink {
                 unsupported_link_type: stats.unsupported_link_type,
             });
         }
+        let refusal = if self.table.flow_count() == 0 {
+            self.refusal(&stats, &out)
+        } else {
+            None
+        };
         let mut flows = self.table.finish();
+        if flows.is_empty() {
+            if let Some(why) = refusal {
+                return Err(ImportError::CaptureUnusable {
+                    format: out.format,
+                    why,
+                });
+            }
+        }
         flows.truncate(limits.max_flows);
         out.truth = vec![None; flows.len()];
         out.flows = flows;
         out.packet_stats = Some(stats);
-        out
+        Ok(out)
     }
 }
 
@@ -133,7 +242,15 @@ pub(crate) fn import_pcap(
         format: Format::Pcap,
         expected: "a 24-byte pcap file header with magic a1b2c3d4 or a1b23c4d".into(),
     };
-    let header = bytes.get(..24).ok_or_else(not_pcap)?;
+    let Some(header) = bytes.get(..24) else {
+        return Err(ImportError::NotThisFormat {
+            format: Format::Pcap,
+            expected: format!(
+                "a 24-byte pcap file header, but the file ends after {} bytes",
+                bytes.len()
+            ),
+        });
+    };
     let magic = [header[0], header[1], header[2], header[3]];
     let (little, nanos) = match magic {
         [0xD4, 0xC3, 0xB2, 0xA1] => (true, false),
@@ -150,8 +267,8 @@ pub(crate) fn import_pcap(
             u32::from_be_bytes(b)
         })
     };
-    // The link type's upper bits may carry FCS information (LINKTYPE_... with 0x0FFFFFFF mask).
-    let link_type = u32_at(20).ok_or_else(not_pcap)? & 0x0FFF_FFFF;
+    // The upper bits may carry FCS information (bits 26-31): libpcap's LT_LINKTYPE mask.
+    let link_type = u32_at(20).ok_or_else(not_pcap)? & 0x03FF_FFFF;
     let mut out = ImportedTraffic::new(Format::Pcap, bytes.len() as u64);
     let mut sink = PacketSink::new();
     let mut at = 24usize;
@@ -187,5 +304,5 @@ pub(crate) fn import_pcap(
             break;
         }
     }
-    Ok(sink.into_traffic(out, limits))
+    sink.into_traffic(out, limits)
 }

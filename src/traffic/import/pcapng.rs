@@ -220,5 +220,5 @@ pub(crate) fn import_pcapng(
             }
         }
     }
-    Ok(sink.into_traffic(out, limits))
+    sink.into_traffic(out, limits)
 }
