@@ -279,6 +279,95 @@ fn conn_logs_still_import_and_mixed_streams_keep_the_conn_rows() {
     );
 }
 
+// ---------------------------------------------------------------- Suricata EVE
+
+/// A Suricata EVE flow event: TCP from 10.0.0.1:40000 to 10.0.0.2:443 with the given per-side
+/// flags (hex, as EVE writes them) and packets back.
+fn eve_flow(start: &str, ts_flags: &str, tc_flags: &str, pkts_tc: u64) -> String {
+    format!(
+        r#"{{"timestamp":"{start}","flow_id":1,"event_type":"flow","src_ip":"10.0.0.1","src_port":40000,"dest_ip":"10.0.0.2","dest_port":443,"proto":"TCP","app_proto":"tls","flow":{{"pkts_toserver":5,"pkts_toclient":{pkts_tc},"bytes_toserver":600,"bytes_toclient":{},"start":"{start}","end":"2023-09-18T06:13:43.032140+0000","age":2,"state":"closed","reason":"timeout","alerted":false}},"tcp":{{"tcp_flags":"1f","tcp_flags_ts":"{ts_flags}","tcp_flags_tc":"{tc_flags}","syn":true,"fin":true,"state":"closed"}}}}"#,
+        pkts_tc * 100
+    )
+}
+
+#[test]
+fn suricata_eve_flow_events_become_flows() {
+    let start = "2023-09-18T06:13:41.532140+0000";
+    let lines = [
+        eve_flow(start, "1b", "1b", 4),                  // SYN FIN PSH ACK both ways
+        r#"{"timestamp":"2023-09-18T06:13:41.6+0000","event_type":"alert","src_ip":"10.0.0.1","dest_ip":"10.0.0.2","proto":"TCP","alert":{"signature_id":1}}"#.to_string(),
+        eve_flow(start, "02", "00", 0),                  // SYN, no answer
+        "{not json".to_string(),
+        eve_flow(start, "02", "14", 1),                  // SYN, RST-ACK back
+        eve_flow(start, "1b", "1a", 3),                  // originator FIN only (1b = SYN FIN PSH ACK)
+        eve_flow(start, "16", "12", 3),                  // originator RST after handshake
+        eve_flow(start, "18", "18", 3),                  // no SYN: picked up mid-stream
+        r#"{"timestamp":"2023-09-18T06:13:44.0+0000","event_type":"flow","src_ip":"10.0.0.1","src_port":5353,"dest_ip":"10.0.0.53","dest_port":53,"proto":"UDP","app_proto":"dns","flow":{"pkts_toserver":1,"pkts_toclient":1,"bytes_toserver":70,"bytes_toclient":130,"start":"2023-09-18T06:13:44.000000+0000","end":"2023-09-18T06:13:44.010000+0000","state":"established"}}"#.to_string(),
+        r#"{"timestamp":"2023-09-18T06:13:45.0+0000","event_type":"netflow","src_ip":"10.0.0.1","src_port":1000,"dest_ip":"10.0.0.9","dest_port":22,"proto":"TCP","netflow":{"pkts":3,"bytes":180,"start":"2023-09-18T06:13:45.000000+0000","end":"2023-09-18T06:13:46.000000+0000","age":1}}"#.to_string(),
+        r#"{"timestamp":"2023-09-18T06:13:46.0+0000","event_type":"flow","src_ip":"not-an-ip","dest_ip":"10.0.0.2","proto":"TCP","flow":{}}"#.to_string(),
+    ];
+    let text = lines.join("\n") + "\n";
+    assert_eq!(detect_format(text.as_bytes()), Some(Format::SuricataEve));
+    let t = run(text.as_bytes(), None).unwrap();
+    assert_eq!(t.format, Format::SuricataEve);
+    assert_eq!(t.flows.len(), 8);
+    let f = &t.flows[0];
+    assert_eq!((f.src_ip, f.src_port), (ip("10.0.0.1"), 40000));
+    assert_eq!((f.dst_ip, f.dst_port), (ip("10.0.0.2"), 443));
+    assert_eq!((f.proto, f.service), (Proto::Tcp, Service::Ssl));
+    assert_eq!(
+        (f.pkts_out, f.pkts_in, f.bytes_out, f.bytes_in),
+        (5, 4, 600, 400)
+    );
+    assert!((f.duration_s - 1.5).abs() < 1e-6, "{}", f.duration_s);
+    assert!((f.ts - 1_695_017_621.532_14).abs() < 1e-3, "{}", f.ts);
+    let states: Vec<ConnState> = t.flows[..6].iter().map(|f| f.conn_state).collect();
+    assert_eq!(
+        states,
+        [
+            ConnState::SF,
+            ConnState::S0,
+            ConnState::REJ,
+            ConnState::S2,
+            ConnState::RSTO,
+            ConnState::OTH
+        ]
+    );
+    let dns = &t.flows[6];
+    assert_eq!(
+        (dns.proto, dns.service, dns.conn_state),
+        (Proto::Udp, Service::Dns, ConnState::SF)
+    );
+    let one_way = &t.flows[7];
+    assert_eq!(
+        (one_way.bytes_out, one_way.bytes_in, one_way.pkts_out),
+        (180, 0, 3)
+    );
+    // The bad JSON (line 4) and the bad address (line 11) are skipped with their lines.
+    assert_eq!(skipped_lines(&t), vec![4, 11]);
+    assert!(
+        matches!(&t.skipped[1].reason, SkipReason::BadValue { column, .. } if column == "src_ip")
+    );
+    // The alert is counted, not an error; one-way netflow records are said to be one-way.
+    assert!(t.warnings.contains(&ImportWarning::OtherEventsLeftOut {
+        events: vec![("alert".into(), 1)]
+    }));
+    assert!(t
+        .warnings
+        .contains(&ImportWarning::OneWayRecords { count: 1 }));
+    assert!(t.warnings.contains(&ImportWarning::BytesIncludeHeaders));
+}
+
+#[test]
+fn suricata_eve_without_flow_events_says_what_to_enable() {
+    let alert = r#"{"timestamp":"2023-09-18T06:13:41.6+0000","event_type":"alert","src_ip":"10.0.0.1","dest_ip":"10.0.0.2","proto":"TCP"}"#;
+    let dns = r#"{"timestamp":"2023-09-18T06:13:41.7+0000","event_type":"dns","src_ip":"10.0.0.1","dest_ip":"10.0.0.2","proto":"UDP"}"#;
+    let text = format!("{alert}\n{alert}\n{dns}\n");
+    let e = run(text.as_bytes(), None).unwrap_err().to_string();
+    assert!(e.contains("only 2 alert, 1 dns events"), "{e}");
+    assert!(e.contains("enable the flow type"), "{e}");
+}
+
 // ---------------------------------------------------------------- CIC
 
 #[test]

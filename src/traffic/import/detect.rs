@@ -65,6 +65,10 @@ pub fn detect_format(bytes: &[u8]) -> Option<Format> {
     }
     if first_text_line.first() == Some(&b'{') {
         let line = String::from_utf8_lossy(first_text_line);
+        // Every EVE record has an event_type; no Zeek log has that field.
+        if line.contains("\"event_type\"") {
+            return Some(Format::SuricataEve);
+        }
         return (line.contains("\"id.orig_h\"") || line.contains("\"ts\""))
             .then_some(Format::ZeekJson);
     }
@@ -170,6 +174,12 @@ mod tests {
         assert_eq!(
             detect_format(b"{\"ts\":1.0,\"id.orig_h\":\"10.0.0.1\"}\n"),
             Some(Format::ZeekJson)
+        );
+        assert_eq!(
+            detect_format(
+                b"{\"timestamp\":\"2023-09-18T06:13:41.532140+0000\",\"event_type\":\"flow\"}\n"
+            ),
+            Some(Format::SuricataEve)
         );
         assert_eq!(
             detect_format(b"Flow ID, Source IP, Flow Duration, Total Fwd Packets\n"),

@@ -17,10 +17,12 @@ pub enum Format {
     GenericCsv,
     Pcap,
     Pcapng,
+    /// Suricata's eve.json, its `flow` and `netflow` events.
+    SuricataEve,
 }
 
 impl Format {
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::ZeekTsv,
         Format::ZeekJson,
         Format::Cic,
@@ -29,6 +31,7 @@ impl Format {
         Format::GenericCsv,
         Format::Pcap,
         Format::Pcapng,
+        Format::SuricataEve,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +44,7 @@ impl Format {
             Format::GenericCsv => "generic_csv",
             Format::Pcap => "pcap",
             Format::Pcapng => "pcapng",
+            Format::SuricataEve => "suricata_eve",
         }
     }
 
@@ -55,6 +59,7 @@ impl Format {
             Format::GenericCsv => "CSV (column mapping)",
             Format::Pcap => "pcap capture",
             Format::Pcapng => "pcapng capture",
+            Format::SuricataEve => "Suricata EVE JSON (flow events)",
         }
     }
 
@@ -69,6 +74,7 @@ impl Format {
                 "nsl-kdd" | "nsl_kdd" | "kdd99" => Some(Format::Kdd),
                 "unsw-nb15" | "unsw_nb15" => Some(Format::Unsw),
                 "cicflowmeter" | "cic-ids" | "cic_ids" => Some(Format::Cic),
+                "suricata" | "eve" | "eve.json" | "eve_json" => Some(Format::SuricataEve),
                 _ => None,
             })
     }

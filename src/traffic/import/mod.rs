@@ -1,15 +1,15 @@
 //! Bring your own traffic: parses flow logs and packet captures into `FlowRecord`s, in memory.
 //!
-//! Formats: Zeek conn.log (TSV and JSON lines), CICFlowMeter / CIC-IDS CSV, NSL-KDD / KDD Cup 99
-//! rows, UNSW-NB15 CSV, any CSV through a `ColumnMapping`, and pcap / pcapng assembled into
-//! bidirectional flows with Zeek-like fields. Detection is from content and can be overridden.
+//! Formats: Zeek conn.log (TSV and JSON lines), Suricata EVE JSON flow events, CICFlowMeter /
+//! CIC-IDS CSV, NSL-KDD / KDD Cup 99 rows, UNSW-NB15 CSV, any CSV through a `ColumnMapping`,
+//! and pcap / pcapng assembled into bidirectional flows with Zeek-like fields. Detection is from content and can be overridden.
 //! Bad records are skipped and reported with their line or byte offset; what parsed is kept.
 //! Ground-truth labels are carried beside the flows (`truth`), never inside them, so nothing
 //! downstream can train on them by accident. Not here: feature choice, training, the UI.
 //!
 //! Layout: the shared vocabulary (`format`, `limits`, `warnings`, `error`, `imported`,
 //! `progress`) sits below the readers (`pcap`, `pcapng`, `packet`, `flow_table`, `zeek` with
-//! `zeek_kind`, `tabular` with `cic`, `kdd`, `unsw`, `generic_csv`, `csv_reader`) and
+//! `zeek_kind`, `suricata`, `tabular` with `cic`, `kdd`, `unsw`, `generic_csv`, `csv_reader`) and
 //! `detect`; this file only re-exports them and dispatches a file to its reader, and no child
 //! imports it.
 
@@ -27,6 +27,7 @@ pub mod packet;
 pub mod pcap;
 pub mod pcapng;
 mod progress;
+mod suricata;
 pub mod tabular;
 pub mod unsw;
 mod warnings;
@@ -83,6 +84,7 @@ pub fn import_with_mapping(
         Format::Pcapng => pcapng::import_pcapng(bytes, limits, &mut progress),
         Format::ZeekTsv => zeek::import_tsv(bytes, limits, &mut progress),
         Format::ZeekJson => zeek::import_json(bytes, limits, &mut progress),
+        Format::SuricataEve => suricata::import_eve(bytes, limits, &mut progress),
         Format::Cic | Format::Kdd | Format::Unsw | Format::GenericCsv => {
             tabular::import_csv(bytes, format, mapping, limits, &mut progress)
         }

@@ -168,6 +168,10 @@ pub enum ImportWarning {
     /// Rows of other Zeek logs (dns.log, http.log, ...) in a file that also holds conn.log
     /// rows: per log name (`None` = unnamed), how many rows were left out.
     OtherZeekLogRows { logs: Vec<(Option<String>, u64)> },
+    /// Records that count one direction only (Suricata `netflow` events): nothing sent back.
+    OneWayRecords { count: u64 },
+    /// Records of other kinds (Suricata alert, dns, stats, ...) left out: per kind, how many.
+    OtherEventsLeftOut { events: Vec<(String, u64)> },
     /// No column of the file holds this quantity, so it reads 0 in every flow; `looked_for`
     /// lists header spellings tried (empty when the mapping was given or the format is fixed).
     ColumnNotFound {
@@ -231,6 +235,18 @@ impl fmt::Display for ImportWarning {
             ),
             ImportWarning::UnlabelledRows { count } => {
                 write!(f, "{count} rows have an empty label cell")
+            }
+            ImportWarning::OneWayRecords { count } => write!(
+                f,
+                "{count} records count one direction only (Suricata netflow events): bytes and packets back read as 0, and each direction is a flow of its own"
+            ),
+            ImportWarning::OtherEventsLeftOut { events } => {
+                let each: Vec<String> = events.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                write!(
+                    f,
+                    "events other than flows were left out: {}",
+                    each.join(", ")
+                )
             }
             ImportWarning::ColumnNotFound {
                 quantity,

@@ -139,7 +139,7 @@ fn unescape(value: &str) -> String {
 }
 
 /// Splits the input into lines with 1-based numbers and byte ends, any line-end style.
-fn lines(bytes: &[u8]) -> impl Iterator<Item = (u64, usize, &[u8])> {
+pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = (u64, usize, &[u8])> {
     let mut pos = 0usize;
     let mut line = 0u64;
     std::iter::from_fn(move || {
@@ -158,7 +158,7 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = (u64, usize, &[u8])> {
     })
 }
 
-fn check_limits(out: &mut ImportedTraffic, rows: u64, limits: &ImportLimits) -> bool {
+pub(crate) fn check_limits(out: &mut ImportedTraffic, rows: u64, limits: &ImportLimits) -> bool {
     if rows > limits.max_rows as u64 {
         out.warn(ImportWarning::LimitReached {
             limit: LimitKind::Rows,
