@@ -1319,6 +1319,22 @@ fn random_mutations_never_panic() {
         ZEEK_TSV.as_bytes().to_vec(),
         b"Flow ID, Source IP, Flow Duration, Total Fwd Packets, Label\nx,1.2.3.4,5,6,BENIGN\n"
             .to_vec(),
+        format!(
+            "{}\n{}\n",
+            eve_flow("2023-09-18T06:13:41.532140+0000", "1b", "1a", 3),
+            eve_flow("2023-09-18T06:13:42.0+0000", "02", "00", 0)
+        )
+        .into_bytes(),
+        format!(
+            "{}{ZEEK_TSV}",
+            zeek_log(Some("dns"), &DNS_FIELDS, &[DNS_ROW])
+        )
+        .into_bytes(),
+        format!(
+            "{}\n{}\n",
+            CIC_SPELLINGS[2].1, "80,6,14/02/2018 08:31:01,100,3,2,120,80,5,5,1,0,0,BENIGN"
+        )
+        .into_bytes(),
     ];
     let mut rng = Mutator(0x9E37_79B9_7F4A_7C15);
     for round in 0..3000 {
