@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn ipv6_uses_the_v6_tools() {
         let mut inc = incident([10, 0, 3, 7]);
-        inc.key_ip = "2001:db8::7".parse().unwrap();
+        inc.key_ip = "2a01:4f8:1::7".parse().unwrap();
         let plan = suggest(&inc, &ResponsePolicy::default(), 0.0);
         let all = plan
             .suggestions
@@ -374,7 +374,7 @@ mod tests {
             .join("\n");
         assert!(
             all.contains("ip6 saddr @blocked6")
-                && all.contains("ip6tables -I INPUT -s 2001:db8::7")
+                && all.contains("ip6tables -I INPUT -s 2a01:4f8:1::7")
         );
     }
 

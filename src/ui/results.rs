@@ -48,7 +48,6 @@ pub fn MetricsSummary() -> impl IntoView {
             let labelled = r.data.source.labelled;
             let kinds: Vec<String> = m.ensemble.recall_by_kind.keys().cloned().collect();
             let row = |name: &'static str, x: &Metrics| {
-                let kinds = kinds.clone();
                 view! {
                     <tr>
                         <th scope="row">{name}</th>
@@ -57,10 +56,43 @@ pub fn MetricsSummary() -> impl IntoView {
                         <td>{pct(x.precision)}</td>
                         <td>{pct(x.recall)}</td>
                         <td>{pct(x.false_positive_rate)}</td>
-                        {kinds.iter().map(|k| view! { <td>{pct(x.recall_by_kind.get(k).copied())}</td> }).collect_view()}
                     </tr>
                 }
             };
+            // Recall per attack kind, kinds down and models across: a column per kind made the
+            // table 1,145 px wide in a 908 px panel.
+            let mut models: Vec<(&'static str, &Metrics)> = vec![
+                ("Isolation Forest", &m.isolation_forest),
+                ("Autoencoder", &m.mlp),
+                ("Ensemble", &m.ensemble),
+            ];
+            if let Some(x) = m.detectors.as_ref() {
+                models.push(("Detectors", x));
+            }
+            if let Some(x) = m.combined.as_ref() {
+                models.push(("Detectors + models", x));
+            }
+            let per_kind = (!kinds.is_empty()).then(|| view! {
+                <div class="table-wrap" hidden=!labelled tabindex="0" role="region" aria-label="Recall per attack kind">
+                    <table class="metrics recall-by-kind">
+                        <caption>"Recall per attack kind"</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Attack kind"</th>
+                                {models.iter().map(|(name, _)| view! { <th scope="col">{*name}</th> }).collect_view()}
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {kinds.iter().map(|k| view! {
+                                <tr>
+                                    <th scope="row">{class_title(k)}</th>
+                                    {models.iter().map(|(_, x)| view! { <td>{pct(x.recall_by_kind.get(k).copied())}</td> }).collect_view()}
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            });
             view! {
                 <div class="summary">
                     <dl class="cards">
@@ -93,7 +125,6 @@ pub fn MetricsSummary() -> impl IntoView {
                                     <th scope="col">"Precision"</th>
                                     <th scope="col">"Recall"</th>
                                     <th scope="col">"False positive rate"</th>
-                                    {kinds.iter().map(|k| view! { <th scope="col">{format!("Recall: {}", class_title(k))}</th> }).collect_view()}
                                 </tr>
                             </thead>
                             <tbody>
@@ -105,6 +136,7 @@ pub fn MetricsSummary() -> impl IntoView {
                             </tbody>
                         </table>
                     </div>
+                    {per_kind}
                 </div>
             }
         })}

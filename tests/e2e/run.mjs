@@ -234,7 +234,7 @@ try {
     await page.goto(`${base}?seed=7&hosts=100000&duration=1200&attacks=port_scan`);
     await page.getByRole('button', { name: 'Run detection' }).waitFor();
     assert.equal(await page.getByLabel('Seed').inputValue(), '7');
-    assert.equal(await page.getByLabel('Hosts').inputValue(), '500');
+    assert.equal(await page.getByLabel('Hosts', { exact: true }).inputValue(), '500');
     assert.equal(await page.getByLabel('Duration (minutes)').inputValue(), '20');
     assert.equal(await page.getByLabel('Port scan', { exact: true }).isChecked(), true);
     assert.equal(await page.getByLabel('SYN flood', { exact: true }).isChecked(), false);
@@ -273,7 +273,7 @@ try {
     assert.equal(await page.getByRole('button', { name: 'Cancel' }).count(), 0, 'Cancel hides when idle');
     assert.ok(await page.getByRole('button', { name: 'Run detection' }).isEnabled());
     // A fresh worker takes the next run.
-    await page.getByLabel('Hosts').fill('20');
+    await page.getByLabel('Hosts', { exact: true }).fill('20');
     await page.getByLabel('Duration (minutes)').fill('15');
     await page.getByLabel('Duration (minutes)').press('Tab');
     await runAndWait(page);
@@ -358,7 +358,7 @@ try {
     assert.match(await page.getByTestId('detected-format').innerText(), /CSV/);
     const timeColumn = page.getByLabel('Time', { exact: true });
     assert.equal(await timeColumn.locator('option:checked').innerText(), 'ts');
-    assert.equal(await page.getByLabel('Destination port').locator('option:checked').innerText(), 'dst_port');
+    assert.equal(await page.getByLabel('Destination port', { exact: true }).locator('option:checked').innerText(), 'dst_port');
     await page.getByLabel('Label (ground truth, never trained on)').selectOption('');
     await runAndWait(page);
     await page.getByTestId('unlabelled').waitFor();
