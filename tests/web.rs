@@ -129,6 +129,17 @@ async fn detector_thresholds_are_set_clamped_and_restored_in_the_form() {
     // Effects (the inputs' values) run after mounting.
     wasm_bindgen_futures_yield().await;
     assert_eq!(summary(), "Detector thresholds");
+    // The inputs are rendered when the section is first opened.
+    assert!(host
+        .query_selector("#det-scan-min-ports")
+        .unwrap()
+        .is_none());
+    host.query_selector(".detector-thresholds")
+        .unwrap()
+        .unwrap()
+        .set_attribute("open", "")
+        .unwrap();
+    wasm_bindgen_futures_yield().await;
     let ports = input("#det-scan-min-ports");
     assert_eq!(ports.value(), "15");
     change(&ports, "1");

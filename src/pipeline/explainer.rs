@@ -1,5 +1,6 @@
-//! Why a flow is flagged: each model's top three features with the flow's value against the
-//! training median, and the anomaly rows the report lists. Not the place for scoring.
+//! Why a flow is flagged: each model's top three features whose value deviates from training,
+//! with the flow's value against the training median, and the anomaly rows the report lists.
+//! Not the place for scoring.
 
 use super::run_output::ScoredRun;
 use crate::detection::features::FeatureColumn;
@@ -26,7 +27,14 @@ pub struct Explainer {
     pub medians: Vec<f64>,
 }
 
-/// Top contributions from per-feature weights (squared errors or path attributions).
+/// A feature is named as a reason only when the flow's value is at least this many training
+/// standard deviations from the training mean: "distinct hosts 9 (typical 8)" is not a
+/// reason an analyst would accept, whatever share of a model's error it carries.
+pub const MIN_REASON_DEVIATION: f64 = 1.0;
+
+/// Top contributions from per-feature weights (squared errors or path attributions): the
+/// three heaviest features whose value deviates (see [`MIN_REASON_DEVIATION`]); fewer, or
+/// none, when fewer deviate.
 fn top_contributions(
     weights: &[f64],
     explainer: &Explainer,
@@ -38,10 +46,11 @@ fn top_contributions(
         weights[b].total_cmp(&weights[a]).then(a.cmp(&b))
     });
     let raw = explainer.x_raw.row(row);
+    let standardised = explainer.x.row(row);
     order
         .into_iter()
+        .filter(|&j| weights[j] > 0.0 && standardised[j].abs() >= MIN_REASON_DEVIATION)
         .take(3)
-        .filter(|&j| weights[j] > 0.0)
         .map(|j| {
             let column = &explainer.columns[j];
             FeatureContribution {

@@ -379,8 +379,20 @@ fn DetectorThresholds() -> impl IntoView {
             };
         })
     };
+    // 55 inputs are rendered only once the section is opened: most users never open it, and
+    // a page that mounts (and disables while running) fewer elements keeps its tasks short.
+    let opened = RwSignal::new(false);
+    let on_toggle = move |ev: leptos::ev::Event| {
+        let open = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+            .is_some_and(|d| d.open());
+        if open && !opened.get_untracked() {
+            opened.set(true);
+        }
+    };
     view! {
-        <details class="group detector-thresholds">
+        <details class="group detector-thresholds" on:toggle=on_toggle>
             <summary>
                 "Detector thresholds"
                 {move || match changed() {
@@ -396,21 +408,23 @@ fn DetectorThresholds() -> impl IntoView {
             <button type="button" on:click=reset disabled=move || running() || changed() == 0>
                 "Restore the default thresholds"
             </button>
-            {thresholds::groups()
-                .into_iter()
-                .map(|group| {
-                    view! {
-                        <fieldset class="group" disabled=running>
-                            <legend>{group}</legend>
-                            {thresholds::THRESHOLDS
-                                .iter()
-                                .filter(|f| f.group == group)
-                                .map(|f| view! { <ThresholdInput field=f/> })
-                                .collect_view()}
-                        </fieldset>
-                    }
-                })
-                .collect_view()}
+            <Show when=move || opened.get()>
+                {thresholds::groups()
+                    .into_iter()
+                    .map(|group| {
+                        view! {
+                            <fieldset class="group" disabled=running>
+                                <legend>{group}</legend>
+                                {thresholds::THRESHOLDS
+                                    .iter()
+                                    .filter(|f| f.group == group)
+                                    .map(|f| view! { <ThresholdInput field=f/> })
+                                    .collect_view()}
+                            </fieldset>
+                        }
+                    })
+                    .collect_view()}
+            </Show>
         </details>
     }
 }
