@@ -801,6 +801,9 @@ fn draw_loss(root: &Area, dpr: f64, loss: &[f64], validation: &[f64]) -> DrawRes
         .configure_mesh()
         .x_desc("epoch")
         .y_desc("training loss")
+        // Whole epochs, a few of them: the default float ticks ran together ("80.0100.0").
+        .x_labels((epochs as usize).clamp(2, 6))
+        .x_label_formatter(&|x| format!("{}", x.round() as i64))
         .label_style(font(dpr, 12.0))
         .axis_desc_style(font(dpr, 12.0))
         .light_line_style(WHITE.mix(0.0))
