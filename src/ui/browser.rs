@@ -112,3 +112,27 @@ pub fn focus_is_lost() -> bool {
         Some(el) => doc.body().is_some_and(|b| b.is_same_node(Some(&el))) || !el.is_connected(),
     }
 }
+
+/// The page's address with its current query: the link a user shares.
+pub fn current_link() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default()
+}
+
+/// Writes `text` to the clipboard; `Err` where the Clipboard API is missing or refuses (an
+/// insecure origin, a denied permission).
+pub async fn copy_text(text: &str) -> Result<(), ()> {
+    let Some(window) = web_sys::window() else {
+        return Err(());
+    };
+    let clipboard = window.navigator().clipboard();
+    // Missing on insecure origins: the property is undefined there.
+    if clipboard.is_undefined() {
+        return Err(());
+    }
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text))
+        .await
+        .map(|_| ())
+        .map_err(|_| ())
+}

@@ -44,6 +44,9 @@ pub fn App() -> impl IntoView {
     let running = move || state.run_state.get() == RunState::Running;
     // Start the worker now: its wasm loads and compiles while the user reads the page.
     let _ = worker_client::start(move |incoming| state.on_incoming(incoming));
+    // The address bar follows the form, so a link copied at any time reproduces what the form
+    // says (it used to change only when a run started).
+    Effect::new(move |_| browser::replace_query(&state.config.with(RunConfig::to_query)));
     // The table's page follows its query (and each new run).
     Effect::new(move |_| {
         let query = state.anomaly_query.get();
@@ -79,6 +82,7 @@ pub fn App() -> impl IntoView {
                         "Cancel"
                     </button>
                 </Show>
+                <CopyLink/>
             </div>
             <RunStatus/>
         </div>
@@ -122,6 +126,41 @@ fn focus_after_start() {
         || browser::focus_id("cancel-button"),
         std::time::Duration::ZERO,
     );
+}
+
+/// Copies the link that reproduces the form's settings; says whether it worked, and shows
+/// the link to copy by hand where the clipboard is not available (an insecure origin).
+#[component]
+fn CopyLink() -> impl IntoView {
+    let outcome = RwSignal::new(None::<Result<(), String>>);
+    let copy = move |_| {
+        let link = browser::current_link();
+        leptos::task::spawn_local(async move {
+            let result = browser::copy_text(&link).await.map_err(|()| link);
+            outcome.set(Some(result));
+            set_timeout(move || outcome.set(None), std::time::Duration::from_secs(4));
+        });
+    };
+    view! {
+        <button class="secondary" id="copy-link" on:click=copy
+            title="Copy a link that reproduces these settings">
+            {move || match outcome.get() {
+                Some(Ok(())) => "Link copied",
+                _ => "Copy link",
+            }}
+        </button>
+        {move || match outcome.get() {
+            Some(Err(link)) => Some(view! {
+                <span class="copy-fallback" role="status">
+                    "Copy this link: " <code>{link}</code>
+                </span>
+            }),
+            _ => None,
+        }}
+        <span class="visually-hidden" role="status">
+            {move || matches!(outcome.get(), Some(Ok(()))).then_some("Link copied to the clipboard")}
+        </span>
+    }
 }
 
 /// What the URL asked for that was adjusted.

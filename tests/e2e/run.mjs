@@ -244,6 +244,22 @@ try {
     const notice = await page.getByRole('alert').innerText();
     assert.match(notice, /hosts/);
     assert.match(notice, /maximum 500/);
+    // The address bar follows the form at once (no run needed), clamped values included, and
+    // Copy link puts that link on the clipboard; opened elsewhere it shows the same form.
+    assert.match(page.url(), /hosts=500/);
+    await page.getByLabel('Hosts', { exact: true }).fill('33');
+    await page.getByLabel('Hosts', { exact: true }).press('Tab');
+    await page.waitForFunction(() => /hosts=33\b/.test(location.search));
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('button', { name: 'Copy link' }).click();
+    await page.getByRole('button', { name: 'Link copied' }).waitFor({ timeout: 5000 });
+    const link = await page.evaluate(() => navigator.clipboard.readText());
+    assert.equal(link, page.url());
+    const other = await context.newPage();
+    await other.goto(link);
+    await other.getByRole('button', { name: 'Run detection' }).waitFor();
+    assert.equal(await other.getByLabel('Hosts', { exact: true }).inputValue(), '33');
+    assert.equal(await other.getByLabel('Seed').inputValue(), '7');
     assert.deepEqual(errors, []);
     await context.close();
   });
