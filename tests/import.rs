@@ -1117,6 +1117,168 @@ fn pcapng_both_byte_orders_give_the_same_flows() {
     }
 }
 
+/// A client at A sending `chunks` (sequence offset after the SYN, length) to a server at B
+/// that acknowledges `acks` (offsets); the SYN is at `isn`, the server's at 9000. Only the
+/// segments listed are in the capture. Then FIN both ways.
+fn transfer(isn: u32, chunks: &[(u32, usize)], acks: &[u32]) -> Vec<(f64, Vec<u8>)> {
+    let (c, s) = (isn.wrapping_add(1), 9001u32);
+    let mut p = vec![
+        (1.0, tcp4(A, B, tcp(40000, 80, isn, 0, F_SYN, 0))),
+        (1.1, tcp4(B, A, tcp(80, 40000, 9000, c, F_SYN | F_ACK, 0))),
+        (1.2, tcp4(A, B, tcp(40000, 80, c, s, F_ACK, 0))),
+    ];
+    let mut ts = 1.3;
+    for &(off, len) in chunks {
+        p.push((
+            ts,
+            tcp4(
+                A,
+                B,
+                tcp(40000, 80, c.wrapping_add(off), s, F_PSH | F_ACK, len),
+            ),
+        ));
+        ts += 0.01;
+    }
+    for &off in acks {
+        p.push((
+            ts,
+            tcp4(B, A, tcp(80, 40000, s, c.wrapping_add(off), F_ACK, 0)),
+        ));
+        ts += 0.01;
+    }
+    let end = acks.iter().copied().max().unwrap_or(0);
+    let fin = c.wrapping_add(end);
+    p.push((ts, tcp4(A, B, tcp(40000, 80, fin, s, F_FIN | F_ACK, 0))));
+    p.push((
+        ts + 0.01,
+        tcp4(
+            B,
+            A,
+            tcp(80, 40000, s, fin.wrapping_add(1), F_FIN | F_ACK, 0),
+        ),
+    ));
+    p.push((
+        ts + 0.02,
+        tcp4(A, B, tcp(40000, 80, fin.wrapping_add(1), s + 1, F_ACK, 0)),
+    ));
+    p
+}
+
+fn one_tcp_flow(p: &[(f64, Vec<u8>)]) -> (FlowRecord, Vec<ImportWarning>) {
+    let t = run(&pcap_file(p, false, 1), None).unwrap();
+    let tcp: Vec<&FlowRecord> = t.flows.iter().filter(|f| f.proto == Proto::Tcp).collect();
+    assert_eq!(tcp.len(), 1, "{:?}", t.flows);
+    (tcp[0].clone(), t.warnings)
+}
+
+fn gap_warning(w: &[ImportWarning]) -> Option<(u64, u64)> {
+    w.iter().find_map(|w| match w {
+        ImportWarning::CaptureGaps {
+            connections,
+            missed_bytes,
+        } => Some((*connections, *missed_bytes)),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_stray_ack_far_from_the_sequence_space_does_not_become_bytes() {
+    // 300 bytes each way; then one ACK from each side whose number is 3.2e9 away from the
+    // other side's sequence space, backwards and forwards (mod 2^32 one is 1.09e9 ahead,
+    // which a plain signed 32-bit comparison takes as "in window").
+    for away in [3_200_000_000u32, 3_200_000_000u32.wrapping_neg()] {
+        let mut p = transfer(1000, &[(0, 300)], &[300]);
+        let fin_at = p.len() - 3;
+        let (c, s) = (1001u32, 9001u32);
+        p.insert(
+            fin_at,
+            (
+                1.5,
+                tcp4(B, A, tcp(80, 40000, s, c.wrapping_add(away), F_ACK, 0)),
+            ),
+        );
+        p.insert(
+            fin_at,
+            (
+                1.51,
+                tcp4(
+                    A,
+                    B,
+                    tcp(40000, 80, c + 300, s.wrapping_add(away), F_ACK, 0),
+                ),
+            ),
+        );
+        let (f, w) = one_tcp_flow(&p);
+        assert_eq!((f.bytes_out, f.bytes_in), (300, 0), "{away}: {f:?}");
+        assert_eq!(f.conn_state, ConnState::SF);
+        assert_eq!(gap_warning(&w), None, "{w:?}");
+        if away < 1 << 31 {
+            assert!(
+                w.iter().any(|w| matches!(
+                    w,
+                    ImportWarning::ImplausibleSequenceNumbers {
+                        connections: 1,
+                        numbers: 2
+                    }
+                )),
+                "{w:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sequence_numbers_that_wrap_past_2_32_count_normally() {
+    // The client's numbering starts 1,500 below 2^32 and 3,000 bytes cross the wrap.
+    let isn = u32::MAX - 1500;
+    let p = transfer(isn, &[(0, 1000), (1000, 1000), (2000, 1000)], &[1000, 3000]);
+    let (f, w) = one_tcp_flow(&p);
+    assert_eq!((f.bytes_out, f.bytes_in), (3000, 0), "{f:?}");
+    assert_eq!(f.conn_state, ConnState::SF);
+    assert_eq!(gap_warning(&w), None, "{w:?}");
+    assert!(
+        !w.iter()
+            .any(|w| matches!(w, ImportWarning::ImplausibleSequenceNumbers { .. })),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn a_segment_missing_from_the_capture_is_counted_as_missed() {
+    // 3 × 1,000 bytes sent and acknowledged, the middle segment not captured.
+    let p = transfer(1000, &[(0, 1000), (2000, 1000)], &[1000, 3000]);
+    let (f, w) = one_tcp_flow(&p);
+    assert_eq!(
+        (f.bytes_out, f.bytes_in),
+        (3000, 0),
+        "Zeek counts the gap: {f:?}"
+    );
+    assert_eq!(gap_warning(&w), Some((1, 1000)), "{w:?}");
+    // The last segment not captured, only acknowledged: missed too.
+    let p = transfer(1000, &[(0, 1000), (1000, 1000)], &[1000, 3000]);
+    assert_eq!(gap_warning(&one_tcp_flow(&p).1), Some((1, 1000)));
+    // Captured out of order: the late segment fills the hole, nothing was missed.
+    let p = transfer(
+        1000,
+        &[(0, 1000), (2000, 1000), (1000, 1000)],
+        &[1000, 3000],
+    );
+    let (f, w) = one_tcp_flow(&p);
+    assert_eq!((f.bytes_out, f.bytes_in), (3000, 0), "{f:?}");
+    assert_eq!(gap_warning(&w), None, "{w:?}");
+}
+
+#[test]
+fn a_far_jump_two_packets_agree_on_is_a_real_gap() {
+    // The capture missed 100 MB (as Zeek's ftp/bigtransfer.pcap misses 5.4 GB): the next
+    // segment is far ahead, and the server's ACK confirms it.
+    let gap = 100_000_000u32;
+    let p = transfer(1000, &[(0, 1000), (gap, 1000)], &[1000, gap + 1000]);
+    let (f, w) = one_tcp_flow(&p);
+    assert_eq!(f.bytes_out, u64::from(gap) + 1000, "{f:?}");
+    assert_eq!(gap_warning(&w), Some((1, u64::from(gap) - 1000)), "{w:?}");
+}
+
 #[test]
 fn raw_ip_and_linux_cooked_link_types() {
     let seg = tcp(1234, 443, 1, 0, F_SYN, 0);

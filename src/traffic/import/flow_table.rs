@@ -4,10 +4,30 @@
 //! the roles, marked `^` in the history); TCP endpoint states follow Zeek's TCP analyzer and
 //! map to `conn_state` as base/protocols/conn does; history letters follow Zeek's rules (S, H,
 //! F, R repeat when their sequence number changes; A, D once per direction; T and W at 1, 10,
-//! 100, ...); TCP byte counts are sequence-space sizes like Zeek's (so gaps count as bytes),
-//! UDP/ICMP counts are payload lengths; inactivity timeouts are Zeek's defaults (TCP 5 min,
+//! 100, ...); TCP byte counts are sequence-space sizes like Zeek's (so gaps count as bytes,
+//! and are totalled as Zeek's `missed_bytes`), UDP/ICMP counts are payload lengths; inactivity timeouts are Zeek's defaults (TCP 5 min,
 //! UDP and ICMP 1 min), a closed or reset connection is forgotten 5 s after it ended, and a
 //! SYN with a new sequence number starts a new connection.
+//!
+//! Implausible sequence numbers. A sequence or acknowledgement number is compared with the
+//! endpoint's sequence space as a signed 32-bit distance from the highest position seen (so
+//! wrap-around at 2^32 is just another step forward, and transfers past 4 GiB keep counting).
+//! A step forward of more than `MAX_SEQ_JUMP` (1 MiB, Zeek's `TOO_LARGE_SEQ_DELTA`) is not
+//! believed on one packet's word: Zeek ignores SYNs and RSTs that far off (`update_last_seq`
+//! in its TCP analyzer) and an ACK of 0 that far off (`update_ack_seq`), and only notes
+//! "### check for large jumps here" for everything else, so one corrupt or injected ACK makes
+//! it log gigabyte connections. Here SYN/RST jumps are ignored as Zeek does, and any other
+//! far jump is held back until a second packet lands within `MAX_SEQ_JUMP` of it (the peer
+//! acknowledging it, or the next segment): a capture that really missed a stretch (Zeek's
+//! `ftp/bigtransfer.pcap`: 5.4 GB sent, 24 kB captured) always shows both, a stray packet
+//! almost never (a random 32-bit number lands within 1 MiB of another with p = 1/2048).
+//! So a connection's byte count is at most the payload its packets carried, plus gaps of
+//! at most 1 MiB per packet, plus far jumps that two packets agree on.
+//!
+//! Gaps: sequence space below the highest trusted position that no captured segment covered
+//! (skipped by a later segment, or acknowledged by the peer but never seen) is counted as
+//! missed, and stops counting when a late or retransmitted segment fills it. The byte counts
+//! include the missed bytes, as Zeek's do; the import's warnings give their total.
 //!
 //! Not modelled: checksum validation (Zeek drops bad-checksum packets), content gaps (`G`),
 //! protocol detection (service comes from well-known ports), UDP-based tunnels.
@@ -23,6 +43,12 @@ pub const UDP_TIMEOUT_S: f64 = 60.0;
 pub const ICMP_TIMEOUT_S: f64 = 60.0;
 /// Zeek's tcp_close_delay / tcp_reset_delay.
 pub const CLOSE_DELAY_S: f64 = 5.0;
+/// The largest step forward in sequence space believed on one packet's word: Zeek's
+/// `TOO_LARGE_SEQ_DELTA` (see the module doc).
+pub const MAX_SEQ_JUMP: u64 = 1 << 20;
+/// Holes tracked per endpoint; beyond this the oldest counts as missed for good (a late
+/// segment can no longer fill it), which keeps memory bounded on hostile captures.
+const MAX_HOLES: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EpState {
@@ -35,7 +61,7 @@ enum EpState {
     Reset,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Endpoint {
     state: EpState,
     prev_state: EpState,
@@ -53,6 +79,14 @@ struct Endpoint {
     zero_windows: u64,
     gaps: u64,
     hist_once: u8,
+    /// Relative ranges below the highest position that no captured segment covered.
+    holes: Vec<(u64, u64)>,
+    /// Missed bytes of holes dropped from `holes` when it was full.
+    missed_dropped: u64,
+    /// A far jump waiting for a second packet to confirm it: (start, end, was data).
+    pending: Option<(u64, u64, bool)>,
+    /// Far jumps ignored (unconfirmed when the connection ended, or SYN/RST).
+    implausible: u64,
 }
 
 impl Endpoint {
@@ -70,7 +104,82 @@ impl Endpoint {
         zero_windows: 0,
         gaps: 0,
         hist_once: 0,
+        holes: Vec::new(),
+        missed_dropped: 0,
+        pending: None,
+        implausible: 0,
     };
+
+    /// The highest position the capture showed was sent: data seen or acknowledged.
+    fn top(&self) -> u64 {
+        self.last_rel.max(self.ack_rel)
+    }
+
+    /// Whether the range [start, end) may move this endpoint's sequence space: yes when it
+    /// is within `MAX_SEQ_JUMP` of the highest position, or confirms the far jump held back
+    /// before (which is then applied first); otherwise it is held back (SYN/RST ignored).
+    fn admit(&mut self, start: u64, end: u64, data: bool, may_hold: bool) -> bool {
+        if end <= self.top() + MAX_SEQ_JUMP {
+            return true;
+        }
+        if let Some((ps, pe, pdata)) = self.pending {
+            if start <= pe + MAX_SEQ_JUMP && end + MAX_SEQ_JUMP >= ps {
+                self.pending = None;
+                self.cover(ps, pe, pdata);
+                if pdata {
+                    self.last_rel = self.last_rel.max(pe);
+                } else {
+                    self.ack_rel = self.ack_rel.max(pe);
+                }
+                return true;
+            }
+        }
+        if may_hold {
+            if self.pending.is_some() {
+                self.implausible += 1;
+            }
+            self.pending = Some((start, end, data));
+        } else {
+            self.implausible += 1;
+        }
+        false
+    }
+
+    /// Records that [start, end) was seen (`data`) or acknowledged: a start beyond the
+    /// highest position leaves a hole, data fills holes it overlaps. Call before moving
+    /// `last_rel`/`ack_rel`.
+    fn cover(&mut self, start: u64, end: u64, data: bool) {
+        let top = self.top();
+        let hole = if data { (top, start) } else { (top, end) };
+        if data && start < top {
+            let mut kept = Vec::with_capacity(self.holes.len() + 1);
+            for &(a, b) in &self.holes {
+                if end <= a || start >= b {
+                    kept.push((a, b));
+                    continue;
+                }
+                if a < start {
+                    kept.push((a, start));
+                }
+                if end < b {
+                    kept.push((end, b));
+                }
+            }
+            self.holes = kept;
+        }
+        if hole.1 > hole.0 {
+            if self.holes.len() >= MAX_HOLES {
+                let (a, b) = self.holes.remove(0);
+                self.missed_dropped += b - a;
+            }
+            self.holes.push(hole);
+        }
+    }
+
+    /// Bytes the capture missed: sequence space known to be sent but never seen.
+    fn missed(&self) -> u64 {
+        self.missed_dropped + self.holes.iter().map(|(a, b)| b - a).sum::<u64>()
+    }
 
     /// `seq` relative to the start, in 64 bits: measured from the highest position seen so
     /// far, so transfers beyond 4 GiB (sequence wrap-around) keep counting.
@@ -247,6 +356,19 @@ pub struct FlowTable {
     last_sweep_ts: f64,
     pub later_fragments: u64,
     pub other_proto: u64,
+    seq: SeqStats,
+}
+
+/// What the table noticed in TCP sequence numbers over all connections, for the warnings.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SeqStats {
+    /// Connections with sequence space the capture missed, and its total (Zeek's
+    /// `missed_bytes`, summed).
+    pub gap_connections: u64,
+    pub missed_bytes: u64,
+    /// Connections where a number too far ahead of the rest was ignored, and how many.
+    pub implausible_connections: u64,
+    pub implausible_numbers: u64,
 }
 
 fn proto_code(p: Proto) -> u8 {
@@ -374,6 +496,21 @@ impl FlowTable {
             if self.active.get(&key) == Some(&i) {
                 self.active.remove(&key);
             }
+            if c.proto == Proto::Tcp {
+                let missed = c.ep[0].missed() + c.ep[1].missed();
+                if missed > 0 {
+                    self.seq.gap_connections += 1;
+                    self.seq.missed_bytes += missed;
+                }
+                let implausible: u64 =
+                    c.ep.iter()
+                        .map(|e| e.implausible + u64::from(e.pending.is_some()))
+                        .sum();
+                if implausible > 0 {
+                    self.seq.implausible_connections += 1;
+                    self.seq.implausible_numbers += implausible;
+                }
+            }
             self.done.push(to_record(&c));
         }
     }
@@ -418,15 +555,16 @@ impl FlowTable {
         }
     }
 
-    /// All flows, in start-time order (ties in first-packet order).
-    pub fn finish(mut self) -> Vec<FlowRecord> {
+    /// All flows, in start-time order (ties in first-packet order), and what their TCP
+    /// sequence numbers showed.
+    pub fn finish(mut self) -> (Vec<FlowRecord>, SeqStats) {
         let open: Vec<usize> = (0..self.conns.len()).collect();
         for i in open {
             self.close(i);
         }
         let mut flows = self.done;
         flows.sort_by(|x, y| x.ts.total_cmp(&y.ts));
-        flows
+        (flows, self.seq)
     }
 }
 
@@ -474,7 +612,7 @@ fn new_conn(ts: f64, proto: Proto, a: (IpAddr, u16), b: (IpAddr, u16), t: &Trans
         proto,
         pkts: [0; 2],
         bytes: [0; 2],
-        ep: [Endpoint::NEW; 2],
+        ep: [Endpoint::NEW, Endpoint::NEW],
         history,
         ended_at: None,
     }
@@ -592,30 +730,48 @@ fn tcp_update(
     // Sequence space.
     {
         let ep = &mut c.ep[dir];
-        if ep.start_seq.is_none() {
+        // A SYN on an endpoint not yet synchronised restarts its numbering, as does one
+        // after a RST that itself started the numbering (Zeek's init_endpoint: the RST may
+        // have been injected).
+        let restart = syn
+            && (ep.state == EpState::Inactive
+                || (ep.state == EpState::Reset && ep.prev_state == EpState::Inactive));
+        if ep.start_seq.is_none() || restart {
+            let partial = !syn;
             ep.start_seq = Some(if syn { seq } else { seq.wrapping_sub(1) });
-        } else if syn && ep.state == EpState::Inactive {
-            ep.start_seq = Some(seq);
+            // A partial connection numbers as though a SYN had taken position 0.
+            ep.last_rel = u64::from(partial);
+            ep.ack_rel = 0;
+            ep.holes.clear();
+            ep.pending = None;
         }
-        let seg_len = u64::from(len) + u64::from(syn) + u64::from(fin);
+        // Zeek: a RST's payload is not part of the stream.
+        let data_len = if rst { 0 } else { u64::from(len) };
+        let seg_len = data_len + u64::from(syn) + u64::from(fin);
         if let Some(rel) = ep.rel(seq) {
             let end = rel + seg_len;
-            // Data or FIN beyond everything seen so far: the capture missed bytes (Zeek's
-            // `G`/`g` content gap), logged at 1, 10, 100, ... gaps.
-            if !syn && !rst && rel > ep.last_rel && ep.last_rel > 0 && (len > 0 || fin) {
-                ep.gaps += 1;
-                if scaled(ep.gaps) {
-                    c.history.push(letter(dir, b'G'));
+            if ep.admit(rel, end, true, !syn && !rst) {
+                // Data or FIN beyond everything seen so far: the capture missed bytes (Zeek's
+                // `G`/`g` content gap), logged at 1, 10, 100, ... gaps.
+                if !syn && !rst && rel > ep.last_rel && ep.last_rel > 0 && (len > 0 || fin) {
+                    ep.gaps += 1;
+                    if scaled(ep.gaps) {
+                        c.history.push(letter(dir, b'G'));
+                    }
                 }
-            }
-            if len > 0 && !syn && end <= ep.last_rel {
-                ep.retransmits += 1;
-                if scaled(ep.retransmits) {
-                    c.history.push(letter(dir, b'T'));
+                // A RST's payload takes no sequence space, so it is no retransmission.
+                if len > 0 && !syn && !rst && end <= ep.last_rel {
+                    ep.retransmits += 1;
+                    if scaled(ep.retransmits) {
+                        c.history.push(letter(dir, b'T'));
+                    }
                 }
-            }
-            if end > ep.last_rel {
-                ep.last_rel = end;
+                if seg_len > 0 {
+                    ep.cover(rel, end, true);
+                }
+                if end > ep.last_rel {
+                    ep.last_rel = end;
+                }
             }
         }
         if fin {
@@ -628,11 +784,13 @@ fn tcp_update(
             }
         }
     }
-    if is_ack {
+    // Zeek does not trust the acknowledgement in a RST.
+    if is_ack && !rst {
         let peer = &mut c.ep[peer_dir];
         if let Some(rel) = peer.rel(ack) {
-            if rel > peer.ack_rel {
-                peer.ack_rel = rel;
+            if rel > peer.ack_rel && peer.admit(rel, rel, false, true) {
+                peer.cover(rel, rel, false);
+                peer.ack_rel = peer.ack_rel.max(rel);
             }
         }
     }

@@ -210,7 +210,19 @@ impl PacketSink {
         } else {
             None
         };
-        let mut flows = self.table.finish();
+        let (mut flows, seq) = self.table.finish();
+        if seq.gap_connections > 0 {
+            out.warn(ImportWarning::CaptureGaps {
+                connections: seq.gap_connections,
+                missed_bytes: seq.missed_bytes,
+            });
+        }
+        if seq.implausible_numbers > 0 {
+            out.warn(ImportWarning::ImplausibleSequenceNumbers {
+                connections: seq.implausible_connections,
+                numbers: seq.implausible_numbers,
+            });
+        }
         if flows.is_empty() {
             if let Some(why) = refusal {
                 return Err(ImportError::CaptureUnusable {

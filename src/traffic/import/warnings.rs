@@ -172,6 +172,12 @@ pub enum ImportWarning {
     OneWayRecords { count: u64 },
     /// Records of other kinds (Suricata alert, dns, stats, ...) left out: per kind, how many.
     OtherEventsLeftOut { events: Vec<(String, u64)> },
+    /// TCP connections whose sequence numbers show data the capture did not hold (Zeek's
+    /// `missed_bytes`); their byte counts include it, as Zeek's do.
+    CaptureGaps { connections: u64, missed_bytes: u64 },
+    /// Sequence or acknowledgement numbers far (over 1 MiB) ahead of their connection's,
+    /// seen in one packet only, were not used for byte counts.
+    ImplausibleSequenceNumbers { connections: u64, numbers: u64 },
     /// No column of the file holds this quantity, so it reads 0 in every flow; `looked_for`
     /// lists header spellings tried (empty when the mapping was given or the format is fixed).
     ColumnNotFound {
@@ -248,6 +254,20 @@ impl fmt::Display for ImportWarning {
                     each.join(", ")
                 )
             }
+            ImportWarning::CaptureGaps {
+                connections,
+                missed_bytes,
+            } => write!(
+                f,
+                "{connections} TCP connections have gaps the capture missed, {missed_bytes} bytes in all (Zeek's missed_bytes): their byte counts include them, as Zeek's do, because later packets show the bytes were sent"
+            ),
+            ImportWarning::ImplausibleSequenceNumbers {
+                connections,
+                numbers,
+            } => write!(
+                f,
+                "{numbers} TCP sequence or acknowledgement numbers in {connections} connections were more than 1 MiB ahead of the rest of their connection with no other packet to confirm them (corrupt or injected packets): they were not counted as bytes"
+            ),
             ImportWarning::ColumnNotFound {
                 quantity,
                 looked_for,
