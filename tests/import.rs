@@ -1771,3 +1771,99 @@ fn udp_tunnels_log_outer_and_inner_connections() {
         (ConnState::S0, "S")
     );
 }
+
+const CTU_BINETFLOW: &str = "\
+StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label
+2011/08/10 09:46:59.607825,1.026539,tcp,94.44.127.113,1577,   ->,147.32.84.59,6881,S_RA,0,0,4,276,156,flow=Background-Established-cmpgw-CVUT
+2011/08/10 09:47:00.000000,3.5,tcp,147.32.84.165,1040,   ->,60.190.222.139,80,FSPA_FSPA,0,0,20,9000,1200,flow=From-Botnet-V42-TCP-Established-HTTP
+2011/08/10 09:47:01.5,0.000298,udp,147.32.84.170,123,  <->,147.32.80.9,123,CON,0,0,2,180,90,flow=To-Normal-V42-UDP-NTP-server
+2011/08/10 09:47:02,0,icmp,147.32.84.165,0x0008,   ->,8.8.8.8,0x0000,ECO,0,,1,98,98,flow=From-Botnet-V42-ICMP
+2011/08/10 09:47:03,1.0,tcp,147.32.84.165,1041,   ->,60.190.222.139,80,S_,0,0,3,100,180,flow=From-Botnet-V42-TCP-Attempt
+";
+
+#[test]
+fn argus_binetflow_from_ctu13() {
+    let t = run(CTU_BINETFLOW.as_bytes(), None).unwrap();
+    assert_eq!(t.format, Format::Argus);
+    // The last row says more bytes from the source than in all: skipped with its line.
+    assert_eq!(skipped_lines(&t), vec![6]);
+    assert!(
+        matches!(&t.skipped[0].reason, SkipReason::BadValue { column, value }
+            if column.starts_with("TotBytes") && value == "100"),
+        "{:?}",
+        t.skipped[0].reason
+    );
+    assert_eq!(t.flows.len(), 4);
+    let f = &t.flows[0];
+    // 2011-08-10 09:46:59.607825, read as UTC.
+    assert!((f.ts - 1_312_969_619.607_825).abs() < 1e-3, "{}", f.ts);
+    assert_eq!((f.src_ip, f.src_port), (ip("94.44.127.113"), 1577));
+    assert_eq!((f.dst_ip, f.dst_port), (ip("147.32.84.59"), 6881));
+    assert_eq!((f.bytes_out, f.bytes_in), (156, 120));
+    assert_eq!((f.pkts_out, f.pkts_in), (4, 0));
+    assert_eq!(f.conn_state, ConnState::REJ);
+    assert_eq!(t.flows[1].conn_state, ConnState::SF);
+    assert_eq!((t.flows[1].bytes_out, t.flows[1].bytes_in), (1200, 7800));
+    assert_eq!(t.flows[2].proto, Proto::Udp);
+    assert_eq!(t.flows[2].conn_state, ConnState::SF);
+    assert_eq!((t.flows[3].proto, t.flows[3].src_port), (Proto::Icmp, 8));
+    assert_eq!(t.flows[3].conn_state, ConnState::OTH);
+    // Labels kept as written; Background is unknown, Normal benign, Botnet attack.
+    assert_eq!(
+        t.label_names[t.truth[1].unwrap() as usize],
+        "flow=From-Botnet-V42-TCP-Established-HTTP"
+    );
+    // is_attack says "not an attack" for unknown labels; the metrics leave them out.
+    assert_eq!(
+        t.is_attack(),
+        vec![Some(false), Some(true), Some(false), Some(true)]
+    );
+    let name = |i: usize| t.label_names[t.truth[i].unwrap() as usize].as_str();
+    assert!(anomaly_detector::traffic::import::is_unknown_label(name(0)));
+    assert!(!is_benign(name(0)));
+    assert!(is_benign(name(2)) && !is_benign(name(1)));
+    assert!(t.warnings.contains(&ImportWarning::PacketsBothWays {
+        column: "TotPkts".into()
+    }));
+    assert!(t.warnings.contains(&ImportWarning::BytesIncludeHeaders));
+    assert!(t.warnings.contains(&ImportWarning::LocalTimesAsUtc));
+    // Bytes back are computed, not missing.
+    assert!(
+        !t.warnings.iter().any(|w| matches!(
+            w,
+            ImportWarning::ColumnNotFound {
+                quantity: Quantity::BytesIn | Quantity::PktsIn,
+                ..
+            }
+        )),
+        "{:?}",
+        t.warnings
+    );
+    assert!(!t
+        .extra_columns
+        .iter()
+        .any(|c| c == "Dir" || c == "TotBytes"));
+    assert_eq!(Format::parse("binetflow"), Some(Format::Argus));
+}
+
+#[test]
+fn argus_with_packets_per_direction_needs_no_packet_warning() {
+    let csv = "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,TotPkts,SrcPkts,DstPkts,TotBytes,SrcBytes,Label\n\
+               2011/08/10 09:47:00,1,tcp,10.0.0.1,1040,->,10.0.0.2,80,SPA_SPA,5,3,2,500,200,flow=From-Normal-V42-Jist\n";
+    let t = run(csv.as_bytes(), None).unwrap();
+    assert_eq!(t.format, Format::Argus);
+    let f = &t.flows[0];
+    assert_eq!(
+        (f.pkts_out, f.pkts_in, f.bytes_out, f.bytes_in),
+        (3, 2, 200, 300)
+    );
+    assert_eq!(f.conn_state, ConnState::S1);
+    assert_eq!(t.is_attack(), vec![Some(false)]);
+    assert!(
+        !t.warnings
+            .iter()
+            .any(|w| matches!(w, ImportWarning::PacketsBothWays { .. })),
+        "{:?}",
+        t.warnings
+    );
+}

@@ -268,11 +268,14 @@ pub fn parse_time(text: &str) -> Option<(f64, bool)> {
         let mut it = date.split('/');
         let a: u32 = it.next()?.parse().ok()?;
         let b: u32 = it.next()?.parse().ok()?;
-        let y: i64 = it.next()?.parse().ok()?;
-        let y = if y < 100 { y + 2000 } else { y };
+        let c: i64 = it.next()?.parse().ok()?;
+        let y = if c < 100 { c + 2000 } else { c };
         // CICFlowMeter writes day first; a first part above 12 cannot be a month anyway,
-        // and a second part above 12 means the writer put the month first.
-        if b > 12 && a <= 12 {
+        // and a second part above 12 means the writer put the month first. A first part
+        // of four digits is a year (Argus: `2011/08/10`), then month and day follow.
+        if date.split('/').next().is_some_and(|p| p.trim().len() == 4) {
+            (i64::from(a), b, u32::try_from(c).ok()?)
+        } else if b > 12 && a <= 12 {
             (y, a, b)
         } else {
             (y, b, a)
@@ -401,6 +404,12 @@ mod tests {
         assert_eq!(parse_time("1499443140.5"), Some((1_499_443_140.5, false)));
         assert_eq!(parse_time("1499443140500"), Some((1_499_443_140.5, false)));
         assert_eq!(parse_time("13/25/2017 1:00"), None);
+        // Argus writes year first.
+        assert_eq!(
+            parse_time("2017/07/07 15:59:00.5"),
+            Some((1_499_443_140.5, true))
+        );
+        assert_eq!(parse_time("2017/13/07 15:59"), None);
         assert_eq!(parse_time("XXXXXXXXXX.XXXXXX"), None);
         // Found by fuzzing (import_cic): a year this large overflowed the day count.
         assert_eq!(parse_time("07/07/26666666666017 3:59:00 PM"), None);

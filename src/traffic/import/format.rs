@@ -12,6 +12,8 @@ pub enum Format {
     Cic,
     Kdd,
     Unsw,
+    /// Argus binetflow CSV (CTU-13).
+    Argus,
     /// Any CSV with a header; columns come from a `ColumnMapping` (suggested from the header
     /// when none is given).
     GenericCsv,
@@ -22,12 +24,13 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 9] = [
+    pub const ALL: [Format; 10] = [
         Format::ZeekTsv,
         Format::ZeekJson,
         Format::Cic,
         Format::Kdd,
         Format::Unsw,
+        Format::Argus,
         Format::GenericCsv,
         Format::Pcap,
         Format::Pcapng,
@@ -41,6 +44,7 @@ impl Format {
             Format::Cic => "cic",
             Format::Kdd => "kdd",
             Format::Unsw => "unsw",
+            Format::Argus => "argus",
             Format::GenericCsv => "generic_csv",
             Format::Pcap => "pcap",
             Format::Pcapng => "pcapng",
@@ -56,6 +60,7 @@ impl Format {
             Format::Cic => "CICFlowMeter / CIC-IDS CSV",
             Format::Kdd => "NSL-KDD / KDD Cup 99",
             Format::Unsw => "UNSW-NB15 CSV",
+            Format::Argus => "Argus binetflow CSV (CTU-13)",
             Format::GenericCsv => "CSV (column mapping)",
             Format::Pcap => "pcap capture",
             Format::Pcapng => "pcapng capture",
@@ -73,6 +78,7 @@ impl Format {
                 "csv" | "generic" => Some(Format::GenericCsv),
                 "nsl-kdd" | "nsl_kdd" | "kdd99" => Some(Format::Kdd),
                 "unsw-nb15" | "unsw_nb15" => Some(Format::Unsw),
+                "binetflow" | "ctu-13" | "ctu13" | "ctu_13" => Some(Format::Argus),
                 "cicflowmeter" | "cic-ids" | "cic_ids" => Some(Format::Cic),
                 "suricata" | "eve" | "eve.json" | "eve_json" => Some(Format::SuricataEve),
                 _ => None,

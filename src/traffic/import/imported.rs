@@ -49,10 +49,23 @@ pub struct ImportedTraffic {
 
 /// True for label texts that mean "not an attack".
 pub fn is_benign(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
     matches!(
-        name.trim().to_ascii_lowercase().as_str(),
+        name.as_str(),
         "benign" | "normal" | "normal." | "legitimate" | "0" | "-" | ""
-    )
+    ) || ctu_kind(&name).starts_with("normal")
+}
+
+/// A CTU-13 label without its `flow=` prefix and `From-`/`To-` direction
+/// (`flow=To-Normal-V42-UDP` -> `normal-v42-udp`); empty for other labels. Lowercase in.
+fn ctu_kind(lower: &str) -> &str {
+    match lower.strip_prefix("flow=") {
+        Some(rest) => rest
+            .strip_prefix("from-")
+            .or_else(|| rest.strip_prefix("to-"))
+            .unwrap_or(rest),
+        None => "",
+    }
 }
 
 /// Labels that say nobody knows ("Background" in CTU-13, "Unknown"): neither benign nor an
@@ -64,7 +77,7 @@ pub fn is_unknown_label(name: &str) -> bool {
         || name == "unlabelled"
         || name == "unlabeled"
         || name.starts_with("background-")
-        || name.starts_with("flow=background")
+        || ctu_kind(&name).starts_with("background")
 }
 
 impl ImportedTraffic {

@@ -1,7 +1,7 @@
 //! Bring your own traffic: parses flow logs and packet captures into `FlowRecord`s, in memory.
 //!
 //! Formats: Zeek conn.log (TSV and JSON lines), Suricata EVE JSON flow events, CICFlowMeter /
-//! CIC-IDS CSV, NSL-KDD / KDD Cup 99 rows, UNSW-NB15 CSV, any CSV through a `ColumnMapping`,
+//! CIC-IDS CSV, NSL-KDD / KDD Cup 99 rows, UNSW-NB15 CSV, Argus binetflow CSV (CTU-13), any CSV through a `ColumnMapping`,
 //! and pcap / pcapng assembled into bidirectional flows with Zeek-like fields. Detection is from content and can be overridden.
 //! Bad records are skipped and reported with their line or byte offset; what parsed is kept.
 //! Ground-truth labels are carried beside the flows (`truth`), never inside them, so nothing
@@ -9,10 +9,11 @@
 //!
 //! Layout: the shared vocabulary (`format`, `limits`, `warnings`, `error`, `imported`,
 //! `progress`) sits below the readers (`pcap`, `pcapng`, `packet`, `flow_table`, `zeek` with
-//! `zeek_kind`, `suricata`, `tabular` with `cic`, `kdd`, `unsw`, `generic_csv`, `csv_reader`) and
+//! `zeek_kind`, `suricata`, `tabular` with `cic`, `kdd`, `unsw`, `argus`, `generic_csv`, `csv_reader`) and
 //! `detect`; this file only re-exports them and dispatches a file to its reader, and no child
 //! imports it.
 
+pub mod argus;
 pub mod cic;
 pub mod csv_reader;
 pub mod detect;
@@ -85,7 +86,7 @@ pub fn import_with_mapping(
         Format::ZeekTsv => zeek::import_tsv(bytes, limits, &mut progress),
         Format::ZeekJson => zeek::import_json(bytes, limits, &mut progress),
         Format::SuricataEve => suricata::import_eve(bytes, limits, &mut progress),
-        Format::Cic | Format::Kdd | Format::Unsw | Format::GenericCsv => {
+        Format::Cic | Format::Kdd | Format::Unsw | Format::Argus | Format::GenericCsv => {
             tabular::import_csv(bytes, format, mapping, limits, &mut progress)
         }
     }?;

@@ -3,8 +3,9 @@
 //!
 //! Not here: what the columns mean per format (see `cic`, `kdd`, `unsw`, `generic_csv`).
 
+use super::argus;
 use super::cic;
-use super::csv_reader::{normalize_name, parse_f64, sniff_delimiter, CsvReader};
+use super::csv_reader::{normalize_name, parse_count, parse_f64, sniff_delimiter, CsvReader};
 use super::error::ImportError;
 use super::format::Format;
 use super::generic_csv::{row_to_flow, spellings, suggest_mapping, ColumnMapping};
@@ -125,6 +126,44 @@ pub(crate) fn import_csv(
         m.service = names.iter().position(|n| n == "service");
         out.warn(ImportWarning::BytesIncludeHeaders);
     }
+    // Argus: bytes back are computed from TotBytes, packets are per direction only with
+    // SrcPkts/DstPkts (see `argus`).
+    let mut argus_tot_bytes = None;
+    let mut argus_both_ways_pkts = false;
+    if format == Format::Argus {
+        if !argus::looks_like_header(&names) {
+            return Err(ImportError::NotThisFormat {
+                format,
+                expected: "an Argus binetflow header (TotPkts, TotBytes, SrcBytes, ...)".into(),
+            });
+        }
+        let col = |n: &str| names.iter().position(|x| x == n);
+        if mapping.is_none() {
+            m.bytes_out = col("srcbytes");
+            m.bytes_in = None;
+            argus_tot_bytes = col("totbytes");
+            m.conn_state = col("state");
+            match (col("srcpkts"), col("dstpkts")) {
+                (Some(s), Some(d)) => {
+                    m.pkts_out = Some(s);
+                    m.pkts_in = Some(d);
+                }
+                _ => {
+                    m.pkts_out = col("totpkts");
+                    m.pkts_in = None;
+                    argus_both_ways_pkts = m.pkts_out.is_some();
+                }
+            }
+        }
+        out.warn(ImportWarning::BytesIncludeHeaders);
+        if argus_both_ways_pkts {
+            if let Some(c) = m.pkts_out {
+                out.warn(ImportWarning::PacketsBothWays {
+                    column: header[c].trim().to_string(),
+                });
+            }
+        }
+    }
     if format == Format::Cic && !cic::looks_like_header(&names) {
         return Err(ImportError::NotThisFormat {
             format,
@@ -157,7 +196,13 @@ pub(crate) fn import_csv(
     // failed connection. The spellings tried are listed only when the header was searched.
     let header_searched = mapping.is_none() && format != Format::Kdd && !headerless_unsw;
     for q in Quantity::ALL {
-        if m.quantity(q).is_none() {
+        // Computed from TotBytes, or said by PacketsBothWays.
+        let argus_covered = match q {
+            Quantity::BytesIn => argus_tot_bytes.is_some(),
+            Quantity::PktsIn => argus_both_ways_pkts,
+            _ => false,
+        };
+        if m.quantity(q).is_none() && !argus_covered {
             out.warn(ImportWarning::ColumnNotFound {
                 quantity: q,
                 looked_for: if header_searched {
@@ -172,6 +217,10 @@ pub(crate) fn import_csv(
     let extra_cols: Vec<usize> = (0..header.len())
         .filter(|c| !used.contains(c) && !never_extra(&header[*c]))
         .filter(|c| !(format == Format::Cic && cic::is_identifier(&header[*c])))
+        // TotBytes became bytes back; Dir is an arrow, not a number.
+        .filter(|c| {
+            !(format == Format::Argus && (Some(*c) == argus_tot_bytes || names[*c] == "dir"))
+        })
         .collect();
     out.extra_columns = extra_cols
         .iter()
@@ -230,6 +279,40 @@ pub(crate) fn import_csv(
             continue;
         }
         let outcome = match row_to_flow(&fields, &m, out.flows.len() as u64) {
+            Ok(mut o) if format == Format::Argus => {
+                if let Some(c) = argus_tot_bytes {
+                    let text = fields[c].trim();
+                    let tot = match text {
+                        "" | "-" => Some(o.flow.bytes_out),
+                        _ => parse_count(text),
+                    };
+                    match tot.and_then(|t| t.checked_sub(o.flow.bytes_out)) {
+                        Some(back) => o.flow.bytes_in = back,
+                        None => {
+                            out.skip(
+                                limits,
+                                line,
+                                SkipReason::BadValue {
+                                    column: format!(
+                                        "{} (must be at least SrcBytes, {})",
+                                        header[c].trim(),
+                                        o.flow.bytes_out
+                                    ),
+                                    value: text.to_string(),
+                                },
+                            );
+                            continue;
+                        }
+                    }
+                }
+                if let Some(state) = m
+                    .conn_state
+                    .and_then(|c| argus::conn_state(&fields[c], o.flow.proto))
+                {
+                    o.flow.conn_state = state;
+                }
+                o
+            }
             Ok(o) => o,
             Err(bad) => {
                 let column = header

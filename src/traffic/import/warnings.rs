@@ -172,6 +172,9 @@ pub enum ImportWarning {
     OneWayRecords { count: u64 },
     /// Records of other kinds (Suricata alert, dns, stats, ...) left out: per kind, how many.
     OtherEventsLeftOut { events: Vec<(String, u64)> },
+    /// One packet count for both directions (Argus `TotPkts`): stored as packets sent by the
+    /// source, packets back read as 0.
+    PacketsBothWays { column: String },
     /// TCP connections whose sequence numbers show data the capture did not hold (Zeek's
     /// `missed_bytes`); their byte counts include it, as Zeek's do.
     CaptureGaps { connections: u64, missed_bytes: u64 },
@@ -254,6 +257,10 @@ impl fmt::Display for ImportWarning {
                     each.join(", ")
                 )
             }
+            ImportWarning::PacketsBothWays { column } => write!(
+                f,
+                "Column {column:?} counts the packets of both directions together: it is stored as packets sent by the source, and packets sent back read as 0 (not known), so packet-count features mix both directions"
+            ),
             ImportWarning::CaptureGaps {
                 connections,
                 missed_bytes,
