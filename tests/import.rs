@@ -1497,6 +1497,13 @@ fn random_mutations_never_panic() {
             CIC_SPELLINGS[2].1, "80,6,14/02/2018 08:31:01,100,3,2,120,80,5,5,1,0,0,BENIGN"
         )
         .into_bytes(),
+        CTU_BINETFLOW.as_bytes().to_vec(),
+        // Sequence numbers across the 2^32 wrap, with a hole: the far-jump and hole logic.
+        pcap_file(
+            &transfer(u32::MAX - 1500, &[(0, 1000), (2000, 1000)], &[1000, 3000]),
+            false,
+            1,
+        ),
     ];
     let mut rng = Mutator(0x9E37_79B9_7F4A_7C15);
     for round in 0..3000 {
