@@ -22,7 +22,9 @@ fn main() -> std::process::ExitCode {
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use anomaly_detector::traffic::flow::{FlowRecord, Proto};
-    use anomaly_detector::traffic::import::{import, Format, ImportLimits, ImportedTraffic};
+    use anomaly_detector::traffic::import::{
+        import, Format, ImportLimits, ImportWarning, ImportedTraffic,
+    };
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
     use clap::Parser;
     use std::collections::{BTreeMap, HashMap};
@@ -376,6 +378,31 @@ mod cli {
         }
     }
 
+    /// The sum of `missed_bytes` over a conn.log's TCP rows; `None` without those columns.
+    fn tcp_missed_bytes(log: &str) -> Option<u64> {
+        let mut fields: Option<Vec<&str>> = None;
+        let mut total = 0u64;
+        for line in log.lines() {
+            if let Some(names) = line.strip_prefix("#fields\t") {
+                fields = Some(names.split('\t').collect());
+                continue;
+            }
+            let Some(names) = fields.as_ref() else {
+                continue;
+            };
+            if line.starts_with('#') {
+                continue;
+            }
+            let col = |name: &str| names.iter().position(|n| *n == name);
+            let (proto, missed) = (col("proto")?, col("missed_bytes")?);
+            let cells: Vec<&str> = line.split('\t').collect();
+            if cells.get(proto) == Some(&"tcp") {
+                total += cells.get(missed).and_then(|m| m.parse().ok()).unwrap_or(0);
+            }
+        }
+        fields.map(|_| total)
+    }
+
     fn zeek_compare(dir: &Path, verbose: bool, out: &mut impl Write) -> io::Result<ExitCode> {
         let index = match std::fs::read_to_string(dir.join("conn_baseline_index.tsv")) {
             Ok(t) => t,
@@ -395,6 +422,7 @@ mod cli {
         let mut unmatched_zeek: BTreeMap<String, u64> = BTreeMap::new();
         let mut unmatched_ours: BTreeMap<String, u64> = BTreeMap::new();
         let mut per_trace = Vec::new();
+        let (mut missed_traces, mut missed_equal, mut missed_nonzero) = (0u64, 0u64, 0u64);
         for line in index.lines().skip(1) {
             let mut cols = line.split('\t');
             let (Some(base), Some(trace)) = (cols.next(), cols.next()) else {
@@ -420,10 +448,30 @@ mod cli {
                 not_conn_log += 1;
                 continue;
             };
-            let ours = match import(&pcap, None, &ImportLimits::default(), &mut |_| true) {
-                Ok(t) => t.flows,
-                Err(_) => Vec::new(),
-            };
+            let (ours, our_missed) =
+                match import(&pcap, None, &ImportLimits::default(), &mut |_| true) {
+                    Ok(t) => {
+                        let missed = t.warnings.iter().find_map(|w| match w {
+                            ImportWarning::CaptureGaps { missed_bytes, .. } => Some(*missed_bytes),
+                            _ => None,
+                        });
+                        (t.flows, missed.unwrap_or(0))
+                    }
+                    Err(_) => (Vec::new(), 0),
+                };
+            // FlowRecord has no missed_bytes; the capture's total is in the import's warnings.
+            if let Some(zeek_missed) = tcp_missed_bytes(&log) {
+                missed_traces += 1;
+                if zeek_missed == our_missed {
+                    missed_equal += 1;
+                } else if verbose {
+                    writeln!(
+                        out,
+                        "  {trace}: TCP missed bytes zeek {zeek_missed} ours {our_missed}"
+                    )?;
+                }
+                missed_nonzero += u64::from(zeek_missed > 0);
+            }
             traces += 1;
             let mut t = Tally {
                 zeek: zeek.flows.len() as u64,
@@ -564,6 +612,10 @@ mod cli {
             pct(total.history, total.matched)
         )?;
         writeln!(out, "  all four:         {}", pct(total.all, total.matched))?;
+        writeln!(
+            out,
+            "TCP missed bytes (Zeek's missed_bytes), total per trace: equal in {missed_equal} of {missed_traces} traces ({missed_nonzero} of them with gaps)"
+        )?;
         writeln!(
             out,
             "all four, over all zeek connections: {}",
