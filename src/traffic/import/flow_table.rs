@@ -533,6 +533,11 @@ impl FlowTable {
                 })
             })
             .collect();
+        // Close in slot order (first-packet order), not the hash map's, whose order changes
+        // from one map to the next: flows closed here and starting at the same time must come
+        // out in the same order on every import of the same capture.
+        let mut stale = stale;
+        stale.sort_unstable();
         for i in stale {
             self.close(i);
         }
