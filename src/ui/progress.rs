@@ -73,9 +73,9 @@ pub fn ProgressPanel() -> impl IntoView {
     }
 }
 
-/// While the models train: what the detectors already named and what the training check
-/// found, so a user with one capture reads "the training part contains a port scan" before
-/// waiting for the models, not after.
+/// While the models train (or score, with a saved model): what the detectors already named
+/// and what the training check found, so a user with one capture reads "the training part
+/// contains a port scan" before waiting for the models, not after.
 #[component]
 fn PreTrainingFindings() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -84,10 +84,11 @@ fn PreTrainingFindings() -> impl IntoView {
             return None;
         }
         state.checked.get().map(|c| {
+            // Worded for every run: with a saved model nothing trains, the models only score.
             let named = match c.detections {
-                0 => "The behavioural detectors named no attack; the models are training.".to_string(),
-                1 => "The behavioural detectors named 1 attack; the models are training:".to_string(),
-                n => format!("The behavioural detectors named {n} attacks; the models are training:"),
+                0 => "The behavioural detectors named no attack; the models' results follow.".to_string(),
+                1 => "The behavioural detectors named 1 attack; the models' results follow:".to_string(),
+                n => format!("The behavioural detectors named {n} attacks; the models' results follow:"),
             };
             let more = (c.detections as usize).saturating_sub(c.summaries.len());
             view! {
