@@ -425,6 +425,7 @@ fn detection(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detection::behaviour::test_support::traces_and_esnet_attacks;
     use crate::detection::run_config::RunConfig;
     use crate::traffic::flow::{AttackKind, ConnHistory, ConnState, Label, OrigRole, Proto};
     use crate::traffic::generator;
@@ -893,46 +894,15 @@ mod tests {
     /// beacon; nothing is reported.
     #[test]
     fn real_traces() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/");
-        let traces = format!("{root}zeek_traces/testing/btest/Traces");
-        if !std::path::Path::new(&traces).is_dir() {
-            println!("skipped: {traces} is absent");
-            return;
-        }
-        let mut files = Vec::new();
-        files_under(std::path::Path::new(&traces), &mut files);
-        files_under(
-            std::path::Path::new(&format!("{root}esnet_curated_pcaps/attacks")),
-            &mut files,
-        );
-        let mut flows = 0;
-        for path in &files {
-            let Ok(bytes) = std::fs::read(path) else {
-                continue;
-            };
-            if let Ok(t) =
-                crate::traffic::import::import(&bytes, None, &Default::default(), &mut |_| true)
-            {
-                flows += t.flows.len();
-                let found = detect(&t.flows, &BeaconParams::default());
-                assert!(found.is_empty(), "{}: {}", path.display(), found[0].summary);
-            }
-        }
-        println!("{} files, {flows} flows: no beacon", files.len());
-    }
-
-    fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
+        let Some(files) = traces_and_esnet_attacks() else {
             return;
         };
-        let mut paths: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for p in paths {
-            if p.is_dir() {
-                files_under(&p, out);
-            } else {
-                out.push(p);
-            }
+        let mut flows = 0;
+        for (path, captured) in files {
+            flows += captured.len();
+            let found = detect(captured, &BeaconParams::default());
+            assert!(found.is_empty(), "{path}: {}", found[0].summary);
         }
+        println!("{} files, {flows} flows: no beacon", files.len());
     }
 }

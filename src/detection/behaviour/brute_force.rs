@@ -373,6 +373,7 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detection::behaviour::test_support::{generated, traces_and_esnet_attacks};
     use crate::detection::run_config::RunConfig;
     use crate::traffic::flow::{AttackKind, ConnHistory, ConnState, Label, OrigRole};
     use crate::traffic::generator;
@@ -689,11 +690,6 @@ mod tests {
         assert_eq!(partial.window_s, 900.0);
     }
 
-    fn generated(query: &str) -> Vec<FlowRecord> {
-        let (config, _) = RunConfig::from_query(query);
-        generator::generate(&config.generator).unwrap().flows
-    }
-
     fn is_guessing(f: &FlowRecord) -> bool {
         matches!(
             f.label,
@@ -770,30 +766,12 @@ mod tests {
     /// guessing; Zeek's sshguess trace has 11 attempts, under the default 30.
     #[test]
     fn real_traces() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/");
-        let traces = format!("{root}zeek_traces/testing/btest/Traces");
-        if !std::path::Path::new(&traces).is_dir() {
-            println!("skipped: {traces} is absent");
+        let Some(files) = traces_and_esnet_attacks() else {
             return;
-        }
-        let mut files = Vec::new();
-        files_under(std::path::Path::new(&traces), &mut files);
-        files_under(
-            std::path::Path::new(&format!("{root}esnet_curated_pcaps/attacks")),
-            &mut files,
-        );
+        };
         let mut hits = Vec::new();
-        for path in &files {
-            let Ok(bytes) = std::fs::read(path) else {
-                continue;
-            };
-            let Ok(t) =
-                crate::traffic::import::import(&bytes, None, &Default::default(), &mut |_| true)
-            else {
-                continue;
-            };
-            let name = path.display().to_string();
-            for d in detect(&t.flows, &BruteForceParams::default()) {
+        for (name, captured) in files {
+            for d in detect(captured, &BruteForceParams::default()) {
                 println!("{name}: {}", d.summary);
                 hits.push((name.clone(), d.flow_count));
             }
@@ -802,27 +780,12 @@ mod tests {
                     min_attempts: 10,
                     ..BruteForceParams::default()
                 };
-                let found = detect(&t.flows, &lower);
+                let found = detect(captured, &lower);
                 assert_eq!(found.len(), 1, "sshguess with min_attempts 10");
                 assert_eq!(found[0].flow_count, 11);
             }
         }
         assert_eq!(hits.len(), 1, "{hits:?}");
         assert!(hits[0].0.ends_with("ftp/bruteforce.pcap") && hits[0].1 == 30);
-    }
-
-    fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        let mut paths: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for p in paths {
-            if p.is_dir() {
-                files_under(&p, out);
-            } else {
-                out.push(p);
-            }
-        }
     }
 }

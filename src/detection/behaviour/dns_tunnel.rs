@@ -767,7 +767,7 @@ mod tests {
         let Some(files) = real_files() else { return };
         let (count, mut total) = (files.len(), 0);
         for (name, flows) in files {
-            let found = run(&flows);
+            let found = run(flows);
             assert!(
                 found.is_empty(),
                 "{name}: {:?}",

@@ -307,6 +307,7 @@ pub(crate) fn span_s(flows: &[FlowRecord], rows: &[usize]) -> f64 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    pub(crate) use crate::detection::behaviour::test_support::real_files;
     use crate::detection::run_config::RunConfig;
     use crate::traffic::flow::{AttackKind, ConnHistory, ConnState, Label, OrigRole, Proto};
     use crate::traffic::generator;
@@ -692,7 +693,7 @@ pub(crate) mod tests {
         };
         let (count, mut total) = (files.len(), 0);
         for (name, flows) in files {
-            let found = run(&flows);
+            let found = run(flows);
             assert!(
                 found.is_empty(),
                 "{name}: {:?}",
@@ -701,50 +702,5 @@ pub(crate) mod tests {
             total += flows.len();
         }
         println!("{count} real files, {total} flows: no exfiltration");
-    }
-
-    /// Every Zeek baseline conn.log, Zeek test pcap and ESnet pcap under ../shared/data that
-    /// imports; `None` (with the reason printed) when the folder is absent.
-    pub(crate) fn real_files() -> Option<Vec<(String, Vec<FlowRecord>)>> {
-        use crate::traffic::import::{import, ImportLimits};
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-        let roots = [
-            root.join("zeek_traces/testing/btest/Baseline"),
-            root.join("zeek_traces/testing/btest/Traces"),
-            root.join("esnet_curated_pcaps"),
-        ];
-        if !roots.iter().all(|r| r.is_dir()) {
-            println!("skipped: {} not found", root.display());
-            return None;
-        }
-        let mut paths = Vec::new();
-        let mut stack: Vec<std::path::PathBuf> = roots.to_vec();
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).ok()?.flatten() {
-                let p = e.path();
-                let name = p
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .to_string();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if name == "conn.log" || name.ends_with(".pcap") || name.ends_with(".pcapng")
-                {
-                    paths.push(p);
-                }
-            }
-        }
-        paths.sort();
-        let mut out = Vec::new();
-        for p in paths {
-            let Ok(bytes) = std::fs::read(&p) else {
-                continue;
-            };
-            if let Ok(t) = import(&bytes, None, &ImportLimits::default(), &mut |_| true) {
-                out.push((p.display().to_string(), t.flows));
-            }
-        }
-        Some(out)
     }
 }

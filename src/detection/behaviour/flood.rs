@@ -1194,7 +1194,7 @@ mod tests {
         }
         let Some(traces) = zeek_traces() else { return };
         for (name, flows) in traces {
-            let ds = run(&flows);
+            let ds = run(flows);
             assert!(
                 ds.is_empty(),
                 "{name}: {:?}",

@@ -20,6 +20,8 @@ pub mod long_connection;
 pub mod net;
 pub mod scan;
 pub mod technique;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod thresholds;
 
 pub use behaviour_detection::{BehaviourDetection, BehaviourKind, Evidence, KeyRole};

@@ -916,7 +916,6 @@ pub(crate) mod tests {
     use super::*;
     use crate::detection::run_config::RunConfig;
     use crate::traffic::flow::{AttackKind, ConnHistory, Label, OrigRole, Service};
-    use crate::traffic::import::{import, ImportLimits};
     use std::collections::BTreeSet;
 
     pub fn ip(text: &str) -> IpAddr {
@@ -1639,13 +1638,7 @@ pub(crate) mod tests {
 
     // --- Generated traffic -------------------------------------------------------------
 
-    pub fn generated(query: &str) -> Vec<FlowRecord> {
-        let (config, notices) = RunConfig::from_query(query);
-        assert!(notices.is_empty(), "{query}: {notices:?}");
-        crate::traffic::generator::generate(&config.generator)
-            .unwrap()
-            .flows
-    }
+    pub use super::super::test_support::{generated, real, zeek_traces};
 
     /// Of the flows labelled `attack`, the share inside detections of `kind`; and of each
     /// such detection's flows, the share that are that attack.
@@ -1801,61 +1794,6 @@ pub(crate) mod tests {
 
     // --- Real captures -------------------------------------------------------------------
 
-    /// The flows of a capture under `../shared/data`, or None (with the reason printed) when
-    /// the data is absent.
-    pub fn real(path: &str) -> Option<Vec<FlowRecord>> {
-        let full = format!("{}/../shared/data/{path}", env!("CARGO_MANIFEST_DIR"));
-        match std::fs::read(&full) {
-            Ok(bytes) => Some(
-                import(&bytes, None, &ImportLimits::default(), &mut |_| true)
-                    .unwrap()
-                    .flows,
-            ),
-            Err(e) => {
-                println!("skipped: {full} not readable ({e})");
-                None
-            }
-        }
-    }
-
-    /// Every capture under `../shared/data/zeek_traces` that imports, or None when absent.
-    pub fn zeek_traces() -> Option<Vec<(String, Vec<FlowRecord>)>> {
-        let root = std::path::PathBuf::from(format!(
-            "{}/../shared/data/zeek_traces/testing/btest/Traces",
-            env!("CARGO_MANIFEST_DIR")
-        ));
-        if !root.is_dir() {
-            println!("skipped: {} absent", root.display());
-            return None;
-        }
-        let mut dirs = vec![root];
-        let mut files = Vec::new();
-        while let Some(dir) = dirs.pop() {
-            for e in std::fs::read_dir(&dir).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if p
-                    .extension()
-                    .is_some_and(|x| x == "pcap" || x == "pcapng" || x == "trace")
-                {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
-        let mut out = Vec::new();
-        for p in files {
-            let Ok(bytes) = std::fs::read(&p) else {
-                continue;
-            };
-            if let Ok(t) = import(&bytes, None, &ImportLimits::default(), &mut |_| true) {
-                out.push((p.display().to_string(), t.flows));
-            }
-        }
-        Some(out)
-    }
-
     #[test]
     fn masscan_and_nmap_captures() {
         let dir = "esnet_curated_pcaps/attacks/scanners";
@@ -1893,7 +1831,7 @@ pub(crate) mod tests {
         let Some(traces) = zeek_traces() else { return };
         assert!(traces.len() > 500, "{}", traces.len());
         for (name, flows) in traces {
-            let ds = run(&flows);
+            let ds = run(flows);
             assert!(
                 ds.is_empty(),
                 "{name}: {:?}",

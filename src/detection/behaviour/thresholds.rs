@@ -831,7 +831,7 @@ mod bounds_tests {
     /// each flow at most once per detection.
     #[test]
     fn detectors_run_with_every_threshold_at_its_bounds() {
-        let flows = crate::detection::behaviour::scan::tests::generated(
+        let flows = crate::detection::behaviour::test_support::generated(
             "preset=everything&hosts=20&duration=3600&seed=3",
         );
         for f in THRESHOLDS {
