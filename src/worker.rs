@@ -368,8 +368,13 @@ fn follow_up(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest) {
     match request {
         // Runs and inspection: the handlers above take them before this.
         WorkerRequest::Run(_) | WorkerRequest::RunImported(_) | WorkerRequest::Inspect => {}
-        WorkerRequest::Rethreshold(spec) => relabel(scope, |fitted| {
-            fitted.rethreshold(&spec);
+        WorkerRequest::Reevaluate {
+            threshold,
+            forest_weight,
+        } => relabel(scope, |fitted| {
+            if fitted.reevaluate(&threshold, forest_weight) {
+                post_plot(scope, &fitted.output.plot);
+            }
             true
         }),
         WorkerRequest::Verdict {

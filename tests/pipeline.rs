@@ -340,6 +340,42 @@ fn rethresholding_a_fitted_run_matches_a_fresh_run_at_that_threshold() {
     );
 }
 
+/// A new ensemble weight (with a new threshold) re-combines the kept scores into the report
+/// and chart series a fresh run with that weight gives; a saved model keeps its own weight.
+#[test]
+fn reevaluating_a_fitted_run_with_another_forest_weight_matches_a_fresh_run() {
+    use anomaly_detector::detection::run_config::ThresholdSpec;
+    let (config, _) = RunConfig::from_query("seed=5&hosts=30&duration=900");
+    let clock = pipeline::native_clock();
+    let mut fitted = pipeline::run_fitted(&config, &clock, &mut |_| true).unwrap();
+    let spec = ThresholdSpec::Contamination {
+        contamination: 0.03,
+    };
+    assert!(fitted.reevaluate(&spec, 0.2), "the weight changed");
+    let mut other = config.clone();
+    other.detection.forest_weight = 0.2;
+    other.detection.set_threshold_spec(&spec);
+    let fresh = run(&other);
+    assert_ne!(fresh.scored.ensemble, run(&config).scored.ensemble);
+    assert_eq!(fitted.output.scored.ensemble, fresh.scored.ensemble);
+    assert_eq!(fitted.output.plot, fresh.plot);
+    assert_eq!(
+        fitted.output.report.without_timings(),
+        fresh.report.without_timings()
+    );
+    // Same weight again: only the threshold moves.
+    assert!(!fitted.reevaluate(&spec, 0.2));
+
+    // Scored by a saved model: its calibration stands.
+    let model = fitted.saved_model();
+    let (traffic, _) = RunConfig::from_query("seed=6&hosts=30&duration=900");
+    let mut scored =
+        pipeline::run_generated_with_model(&traffic, &model, &clock, &mut |_| true).unwrap();
+    let before = scored.output.scored.ensemble.clone();
+    assert!(!scored.reevaluate(&spec, 0.9));
+    assert_eq!(scored.output.scored.ensemble, before);
+}
+
 #[test]
 fn the_page_copy_lists_the_first_incidents_with_their_responses_and_keeps_the_count() {
     let (config, _) = RunConfig::from_query("seed=8&hosts=30&duration=1800&attacks=all");

@@ -6,5 +6,6 @@
 pub mod anomaly_query;
 pub mod bench;
 pub mod chart_data;
+pub mod freshness;
 pub mod protocol;
 pub mod url_query;

@@ -29,8 +29,12 @@ pub enum WorkerRequest {
     RunImported(Box<ImportRequest>),
     /// Looks at the first bytes of the attached `traffic` file: format, CSV header, mapping.
     Inspect,
-    /// Moves the last run to another threshold without retraining.
-    Rethreshold(ThresholdSpec),
+    /// Moves the last run to another threshold and ensemble weight without retraining
+    /// (`FittedRun::reevaluate`); the new chart series come first when the weight changed.
+    Reevaluate {
+        threshold: ThresholdSpec,
+        forest_weight: f64,
+    },
     /// An analyst's verdict on an incident of the last run (`None` withdraws it).
     Verdict {
         incident_id: u32,
@@ -289,8 +293,14 @@ mod tests {
                 mapping: Some(mapping),
             })),
             WorkerRequest::Inspect,
-            WorkerRequest::Rethreshold(ThresholdSpec::TargetFpr { target_fpr: 0.001 }),
-            WorkerRequest::Rethreshold(ThresholdSpec::Score { score: f64::NAN }),
+            WorkerRequest::Reevaluate {
+                threshold: ThresholdSpec::TargetFpr { target_fpr: 0.001 },
+                forest_weight: 0.25,
+            },
+            WorkerRequest::Reevaluate {
+                threshold: ThresholdSpec::Score { score: f64::NAN },
+                forest_weight: f64::NAN,
+            },
             WorkerRequest::Verdict {
                 incident_id: 17,
                 verdict: Some(Verdict::ALL[1]),

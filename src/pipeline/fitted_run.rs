@@ -59,6 +59,44 @@ impl FittedRun {
         withdrawn
     }
 
+    /// Follows the form without retraining: re-combines the two models' kept scores with the
+    /// forest's new ensemble weight (a run that trained its models; a saved model's weight is
+    /// its own), then moves to `spec`. The result is the report and chart series a fresh run
+    /// with these settings gives (tests/pipeline.rs). True when the ensemble scores, and with
+    /// them the chart series, changed.
+    pub fn reevaluate(&mut self, spec: &ThresholdSpec, forest_weight: f64) -> bool {
+        let weight = forest_weight.clamp(0.0, 1.0);
+        let reweigh = self.output.scored.reference.is_none()
+            && weight.to_bits() != self.calibration.forest_weight.to_bits();
+        if reweigh {
+            self.calibration.forest_weight = weight;
+            let out = &mut self.output;
+            let calibration = self.calibration;
+            for ((e, &a), &b) in out
+                .scored
+                .ensemble
+                .iter_mut()
+                .zip(&out.scored.isolation_forest)
+                .zip(&out.scored.mlp)
+            {
+                *e = calibration.combine(a, b);
+            }
+            let n = out.scored.ensemble.len();
+            let first = n - out.plot.ensemble.len().min(n);
+            for (p, &e) in out
+                .plot
+                .ensemble
+                .iter_mut()
+                .zip(&out.scored.ensemble[first..])
+            {
+                *p = e as f32;
+            }
+            out.report.config.detection.forest_weight = weight;
+        }
+        self.rethreshold(spec);
+        reweigh
+    }
+
     /// Moves the run to another threshold without retraining: threshold, metrics, incidents
     /// and anomalies of the report change, scores and everything else stay.
     pub fn rethreshold(&mut self, spec: &ThresholdSpec) {

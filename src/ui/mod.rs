@@ -26,7 +26,7 @@ use crate::detection::run_config::RunConfig;
 use anomaly_detail::AnomalyDetail;
 use import_panel::ImportPanel;
 use leptos::prelude::*;
-use session::{cancel_run, on_drop, start_run};
+use session::{cancel_run, follow_form, on_drop, start_run};
 use state::{AppState, RunState};
 use threshold::ThresholdControl;
 
@@ -47,6 +47,9 @@ pub fn App() -> impl IntoView {
     // The address bar follows the form, so a link copied at any time reproduces what the form
     // says (it used to change only when a run started).
     Effect::new(move |_| browser::replace_query(&state.config.with(RunConfig::to_query)));
+    // A finished run follows the form: a new threshold or weight at once, anything else
+    // marks it out of date.
+    Effect::new(move |_| follow_form(state));
     // The table's page follows its query (and each new run).
     Effect::new(move |_| {
         let query = state.anomaly_query.get();
@@ -95,7 +98,8 @@ pub fn App() -> impl IntoView {
                 <ImportPanel/>
                 <ConfigPanel/>
             </section>
-            <section class="panel results" aria-labelledby="results-heading">
+            <section class="panel results" aria-labelledby="results-heading"
+                class:stale=move || state.stale.with(Option::is_some)>
                 <h2 id="results-heading" tabindex="-1">"Results"</h2>
                 <ProgressPanel/>
                 <MetricsSummary/>

@@ -27,7 +27,11 @@ pub fn RunStatus() -> impl IntoView {
                     .and_then(|o| o.report.timings_ms.get("total").copied())
                     .unwrap_or(0.0)
             });
-            format!("Done in {:.1} s.", total / 1000.0)
+            let done = format!("Done in {:.1} s.", total / 1000.0);
+            match state.stale.get() {
+                Some(why) => format!("{done} {why}"),
+                None => done,
+            }
         }
         RunState::Cancelled => "Cancelled. Change settings or run again.".to_string(),
         RunState::Failed(message) => format!("Failed: {message}"),
@@ -39,7 +43,7 @@ pub fn RunStatus() -> impl IntoView {
             RunState::Done => "done",
             RunState::Cancelled => "cancelled",
             RunState::Failed(_) => "failed",
-        }>{status_text}</p>
+        } data-stale=move || state.stale.with(Option::is_some).to_string()>{status_text}</p>
     }
 }
 

@@ -7,6 +7,7 @@ use super::browser;
 use super::state::{AppState, ChosenFile, PreTrainingCheck, RunState};
 use super::worker_client::{self, Incoming};
 use crate::app::anomaly_query::AnomalyQuery;
+use crate::app::freshness::{self, RunBasis};
 use crate::app::protocol::{ImportRequest, PageRun, WorkerEvent, WorkerRequest};
 use crate::detection::run_config::ThresholdSpec;
 use crate::pipeline::{Progress, Stage};
@@ -43,19 +44,23 @@ impl AppState {
                 self.anomaly_page.set(Some(page));
             }
             WorkerEvent::RequestFailed(message) => {
-                self.rethreshold_busy.set(false);
+                self.reevaluate_busy.set(false);
                 self.request_error.set(Some(message));
             }
             WorkerEvent::Rethresholded(report) => {
                 if let Some(current) = self.output.get_untracked() {
                     let mut next = (*current).clone();
                     next.report = *report;
+                    // A new ensemble weight sends its chart series just before.
+                    if let Some(plot) = self.pending_plot.try_update_value(Option::take).flatten() {
+                        next.plot = plot;
+                    }
                     self.anomaly_page.set(None);
                     self.selected_anomaly.set(None);
                     self.anomaly_query.update(|q| q.offset = 0);
                     self.output.set(Some(Arc::new(next)));
                 }
-                on_rethresholded(*self);
+                on_reevaluated(*self);
             }
             _ if self.run_state.get_untracked() != RunState::Running => {
                 // A late event from a cancelled run.
@@ -98,7 +103,8 @@ impl AppState {
                     .unwrap_or_default();
                 let out = summary.into_page_run(plot);
                 self.selected_anomaly.set(None);
-                self.rethreshold_busy.set(false);
+                self.reevaluate_busy.set(false);
+                self.reevaluate_again.set_value(false);
                 self.stage_progress.set([1.0; 6]);
                 self.current_stage.set(None);
                 self.anomaly_page.set(None);
@@ -151,6 +157,8 @@ pub(super) fn mark(name: &str) {
 pub(super) fn start_run(state: AppState) {
     let config = state.config.get_untracked();
     browser::replace_query(&config.to_query());
+    state.run_basis.set(Some(form_basis(state)));
+    state.stale.set(None);
     let files = state.import_files.get_value();
     state.loss_curve.set(Vec::new());
     state.checked.set(None);
@@ -301,29 +309,81 @@ fn mapping_for_run(state: AppState) -> Option<ColumnMapping> {
     .flatten()
 }
 
-/// Sends a re-threshold request unless one is under way; the latest wish waits its turn, so a
-/// dragged slider never queues hundreds of requests.
+/// Moves the form (and with it the URL) to another threshold; [`follow_form`] re-evaluates
+/// the last run to match.
 pub(super) fn request_threshold(state: AppState, spec: ThresholdSpec) {
     state
         .config
         .update(|c| c.detection.set_threshold_spec(&spec));
-    browser::replace_query(&state.config.with_untracked(|c| c.to_query()));
-    if state.rethreshold_busy.get_untracked() {
-        state.rethreshold_next.set_value(Some(spec));
-    } else {
-        state.rethreshold_busy.set(true);
-        state.request(WorkerRequest::Rethreshold(spec));
+}
+
+/// What a run started now would be made from: the form and the chosen files.
+fn form_basis(state: AppState) -> RunBasis {
+    let name = |f: RwSignal<Option<super::state::ChosenFile>>| {
+        f.with(|f| f.as_ref().map(|f| f.name.clone()))
+    };
+    RunBasis {
+        config: state.config.get(),
+        traffic_file: name(state.traffic_file),
+        baseline_file: name(state.baseline_file),
+        model_file: name(state.model_file),
     }
 }
 
-/// Called when the worker answers: sends the wish that waited, if any.
-fn on_rethresholded(state: AppState) {
-    match state
-        .rethreshold_next
-        .try_update_value(Option::take)
-        .flatten()
+/// Keeps the finished run in step with the form (run inside an effect: it tracks the form,
+/// the chosen files and the run): a new threshold or ensemble weight re-evaluates the kept
+/// scores in the worker at once, one request at a time with the latest wish last; any other
+/// change marks the results out of date.
+pub(super) fn follow_form(state: AppState) {
+    let form = form_basis(state);
+    if state.run_state.get() != RunState::Done {
+        return;
+    }
+    let Some(basis) = state.run_basis.get() else {
+        return;
+    };
+    let freshness = freshness::compare(&basis, &form);
+    let stale = freshness.stale_message();
+    if state.stale.get_untracked() != stale {
+        state.stale.set(stale);
+    }
+    if freshness.needs_reevaluation() {
+        // The basis follows at once (untracked: no second pass), so each wish is sent once.
+        state.run_basis.update_untracked(|b| {
+            if let Some(b) = b {
+                let d = &form.config.detection;
+                b.config.detection.set_threshold_spec(&d.threshold_spec());
+                b.config.detection.forest_weight = d.forest_weight;
+            }
+        });
+        if state.reevaluate_busy.get_untracked() {
+            state.reevaluate_again.set_value(true);
+        } else {
+            send_reevaluation(state);
+        }
+    }
+}
+
+fn send_reevaluation(state: AppState) {
+    let (threshold, forest_weight) = state
+        .config
+        .with_untracked(|c| (c.detection.threshold_spec(), c.detection.forest_weight));
+    state.reevaluate_busy.set(true);
+    state.request(WorkerRequest::Reevaluate {
+        threshold,
+        forest_weight,
+    });
+}
+
+/// Called when the worker answers: sends the form's latest wish if one waited.
+fn on_reevaluated(state: AppState) {
+    if state
+        .reevaluate_again
+        .try_update_value(std::mem::take)
+        .unwrap_or(false)
     {
-        Some(spec) => state.request(WorkerRequest::Rethreshold(spec)),
-        None => state.rethreshold_busy.set(false),
+        send_reevaluation(state);
+    } else {
+        state.reevaluate_busy.set(false);
     }
 }

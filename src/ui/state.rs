@@ -3,9 +3,10 @@
 //! answer to the worker is `session`.
 
 use crate::app::anomaly_query::{AnomalyPage, AnomalyQuery};
+use crate::app::freshness::RunBasis;
 use crate::app::protocol::PageRun;
 use crate::app::url_query::ConfigNotice;
-use crate::detection::run_config::{RunConfig, ThresholdSpec};
+use crate::detection::run_config::RunConfig;
 use crate::output::report::Anomaly;
 use crate::pipeline::{PlotData, Stage};
 use crate::traffic::import::{ColumnMapping, Format};
@@ -66,9 +67,15 @@ pub struct AppState {
     pub incidents_ready: RwSignal<bool>,
     pub import_format: RwSignal<Option<Format>>,
     pub baseline_format: RwSignal<Option<Format>>,
-    /// True while the worker re-thresholds; the next wish waits in `rethreshold_next`.
-    pub(super) rethreshold_busy: RwSignal<bool>,
-    pub(super) rethreshold_next: StoredValue<Option<ThresholdSpec>>,
+    /// True while the worker re-evaluates the last run; `reevaluate_again` asks for one more
+    /// pass with the form's latest settings when it answers.
+    pub(super) reevaluate_busy: RwSignal<bool>,
+    pub(super) reevaluate_again: StoredValue<bool>,
+    /// What the last run was made from (set when Run is pressed; its threshold and weight
+    /// follow each re-evaluation).
+    pub(super) run_basis: RwSignal<Option<RunBasis>>,
+    /// Why the results no longer show what the form asks for (`None`: they do).
+    pub stale: RwSignal<Option<String>>,
     /// Whether the run under way (or last run) reads a file rather than generating traffic.
     pub importing: RwSignal<bool>,
     /// What the traffic file's first bytes look like, and its CSV header and column mapping.
@@ -102,8 +109,10 @@ impl AppState {
             incidents_ready: RwSignal::new(false),
             import_format: RwSignal::new(None),
             baseline_format: RwSignal::new(None),
-            rethreshold_busy: RwSignal::new(false),
-            rethreshold_next: StoredValue::new(None),
+            reevaluate_busy: RwSignal::new(false),
+            reevaluate_again: StoredValue::new(false),
+            run_basis: RwSignal::new(None),
+            stale: RwSignal::new(None),
             importing: RwSignal::new(false),
             detected_format: RwSignal::new(None),
             csv_header: RwSignal::new(Vec::new()),
