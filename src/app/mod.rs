@@ -7,5 +7,6 @@ pub mod anomaly_query;
 pub mod bench;
 pub mod chart_data;
 pub mod freshness;
+pub mod open_run;
 pub mod protocol;
 pub mod url_query;

@@ -21,6 +21,7 @@ mod state;
 mod threshold;
 mod worker_client;
 
+use crate::app::open_run::{self, OnOpen};
 use crate::app::protocol::WorkerRequest;
 use crate::detection::run_config::RunConfig;
 use anomaly_detail::AnomalyDetail;
@@ -44,6 +45,12 @@ pub fn App() -> impl IntoView {
     let running = move || state.run_state.get() == RunState::Running;
     // Start the worker now: its wasm loads and compiles while the user reads the page.
     let _ = worker_client::start(move |incoming| state.on_incoming(incoming));
+    // Alive on arrival: the quick demo (or a shared link's small run) starts before the
+    // first render, so the page never shows an idle state it is about to leave; the request
+    // waits in the worker client until the worker is ready.
+    if state.config.with_untracked(open_run::on_open) == OnOpen::Run {
+        start_run(state, false);
+    }
     // The address bar follows the form, so a link copied at any time reproduces what the form
     // says (it used to change only when a run started).
     Effect::new(move |_| browser::replace_query(&state.config.with(RunConfig::to_query)));
@@ -73,7 +80,7 @@ pub fn App() -> impl IntoView {
                     class="primary"
                     id="run-button"
                     on:click=move |_| {
-                        start_run(state);
+                        start_run(state, true);
                         focus_after_start();
                     }
                     disabled=running

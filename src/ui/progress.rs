@@ -1,6 +1,7 @@
 //! Progress of the running pipeline, stage by stage, announced to screen readers.
 
 use super::state::{AppState, RunState};
+use crate::app::open_run::{self, OnOpen};
 use crate::pipeline::Stage;
 use leptos::prelude::*;
 
@@ -10,7 +11,10 @@ use leptos::prelude::*;
 pub fn RunStatus() -> impl IntoView {
     let state = expect_context::<AppState>();
     let status_text = move || match state.run_state.get() {
-        RunState::Idle => "Ready. Choose settings and press Run detection.".to_string(),
+        RunState::Idle => match state.config.with(open_run::on_open) {
+            OnOpen::Run => "Ready. Choose settings and press Run detection.".to_string(),
+            OnOpen::Wait(why) => why,
+        },
         RunState::Running => {
             let stage = state.current_stage.get().map_or("Starting", Stage::title);
             let epochs = state.loss_curve.with(Vec::len);

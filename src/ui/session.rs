@@ -127,7 +127,7 @@ impl AppState {
                                 state.incidents_ready.set(true);
                                 // Cancel left with the run: the results take the focus (a
                                 // user who moved on keeps theirs).
-                                if browser::focus_is_lost() {
+                                if state.run_by_user.get_value() && browser::focus_is_lost() {
                                     browser::focus_id("results-heading");
                                 }
                             },
@@ -154,7 +154,10 @@ pub(super) fn mark(name: &str) {
     }
 }
 
-pub(super) fn start_run(state: AppState) {
+/// Starts a run of the form's settings; `by_user` is false for the run the page starts when
+/// it opens (see `app::open_run`).
+pub(super) fn start_run(state: AppState, by_user: bool) {
+    state.run_by_user.set_value(by_user);
     let config = state.config.get_untracked();
     browser::replace_query(&config.to_query());
     state.run_basis.set(Some(form_basis(state)));

@@ -74,6 +74,9 @@ pub struct AppState {
     /// What the last run was made from (set when Run is pressed; its threshold and weight
     /// follow each re-evaluation).
     pub(super) run_basis: RwSignal<Option<RunBasis>>,
+    /// True when the run under way was started by the user (not on opening the page): only
+    /// then do its results take the focus.
+    pub(super) run_by_user: StoredValue<bool>,
     /// Why the results no longer show what the form asks for (`None`: they do).
     pub stale: RwSignal<Option<String>>,
     /// Whether the run under way (or last run) reads a file rather than generating traffic.
@@ -112,6 +115,7 @@ impl AppState {
             reevaluate_busy: RwSignal::new(false),
             reevaluate_again: StoredValue::new(false),
             run_basis: RwSignal::new(None),
+            run_by_user: StoredValue::new(false),
             stale: RwSignal::new(None),
             importing: RwSignal::new(false),
             detected_format: RwSignal::new(None),

@@ -76,14 +76,36 @@ async function download(page, name, path) {
   return dl;
 }
 
+// A page opens running its settings when they are small (app::open_run): waits until that
+// run (if any) has ended.
+async function settled(page, timeoutMs = 120_000) {
+  await page.locator('.run-bar .status').waitFor();
+  await page.locator('.run-bar .status:not([data-state="running"])').waitFor({ timeout: timeoutMs });
+}
+
+// Opens the page at `url` and lets the run it starts on opening end.
+async function open(page, url, timeoutMs = 120_000) {
+  await page.goto(url);
+  await settled(page, timeoutMs);
+}
+
 async function runAndWait(page, timeoutMs = 120_000) {
+  await settled(page, timeoutMs);
   const started = Date.now();
   // The clock starts at the click, not before the page has mounted the button: the page's own
   // start-up tasks are not the run's (they are printed by the tests that care).
   await page.getByRole('button', { name: 'Run detection' }).waitFor();
-  await page.evaluate(() => { window.__clickAt = performance.now(); });
+  const before = await page.evaluate(() => {
+    window.__clickAt = performance.now();
+    return performance.getEntriesByName('results-shown').at(-1)?.startTime ?? -1;
+  });
   await page.getByRole('button', { name: 'Run detection' }).click();
-  await page.locator('.status[data-state="done"], .status[data-state="failed"]').waitFor({ timeout: timeoutMs });
+  // Done means this run's results are shown (not the previous run's "done").
+  await page.waitForFunction((b) => {
+    const s = document.querySelector('.run-bar .status')?.dataset.state;
+    return s === 'failed' || s === 'cancelled'
+      || (s === 'done' && (performance.getEntriesByName('results-shown').at(-1)?.startTime ?? -1) !== b);
+  }, before, { timeout: timeoutMs, polling: 50 });
   const state = await page.locator('.status').getAttribute('data-state');
   const text = await page.locator('.status').innerText();
   assert.equal(state, 'done', `run did not finish: ${text}`);
@@ -155,8 +177,15 @@ try {
 
   await test('default scenario: run, charts, report download, native equality', async () => {
     const { context, page, errors } = await newPage({ width: 1400, height: 1000 });
+    // Alive on arrival: the quick demo runs without a click, takes no focus and moves nothing.
     await page.goto(base);
-    await page.getByRole('button', { name: 'Run detection' }).waitFor();
+    await page.locator('.run-bar .status[data-state="done"]').waitFor({ timeout: 60_000 });
+    const shownAt = await page.evaluate(() => performance.getEntriesByName('results-shown')[0]?.startTime);
+    console.log(`     quick demo results shown ${Math.round(shownAt)} ms after navigation, without a click`);
+    assert.ok(Number(await page.getByTestId('ensemble-auc').innerText()) >= 0.9, 'results of the quick demo');
+    assert.equal((await focused(page)).tag, 'body', 'the run on opening took the focus');
+    assert.equal(await page.evaluate(() => window.scrollY), 0, 'the run on opening scrolled the page');
+    // A run the user starts: the tasks and timings below are its own.
     const ms = await runAndWait(page);
     console.log(`     default run finished ${ms} ms after the click`);
     const longTasks = await page.evaluate(() => window.__longTasks.filter((t) => t.start >= window.__clickAt));
@@ -234,7 +263,7 @@ try {
 
   await test('URL parameters override the configuration and clamp with a notice', async () => {
     const { context, page, errors } = await newPage({ width: 1200, height: 900 });
-    await page.goto(`${base}?seed=7&hosts=100000&duration=1200&attacks=port_scan`);
+    await open(page, `${base}?seed=7&hosts=100000&duration=1200&attacks=port_scan`);
     await page.getByRole('button', { name: 'Run detection' }).waitFor();
     assert.equal(await page.getByLabel('Seed').inputValue(), '7');
     assert.equal(await page.getByLabel('Hosts', { exact: true }).inputValue(), '500');
@@ -260,6 +289,8 @@ try {
     await other.getByRole('button', { name: 'Run detection' }).waitFor();
     assert.equal(await other.getByLabel('Hosts', { exact: true }).inputValue(), '33');
     assert.equal(await other.getByLabel('Seed').inputValue(), '7');
+    // A shared link runs its (small) configuration on opening.
+    await other.locator('.run-bar .status[data-state="done"]').waitFor({ timeout: 60_000 });
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -267,7 +298,7 @@ try {
   await test('threshold and ensemble weight re-evaluate the run at once; other settings mark it out of date', async () => {
     const { context, page, errors } = await newPage({ width: 1280, height: 900 });
     const query = 'seed=6&hosts=30&duration=60';
-    await page.goto(`${base}?${query}`);
+    await open(page, `${base}?${query}`);
     await runAndWait(page);
     const status = page.locator('.run-bar .status');
     const doneText = await status.innerText();
@@ -310,7 +341,7 @@ try {
 
   await test('scatter of both scores draws 100,000 flows in one blit within 100 ms', async () => {
     const { context, page, errors } = await newPage({ width: 1400, height: 1000 });
-    await page.goto(`${base}?seed=11&hosts=110&duration=3600`);
+    await open(page, `${base}?seed=11&hosts=110&duration=3600`);
     await runAndWait(page);
     const scatter = page.locator('canvas[data-chart="scatter"]');
     await scatter.and(page.locator('[data-draw-ms]')).waitFor();
@@ -325,7 +356,7 @@ try {
 
   await test('Cancel stops a long run at once and the next run works', async () => {
     const { context, page, errors } = await newPage({ width: 1280, height: 900 });
-    await page.goto(`${base}?seed=3&hosts=400&duration=43200`);
+    await open(page, `${base}?seed=3&hosts=400&duration=43200`);
     await page.getByRole('button', { name: 'Run detection' }).click();
     await page.locator('.status[data-state="running"]').waitFor();
     await sleep(300);
@@ -346,7 +377,7 @@ try {
 
   await test('after one visit the app loads and runs offline (service worker)', async () => {
     const { context, page, errors } = await newPage({ width: 1280, height: 900 });
-    await page.goto(`${base}?seed=5&hosts=10&duration=600`);
+    await open(page, `${base}?seed=5&hosts=10&duration=600`);
     await page.evaluate(() => navigator.serviceWorker.ready);
     await context.setOffline(true);
     await page.reload();
@@ -370,7 +401,7 @@ try {
 
   await test('your own traffic: downloaded data imports, with a baseline, bad rows, threshold slider and details', async () => {
     const { context, page, errors } = await newPage({ width: 1280, height: 900 });
-    await page.goto(`${base}?seed=5&hosts=40&duration=30`);
+    await open(page, `${base}?seed=5&hosts=40&duration=30`);
     await runAndWait(page);
     // Download data: the generated flows as a Zeek conn.log and as CSV.
     const files = {};
@@ -489,7 +520,7 @@ try {
 
   await test('one capture filled by an attack, no baseline: the detector names it, the training check warns, SIEM files carry the technique', async () => {
     const { context, page, errors } = await newPage({ width: 1280, height: 900 });
-    await page.goto(base);
+    await open(page, base);
     await page.getByRole('button', { name: 'Run detection' }).waitFor();
     // A Zeek conn.log as a sensor writes it (no labels): 60 ordinary connections of 12 hosts,
     // and from the first second an nmap-style SYN scan of 1,000 ports of one server, so the
@@ -546,7 +577,7 @@ try {
 
   await test('incidents: a false-positive verdict suppresses at once, responses to copy, undo restores', async () => {
     const { context, page, errors } = await newPage({ width: 1280, height: 900 });
-    await page.goto(`${base}?seed=8&hosts=40&duration=30`);
+    await open(page, `${base}?seed=8&hosts=40&duration=30`);
     await runAndWait(page);
     const count = async () => Number((await page.getByTestId('anomaly-count').innerText()).replace(/,/g, ''));
     const before = await count();
@@ -582,7 +613,7 @@ try {
 
   await test('generator settings: preset picker, every attack kind, parameters in the URL', async () => {
     const { context, page, errors } = await newPage({ width: 1280, height: 900 });
-    await page.goto(`${base}?preset=ddos_day&seed=9&train=all`);
+    await open(page, `${base}?preset=ddos_day&seed=9&train=all`);
     await page.getByLabel('Preset').waitFor();
     assert.equal(await page.getByLabel('Preset').inputValue(), 'ddos_day');
     assert.equal(await page.getByLabel('Train on').inputValue(), 'all');
@@ -626,7 +657,7 @@ try {
 
   await test('a saved model: download it, score another day and an imported file with it, bad model files refused', async () => {
     const { context, page, errors } = await newPage({ width: 1280, height: 900 });
-    await page.goto(`${base}?seed=21&hosts=15&duration=60`);
+    await open(page, `${base}?seed=21&hosts=15&duration=60`);
     await runAndWait(page);
     const modelPath = `${artifacts}/model.json`;
     const dl = await download(page, 'Download model', modelPath);
@@ -688,7 +719,10 @@ try {
   // longer task (the scatter), logged here and listed as known work in the README.
   await test('a million flows: the large-site preset runs and draws in the tab', async () => {
     const { context, page, errors } = await newPage({ width: 1280, height: 900 });
-    await page.goto(`${base}?preset=large_site&duration=8400`);
+    await open(page, `${base}?preset=large_site&duration=8400`);
+    // Too large to start on opening: the page waits for Run and says why.
+    assert.equal(await page.locator('.run-bar .status').getAttribute('data-state'), 'idle');
+    assert.match(await page.locator('.run-bar .status').innerText(), /large run \(about (\d{3}|1,\d{3}),\d{3} flows\): press Run detection/);
     const ms = await runAndWait(page, 300_000);
     const flows = Number((await page.getByTestId('flow-count').innerText()).replace(/[^\d]/g, ''));
     assert.ok(flows >= 1_000_000, `${flows} flows`);
@@ -713,7 +747,7 @@ try {
 
   await test('phone-sized viewport runs a small scenario', async () => {
     const { context, page, errors } = await newPage({ width: 390, height: 844 });
-    await page.goto(`${base}?seed=3&hosts=10&duration=10`);
+    await open(page, `${base}?seed=3&hosts=10&duration=10`);
     await runAndWait(page);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `page overflows the phone viewport by ${overflow} px`);
@@ -753,7 +787,7 @@ try {
   for (const [label, viewport] of [['phone', { width: 390, height: 844 }], ['desktop', { width: 1280, height: 900 }]]) {
     await test(`keyboard only (${label} ${viewport.width}x${viewport.height}): run, threshold, details, report`, async () => {
       const { context, page, errors } = await newPage(viewport);
-      await page.goto(`${base}?seed=4&hosts=30&duration=20`);
+      await open(page, `${base}?seed=4&hosts=30&duration=20`);
       await page.getByRole('button', { name: 'Run detection' }).waitFor();
       await tabTo(page, (f) => f.tag === 'button' && f.name === 'Run detection', 'Run detection');
       await page.keyboard.press('Enter');
