@@ -136,3 +136,25 @@ pub async fn copy_text(text: &str) -> Result<(), ()> {
         .map(|_| ())
         .map_err(|_| ())
 }
+
+/// True when the user's system asks for a dark theme (the CSS's `prefers-color-scheme`).
+pub fn prefers_dark() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+/// Calls `changed` whenever the system switches between light and dark (charts redraw).
+pub fn on_theme_change(changed: impl Fn() + 'static) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let Some(query) = web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+    else {
+        return;
+    };
+    let callback = Closure::<dyn Fn()>::new(changed);
+    let _ = query.add_event_listener_with_callback("change", callback.as_ref().unchecked_ref());
+    // The page lives as long as the listener: never dropped.
+    callback.forget();
+}

@@ -4,11 +4,14 @@
 //! lines and text stay sharp on HiDPI screens; fonts and strokes scale with the ratio. Data
 //! reductions come from `crate::app::chart_data`; this file only draws.
 //!
+//! Charts follow the page's theme (`prefers-color-scheme`): [`Theme`] holds the background,
+//! text and grid colours; the data colours (Okabe–Ito) read on both.
+//!
 //! Text is measured with the canvas's `measureText` and legends are drawn here, not by
 //! plotters: plotters measures text by appending a `<span style="…">` to the page, which the
 //! page's Content-Security-Policy (no inline styles) blocks.
 
-use super::browser::device_pixel_ratio;
+use super::browser::{device_pixel_ratio, prefers_dark};
 use crate::app::chart_data::{class_histogram, padded_range, rasterize_scatter_pass, time_buckets};
 use crate::app::protocol::PageRun;
 use crate::traffic::flow::AttackKind;
@@ -37,13 +40,52 @@ pub const BENIGN_DOT: RGBColor = RGBColor(0xA9, 0xB8, 0xC6);
 /// repeats and the legend tells them apart.
 const ATTACK_PALETTE: [RGBColor; 6] = [ORANGE, SKY, GREEN, PURPLE, VERMILLION, INK];
 
+/// A chart's non-data colours: the page's light or dark theme (style/main.css's `--panel`,
+/// `--ink` and `--line`).
+#[derive(Debug, Clone, Copy)]
+struct Theme {
+    background: RGBColor,
+    ink: RGBColor,
+    /// Axes and the mesh's major lines.
+    grid: RGBColor,
+}
+
+const LIGHT: Theme = Theme {
+    background: WHITE,
+    ink: INK,
+    grid: RGBColor(0xC8, 0xCE, 0xD4),
+};
+
+const DARK: Theme = Theme {
+    background: RGBColor(0x1D, 0x23, 0x29),
+    ink: RGBColor(0xE8, 0xEC, 0xEF),
+    grid: RGBColor(0x4A, 0x55, 0x60),
+};
+
+thread_local! {
+    /// The theme of the chart being drawn, read once per draw.
+    static DARK_THEME: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn theme() -> Theme {
+    if DARK_THEME.with(std::cell::Cell::get) {
+        DARK
+    } else {
+        LIGHT
+    }
+}
+
 pub fn attack_colour(kind: AttackKind) -> RGBColor {
     class_colour(AttackKind::ALL.iter().position(|&k| k == kind).unwrap_or(0))
 }
 
 /// The colour of chart label code `1 + i` (for generated traffic, `i` indexes `AttackKind::ALL`).
 pub fn class_colour(i: usize) -> RGBColor {
-    ATTACK_PALETTE[i % ATTACK_PALETTE.len()]
+    match ATTACK_PALETTE[i % ATTACK_PALETTE.len()] {
+        // The palette's black reads as the theme's text colour (invisible on dark otherwise).
+        INK => theme().ink,
+        c => c,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +141,7 @@ pub fn draw_chart(
     live_loss: &[f64],
 ) {
     let task_started = now_ms();
+    DARK_THEME.with(|d| d.set(prefers_dark()));
     if kind == ChartKind::Scatter {
         // Whatever this canvas shows next, an unfinished draw of an older scatter must stop.
         SCATTER_GENERATION.with(|g| g.set(g.get() + 1));
@@ -286,7 +329,7 @@ fn draw_legend(area: &Area, corner: Corner, entries: &[(String, Mark)], dpr: f64
     };
     area.draw(&Rectangle::new(
         [(x, y), (x + box_w, y + box_h)],
-        WHITE.mix(0.85).filled(),
+        theme().background.mix(0.85).filled(),
     ))?;
     area.draw(&Rectangle::new([(x, y), (x + box_w, y + box_h)], GREY))?;
     for (i, (label, mark)) in entries.iter().enumerate() {
@@ -338,7 +381,7 @@ fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &PageRun
     let started = now_ms();
     let generation = SCATTER_GENERATION.with(std::cell::Cell::get);
     let _ = canvas.remove_attribute("data-draw-ms");
-    root.fill(&WHITE)?;
+    root.fill(&theme().background)?;
     let plot = &out.plot;
     let xs = &plot.isolation_forest;
     let (x0, x1) = padded_range(xs);
@@ -363,6 +406,8 @@ fn draw_scatter(canvas: &HtmlCanvasElement, root: &Area, dpr: f64, out: &PageRun
         .label_style(font(dpr, 12.0))
         .axis_desc_style(font(dpr, 12.0))
         .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(theme().grid)
+        .axis_style(theme().grid)
         .draw()?;
     let mut present = [false; 256];
     for &l in &plot.label {
@@ -536,11 +581,11 @@ fn draw_in_tasks(mut job: ScatterJob) {
 }
 
 fn font(dpr: f64, size: f64) -> TextStyle<'static> {
-    ("sans-serif", size * dpr).into_font().color(&INK)
+    ("sans-serif", size * dpr).into_font().color(&theme().ink)
 }
 
 fn placeholder(root: &Area, dpr: f64, text: &str) -> DrawResult {
-    root.fill(&WHITE)?;
+    root.fill(&theme().background)?;
     let (w, h) = root.dim_in_pixel();
     root.draw(&Text::new(
         text.to_string(),
@@ -555,7 +600,7 @@ fn stroke(colour: RGBColor, dpr: f64, width: f64) -> ShapeStyle {
 }
 
 fn draw_score_over_time(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
-    root.fill(&WHITE)?;
+    root.fill(&theme().background)?;
     let plot = &out.plot;
     let report = &out.report;
     let is_attack: Vec<bool> = plot.label.iter().map(|&l| l > 0).collect();
@@ -594,6 +639,8 @@ fn draw_score_over_time(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
         .label_style(font(dpr, 12.0))
         .axis_desc_style(font(dpr, 12.0))
         .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(theme().grid)
+        .axis_style(theme().grid)
         .draw()?;
 
     let mut legend: Vec<(String, Mark)> = Vec::new();
@@ -651,7 +698,7 @@ fn draw_score_over_time(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
 }
 
 fn draw_histogram(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
-    root.fill(&WHITE)?;
+    root.fill(&theme().background)?;
     let plot = &out.plot;
     let evaluated: Vec<usize> = (0..plot.ensemble.len())
         .filter(|&i| !plot.training[i] || out.report.data.evaluated_flows == out.report.data.flows)
@@ -680,6 +727,8 @@ fn draw_histogram(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
         .label_style(font(dpr, 12.0))
         .axis_desc_style(font(dpr, 12.0))
         .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(theme().grid)
+        .axis_style(theme().grid)
         .draw()?;
     let bars = |values: &[f64], colour: RGBColor| {
         values
@@ -709,9 +758,12 @@ fn draw_histogram(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
     let t = out.report.threshold.ensemble.clamp(x0, x1);
     chart.draw_series(LineSeries::new(
         [(t, 0.0), (t, y_max)],
-        stroke(INK, dpr, 1.5),
+        stroke(theme().ink, dpr, 1.5),
     ))?;
-    legend.push(("threshold".into(), Mark::Line(stroke(INK, dpr, 1.5))));
+    legend.push((
+        "threshold".into(),
+        Mark::Line(stroke(theme().ink, dpr, 1.5)),
+    ));
     draw_legend(
         &chart.plotting_area().strip_coord_spec(),
         Corner::UpperRight,
@@ -722,7 +774,7 @@ fn draw_histogram(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
 }
 
 fn draw_roc(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
-    root.fill(&WHITE)?;
+    root.fill(&theme().background)?;
     let m = &out.report.metrics;
     let mut chart = ChartBuilder::on(root)
         .margin((10.0 * dpr) as i32)
@@ -736,6 +788,8 @@ fn draw_roc(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
         .label_style(font(dpr, 12.0))
         .axis_desc_style(font(dpr, 12.0))
         .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(theme().grid)
+        .axis_style(theme().grid)
         .draw()?;
     chart.draw_series(LineSeries::new(
         [(0.0, 0.0), (1.0, 1.0)],
@@ -777,7 +831,7 @@ fn draw_loss(root: &Area, dpr: f64, loss: &[f64], validation: &[f64]) -> DrawRes
             "The autoencoder's loss appears here as it trains",
         );
     }
-    root.fill(&WHITE)?;
+    root.fill(&theme().background)?;
     let y_max = loss.iter().copied().fold(0.0f64, f64::max) * 1.05;
     let y_min = loss
         .iter()
@@ -807,6 +861,8 @@ fn draw_loss(root: &Area, dpr: f64, loss: &[f64], validation: &[f64]) -> DrawRes
         .label_style(font(dpr, 12.0))
         .axis_desc_style(font(dpr, 12.0))
         .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(theme().grid)
+        .axis_style(theme().grid)
         .draw()?;
     chart.draw_series(LineSeries::new(
         loss.iter().enumerate().map(|(i, &l)| (i as f64 + 1.0, l)),

@@ -207,7 +207,11 @@ fn Chart(kind: ChartKind, label: &'static str) -> impl IntoView {
     let state = expect_context::<AppState>();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let pending = StoredValue::new(false);
+    // Bumped when the system theme changes, so the chart redraws in the new colours.
+    let theme = RwSignal::new(0u32);
+    browser::on_theme_change(move || theme.update(|t| *t += 1));
     Effect::new(move |_| {
+        theme.track();
         let output = state.output.get();
         let live = kind == ChartKind::Loss && output.is_none();
         if kind == ChartKind::Loss {

@@ -37,9 +37,9 @@ async function waitForServer() {
 }
 
 const testsWithPages = new Set();
-async function newPage(viewport) {
+async function newPage(viewport, options = {}) {
   testsWithPages.add(currentTest);
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 2, acceptDownloads: true });
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 2, acceptDownloads: true, ...options });
   // Context-level: also the dedicated worker's and the service worker's requests.
   context.on('request', (r) => requests.push({ test: currentTest, url: r.url(), type: r.resourceType(), sw: !!r.serviceWorker() }));
   const page = await context.newPage();
@@ -757,6 +757,28 @@ try {
       .filter((w) => /incident-table|anomalies/.test(w.table) && w.scroll > w.width + 1));
     assert.deepEqual(tables, [], `tables wider than the phone: ${JSON.stringify(tables)}`);
     await page.screenshot({ path: `${artifacts}/phone.png` });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  await test('dark mode: the five charts follow the theme', async () => {
+    const { context, page, errors } = await newPage({ width: 1280, height: 900 }, { colorScheme: 'dark' });
+    await open(page, `${base}?seed=5&hosts=20&duration=300`);
+    assert.equal(await page.locator('.run-bar .status').getAttribute('data-state'), 'done');
+    await page.locator('canvas[data-chart="scatter"][data-draw-ms]').waitFor();
+    await sleep(300);
+    const looks = await page.evaluate(() => [...document.querySelectorAll('canvas[data-chart]')].map((c) => {
+      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      const lum = (i) => 0.2126 * data[i] + 0.7152 * data[i + 1] + 0.0722 * data[i + 2];
+      let light = 0;
+      for (let i = 0; i < data.length; i += 16) if (lum(i) > 150) light++;
+      return { chart: c.dataset.chart, corner: Math.round(lum(4 * (2 * c.width + 2))), light };
+    }));
+    console.log(`     dark charts: ${JSON.stringify(looks)}`);
+    for (const c of looks) {
+      assert.ok(c.corner < 60, `${c.chart} has a light background in dark mode: ${JSON.stringify(c)}`);
+      assert.ok(c.light > 100, `${c.chart} has no light text or marks on its dark background: ${JSON.stringify(c)}`);
+    }
     assert.deepEqual(errors, []);
     await context.close();
   });
