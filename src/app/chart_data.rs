@@ -13,17 +13,21 @@ pub struct TimeBucket {
     pub count: u32,
     pub max: f64,
     pub mean: f64,
+    /// Flows whose score is above the threshold.
+    pub flagged: u32,
     /// True when any flow in the bucket is an attack.
     pub has_attack: bool,
 }
 
-/// Splits [0, span] into `buckets` equal intervals and summarises the scores in each; empty
-/// buckets are left out. `t_s` must be ≥ 0.
+/// Splits [0, span] into `buckets` equal intervals and summarises the scores in each (and
+/// counts those above `threshold`, as the report flags them); empty buckets are left out.
+/// `t_s` must be ≥ 0.
 pub fn time_buckets(
     t_s: &[f32],
     scores: &[f32],
     is_attack: &[bool],
     buckets: usize,
+    threshold: f64,
 ) -> Vec<TimeBucket> {
     let buckets = buckets.max(1);
     let span = t_s.iter().copied().fold(0.0f32, f32::max) as f64;
@@ -32,7 +36,7 @@ pub fn time_buckets(
     } else {
         1.0
     };
-    let mut acc = vec![(0u32, f64::NEG_INFINITY, 0.0f64, false); buckets];
+    let mut acc = vec![(0u32, f64::NEG_INFINITY, 0.0f64, false, 0u32); buckets];
     for ((&t, &s), &a) in t_s.iter().zip(scores).zip(is_attack) {
         let b = ((t as f64 / width) as usize).min(buckets - 1);
         let e = &mut acc[b];
@@ -40,16 +44,18 @@ pub fn time_buckets(
         e.1 = e.1.max(s as f64);
         e.2 += s as f64;
         e.3 |= a;
+        e.4 += u32::from(f64::from(s) > threshold);
     }
     acc.into_iter()
         .enumerate()
         .filter(|(_, e)| e.0 > 0)
-        .map(|(b, (count, max, sum, has_attack))| TimeBucket {
+        .map(|(b, (count, max, sum, has_attack, flagged))| TimeBucket {
             t0_s: b as f64 * width,
             t1_s: (b + 1) as f64 * width,
             count,
             max,
             mean: sum / f64::from(count),
+            flagged,
             has_attack,
         })
         .collect()
@@ -121,18 +127,20 @@ mod tests {
         let t = [0.0, 1.0, 5.0, 9.0, 10.0];
         let s = [1.0, 3.0, 2.0, 7.0, 5.0];
         let a = [false, false, false, true, false];
-        let b = time_buckets(&t, &s, &a, 2);
+        let b = time_buckets(&t, &s, &a, 2, 1.5);
         assert_eq!(b.len(), 2);
         assert_eq!((b[0].count, b[0].max, b[0].mean), (2, 3.0, 2.0));
         assert!(!b[0].has_attack);
         assert_eq!((b[1].count, b[1].max), (3, 7.0));
         assert!(b[1].has_attack);
+        // Above 1.5: 3 in the first bucket; 2, 7 and 5 in the second.
+        assert_eq!((b[0].flagged, b[1].flagged), (1, 3));
         assert_eq!(b[1].t1_s, 10.0);
     }
 
     #[test]
     fn empty_buckets_are_dropped() {
-        let b = time_buckets(&[0.0, 100.0], &[1.0, 2.0], &[false, false], 10);
+        let b = time_buckets(&[0.0, 100.0], &[1.0, 2.0], &[false, false], 10, 0.0);
         assert_eq!(b.len(), 2);
     }
 

@@ -110,6 +110,10 @@ impl ChartKind {
 }
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
+type ChartResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// Where each legend entry goes (its top-left corner) and the rows' height, in pixels.
+type LegendLayout = (Vec<(i32, i32)>, i32);
 
 /// Sizes the backing store to the element's CSS size × DPR; returns the ratio.
 fn prepare_canvas(canvas: &HtmlCanvasElement) -> f64 {
@@ -599,39 +603,70 @@ fn stroke(colour: RGBColor, dpr: f64, width: f64) -> ShapeStyle {
     colour.stroke_width((width * dpr).round().max(1.0) as u32)
 }
 
+/// The score over time: the mean score per time bucket against the threshold, and how many
+/// flows each bucket flagged (bars, right axis), over the training window and the attack
+/// periods; the legend sits above the plot so it hides no data. (A "max per bucket" line
+/// used to sit above the threshold in nearly every bucket of a busy network, which reads as
+/// "always alarming" while a 1 % threshold flags one flow in a hundred by design.)
 fn draw_score_over_time(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
     root.fill(&theme().background)?;
     let plot = &out.plot;
     let report = &out.report;
     let is_attack: Vec<bool> = plot.label.iter().map(|&l| l > 0).collect();
     let (w, _) = root.dim_in_pixel();
+    let threshold = report.threshold.ensemble;
     let buckets = time_buckets(
         &plot.t_s,
         &plot.ensemble,
         &is_attack,
         (w as f64 / (3.0 * dpr)) as usize,
+        threshold,
     );
     let t_first = report.data.start_ts;
     let span_min = (report.data.end_ts - t_first).max(1.0) / 60.0;
-    let threshold = report.threshold.ensemble;
-    let y_min = buckets
-        .iter()
-        .map(|b| b.mean)
-        .fold(f64::INFINITY, f64::min)
-        .min(threshold);
-    let y_max = buckets
-        .iter()
-        .map(|b| b.max)
-        .fold(f64::NEG_INFINITY, f64::max)
-        .max(threshold);
-    let pad = (y_max - y_min).abs().max(1e-6) * 0.05;
+    let means = buckets.iter().map(|b| b.mean);
+    let y_min = means.clone().fold(f64::INFINITY, f64::min).min(threshold);
+    let y_max = means.fold(f64::NEG_INFINITY, f64::max).max(threshold);
+    let pad = (y_max - y_min).abs().max(1e-6) * 0.08;
     let (y0, y1) = (y_min - pad, y_max + pad);
+    let most_flagged = buckets.iter().map(|b| b.flagged).max().unwrap_or(0).max(1);
 
-    let mut chart = ChartBuilder::on(root)
+    let mut legend: Vec<(String, Mark)> = Vec::new();
+    let train_end = (report.data.training_end_ts - t_first) / 60.0;
+    let shade_training = train_end > 0.0 && train_end < span_min;
+    if shade_training {
+        legend.push(("training window".into(), Mark::Swatch(GREY.mix(0.3))));
+    }
+    let kinds: Vec<AttackKind> = AttackKind::ALL
+        .into_iter()
+        .filter(|&k| report.injected_attacks.iter().any(|a| a.kind == k))
+        .collect();
+    for &kind in &kinds {
+        legend.push((
+            kind.title().into(),
+            Mark::Swatch(attack_colour(kind).mix(0.5)),
+        ));
+    }
+    legend.push((
+        "mean score".into(),
+        Mark::Line(stroke(theme().ink, dpr, 1.0)),
+    ));
+    legend.push(("threshold".into(), Mark::Line(stroke(VERMILLION, dpr, 1.5))));
+    legend.push((
+        "flagged flows (right axis)".into(),
+        Mark::Swatch(BLUE.mix(0.8)),
+    ));
+    let legend_h = legend_rows_height(root, &legend, dpr)?;
+    let (top, body) = root.split_vertically(legend_h);
+    draw_legend_rows(&top, &legend, dpr)?;
+
+    let mut chart = ChartBuilder::on(&body)
         .margin((10.0 * dpr) as i32)
         .x_label_area_size((34.0 * dpr) as i32)
         .y_label_area_size((52.0 * dpr) as i32)
-        .build_cartesian_2d(0.0..span_min, y0..y1)?;
+        .right_y_label_area_size((44.0 * dpr) as i32)
+        .build_cartesian_2d(0.0..span_min, y0..y1)?
+        .set_secondary_coord(0.0..span_min, 0.0..f64::from(most_flagged) * 1.1);
     chart
         .configure_mesh()
         .x_desc("minutes since start")
@@ -642,58 +677,102 @@ fn draw_score_over_time(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
         .bold_line_style(theme().grid)
         .axis_style(theme().grid)
         .draw()?;
-
-    let mut legend: Vec<(String, Mark)> = Vec::new();
-    let train_end = (report.data.training_end_ts - t_first) / 60.0;
-    if train_end > 0.0 && train_end < span_min {
+    chart
+        .configure_secondary_axes()
+        .y_desc("flagged flows")
+        .y_label_formatter(&|v| format!("{}", v.round() as i64))
+        .label_style(font(dpr, 12.0))
+        .axis_desc_style(font(dpr, 12.0))
+        .axis_style(theme().grid)
+        .draw()?;
+    if shade_training {
         chart.draw_series(std::iter::once(Rectangle::new(
             [(0.0, y0), (train_end, y1)],
             GREY.mix(0.12).filled(),
         )))?;
-        legend.push(("training window".into(), Mark::Swatch(GREY.mix(0.3))));
     }
-    for kind in AttackKind::ALL {
-        let windows: Vec<_> = report
-            .injected_attacks
-            .iter()
-            .filter(|a| a.kind == kind)
-            .collect();
-        if windows.is_empty() {
-            continue;
-        }
+    for &kind in &kinds {
         let colour = attack_colour(kind);
-        chart.draw_series(windows.iter().map(|a| {
-            let (x0, x1) = ((a.start_ts - t_first) / 60.0, (a.end_ts - t_first) / 60.0);
-            // Short attacks would vanish at a one-pixel width.
-            let min_w = span_min / 300.0;
-            Rectangle::new(
-                [(x0, y0), (x1.max(x0 + min_w), y1)],
-                colour.mix(0.25).filled(),
-            )
-        }))?;
-        legend.push((kind.title().into(), Mark::Swatch(colour.mix(0.5))));
+        chart.draw_series(
+            report
+                .injected_attacks
+                .iter()
+                .filter(|a| a.kind == kind)
+                .map(|a| {
+                    let (x0, x1) = ((a.start_ts - t_first) / 60.0, (a.end_ts - t_first) / 60.0);
+                    // Short attacks would vanish at a one-pixel width.
+                    let min_w = span_min / 300.0;
+                    Rectangle::new(
+                        [(x0, y0), (x1.max(x0 + min_w), y1)],
+                        colour.mix(0.25).filled(),
+                    )
+                }),
+        )?;
     }
+    chart.draw_secondary_series(buckets.iter().filter(|b| b.flagged > 0).map(|b| {
+        Rectangle::new(
+            [(b.t0_s / 60.0, 0.0), (b.t1_s / 60.0, f64::from(b.flagged))],
+            BLUE.mix(0.8).filled(),
+        )
+    }))?;
     chart.draw_series(LineSeries::new(
         buckets.iter().map(|b| ((b.t0_s + b.t1_s) / 120.0, b.mean)),
-        stroke(GREY, dpr, 1.0),
+        stroke(theme().ink, dpr, 1.0),
     ))?;
-    legend.push(("mean per bucket".into(), Mark::Line(stroke(GREY, dpr, 1.0))));
-    chart.draw_series(LineSeries::new(
-        buckets.iter().map(|b| ((b.t0_s + b.t1_s) / 120.0, b.max)),
-        stroke(BLUE, dpr, 1.5),
-    ))?;
-    legend.push(("max per bucket".into(), Mark::Line(stroke(BLUE, dpr, 1.5))));
     chart.draw_series(LineSeries::new(
         [(0.0, threshold), (span_min, threshold)],
         stroke(VERMILLION, dpr, 1.5),
     ))?;
-    legend.push(("threshold".into(), Mark::Line(stroke(VERMILLION, dpr, 1.5))));
-    draw_legend(
-        &chart.plotting_area().strip_coord_spec(),
-        Corner::UpperLeft,
-        &legend,
-        dpr,
-    )?;
+    Ok(())
+}
+
+/// Legend entries laid out left to right, wrapping at `width`: each entry's top-left corner
+/// and the height of all rows, in pixels.
+fn legend_rows(area: &Area, entries: &[(String, Mark)], dpr: f64) -> ChartResult<LegendLayout> {
+    let style = font(dpr, 11.0);
+    let px = |v: f64| (v * dpr).round() as i32;
+    let (mark_w, gap, spacing, inset) = (px(15.0), px(5.0), px(14.0), px(10.0));
+    let width = area.dim_in_pixel().0 as i32 - inset;
+    let mut row_h = px(14.0);
+    let mut at = Vec::with_capacity(entries.len());
+    let (mut x, mut y) = (inset, px(4.0));
+    for (label, _) in entries {
+        let (tw, th) = area.estimate_text_size(label, &style)?;
+        row_h = row_h.max(th as i32 + px(4.0));
+        let entry_w = mark_w + gap + tw as i32;
+        if x > inset && x + entry_w > width {
+            x = inset;
+            y += row_h;
+        }
+        at.push((x, y));
+        x += entry_w + spacing;
+    }
+    Ok((at, y + row_h + px(2.0)))
+}
+
+fn legend_rows_height(area: &Area, entries: &[(String, Mark)], dpr: f64) -> ChartResult<i32> {
+    legend_rows(area, entries, dpr).map(|(_, h)| h)
+}
+
+/// Draws a legend laid out by [`legend_rows`] (a strip above a chart: no box needed).
+fn draw_legend_rows(area: &Area, entries: &[(String, Mark)], dpr: f64) -> DrawResult {
+    let (at, _) = legend_rows(area, entries, dpr)?;
+    let px = |v: f64| (v * dpr).round() as i32;
+    let style = font(dpr, 11.0).pos(Pos::new(HPos::Left, VPos::Center));
+    let row_mid = px(7.0);
+    for ((label, mark), &(x, y)) in entries.iter().zip(&at) {
+        let cy = y + row_mid;
+        match mark {
+            Mark::Swatch(colour) => area.draw(&Rectangle::new(
+                [(x, cy - px(5.0)), (x + px(15.0), cy + px(5.0))],
+                colour.filled(),
+            ))?,
+            Mark::Line(line) => {
+                area.draw(&PathElement::new(vec![(x, cy), (x + px(15.0), cy)], *line))?
+            }
+        }
+        area.draw(&Text::new(label.clone(), (x + px(20.0), cy), style.clone()))?;
+    }
     Ok(())
 }
 
@@ -773,6 +852,12 @@ fn draw_histogram(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
     Ok(())
 }
 
+/// Lowest false-positive rate the ROC chart shows: at AUC ≈ 1 a linear axis hugs the corner
+/// and says nothing, while the low rates are where an analyst's alert budget lives.
+const ROC_MIN_FPR: f64 = 1e-4;
+
+/// ROC curves with the false-positive rate on a log axis (10⁻⁴ to 1); rates below the axis
+/// are drawn at its left edge.
 fn draw_roc(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
     root.fill(&theme().background)?;
     let m = &out.report.metrics;
@@ -780,19 +865,28 @@ fn draw_roc(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
         .margin((10.0 * dpr) as i32)
         .x_label_area_size((34.0 * dpr) as i32)
         .y_label_area_size((52.0 * dpr) as i32)
-        .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
+        // log10 of the rate on a plain axis: plotters' log coordinates would add their own
+        // copy of the chart machinery to the page's wasm (about 7 KB gzip).
+        .build_cartesian_2d(ROC_MIN_FPR.log10()..0.0, 0.0..1.0)?;
     chart
         .configure_mesh()
-        .x_desc("false positive rate")
+        .x_desc("false positive rate (log scale)")
         .y_desc("true positive rate")
+        .x_labels(5)
+        .x_label_formatter(&|x| format!("{}", 10f64.powi(x.round() as i32)))
         .label_style(font(dpr, 12.0))
         .axis_desc_style(font(dpr, 12.0))
         .light_line_style(WHITE.mix(0.0))
         .bold_line_style(theme().grid)
         .axis_style(theme().grid)
         .draw()?;
+    // Chance: TPR = FPR, a curve on this axis.
+    let lo = ROC_MIN_FPR.log10();
     chart.draw_series(LineSeries::new(
-        [(0.0, 0.0), (1.0, 1.0)],
+        (0..=40).map(|i| {
+            let x = lo * (1.0 - f64::from(i) / 40.0);
+            (x, 10f64.powf(x))
+        }),
         stroke(GREY, dpr, 1.0),
     ))?;
     let auc = |a: Option<f64>| a.map_or("n/a".to_string(), |v| format!("{v:.3}"));
@@ -806,7 +900,10 @@ fn draw_roc(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
             continue;
         }
         chart.draw_series(LineSeries::new(
-            metrics.roc_curve.iter().map(|p| (p.fpr, p.tpr)),
+            metrics
+                .roc_curve
+                .iter()
+                .map(|p| (p.fpr.max(ROC_MIN_FPR).log10(), p.tpr)),
             stroke(colour, dpr, 2.0),
         ))?;
         legend.push((
@@ -878,6 +975,7 @@ fn draw_loss(root: &Area, dpr: f64, loss: &[f64], validation: &[f64]) -> DrawRes
             .y_desc("validation R²")
             .label_style(font(dpr, 12.0))
             .axis_desc_style(font(dpr, 12.0))
+            .axis_style(theme().grid)
             .draw()?;
         chart.draw_secondary_series(LineSeries::new(
             validation

@@ -112,9 +112,9 @@ pub fn App() -> impl IntoView {
                 <MetricsSummary/>
                 <ThresholdControl/>
                 <div class="charts">
-                    <Chart kind=ChartKind::ScoreOverTime label="Ensemble anomaly score over time, with threshold and attack periods"/>
+                    <Chart kind=ChartKind::ScoreOverTime label="Mean ensemble score and flagged flows over time, with the threshold and attack periods"/>
                     <Chart kind=ChartKind::Histogram label="Score histogram, benign versus attack flows"/>
-                    <Chart kind=ChartKind::Roc label="ROC curves of both models and the ensemble"/>
+                    <Chart kind=ChartKind::Roc label="ROC curves of both models and the ensemble (false-positive rate on a log scale)"/>
                     <Chart kind=ChartKind::Loss label="Autoencoder training loss per epoch"/>
                     <Chart kind=ChartKind::Scatter label="Isolation Forest score versus autoencoder error, every flow, coloured by ground truth"/>
                 </div>
