@@ -159,16 +159,26 @@ pub(super) fn mark(name: &str) {
 pub(super) fn start_run(state: AppState, by_user: bool) {
     state.run_by_user.set_value(by_user);
     let config = state.config.get_untracked();
-    browser::replace_query(&config.to_query());
+    // (The address bar already shows the form: an effect keeps it so.)
     state.run_basis.set(Some(form_basis(state)));
     state.stale.set(None);
     let files = state.import_files.get_value();
     state.loss_curve.set(Vec::new());
     state.checked.set(None);
     state.stage_progress.set([0.0; 6]);
-    state.output.set(None);
-    state.anomaly_page.set(None);
     state.pending_plot.set_value(None);
+    // The last run's results leave in a task of their own: removing a few thousand elements
+    // and laying the page out again, on top of this click's work, could block the page for
+    // more than 50 ms.
+    set_timeout(
+        move || {
+            if state.run_state.get_untracked() == RunState::Running {
+                state.output.set(None);
+                state.anomaly_page.set(None);
+            }
+        },
+        std::time::Duration::ZERO,
+    );
     state.current_stage.set(None);
     state.run_state.set(RunState::Running);
     let on_incoming = move |incoming| state.on_incoming(incoming);
