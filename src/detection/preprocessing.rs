@@ -36,10 +36,16 @@ enum ColumnSource {
     Missing,
 }
 
+/// Where each model column's value comes from for one file's columns (see
+/// [`Preprocessing::column_map`]): worked out once per file, used per flow.
+pub struct ColumnMap {
+    sources: Vec<ColumnSource>,
+}
+
 impl Preprocessing {
     /// The model columns (by name) that `extras` lacks: they become their training medians.
     pub fn missing_columns(&self, extras: Option<&ExtraColumns<'_>>) -> Vec<String> {
-        let sources = self.sources(extras);
+        let sources = self.sources(extras.map(|e| e.names));
         self.columns
             .iter()
             .zip(&sources)
@@ -48,7 +54,7 @@ impl Preprocessing {
             .collect()
     }
 
-    fn sources(&self, extras: Option<&ExtraColumns<'_>>) -> Vec<ColumnSource> {
+    fn sources(&self, extra_names: Option<&[String]>) -> Vec<ColumnSource> {
         let builtin = features::builtin_columns();
         self.columns
             .iter()
@@ -58,8 +64,8 @@ impl Preprocessing {
                     .flatten();
                 match as_builtin {
                     Some(j) => ColumnSource::Builtin(j),
-                    None => extras
-                        .and_then(|e| e.names.iter().position(|n| *n == c.name))
+                    None => extra_names
+                        .and_then(|names| names.iter().position(|n| *n == c.name))
                         .map_or(ColumnSource::Missing, ColumnSource::Extra),
                 }
             })
@@ -75,25 +81,39 @@ impl Preprocessing {
         on_progress: &mut dyn FnMut(f64),
     ) -> Matrix {
         let base = features::extract_with_progress(flows, &self.ports, &self.features, on_progress);
-        let sources = self.sources(extras);
+        let map = self.column_map(extras.map(|e| e.names));
         let mut x = Matrix::zeros(flows.len(), self.columns.len());
         for i in 0..flows.len() {
             let extra = extras.map_or(&[][..], |e| (e.row)(i));
-            let b = base.row(i);
-            for (k, (source, &fill)) in sources.iter().zip(&self.fill).enumerate() {
-                let v = match *source {
-                    ColumnSource::Builtin(j) => b.get(j).copied().unwrap_or(f64::NAN),
-                    ColumnSource::Extra(p) => extra
-                        .get(p)
-                        .copied()
-                        .filter(|v| v.is_finite())
-                        .map_or(f64::NAN, FeatureColumn::signed_log),
-                    ColumnSource::Missing => f64::NAN,
-                };
-                x.row_mut(i)[k] = if v.is_finite() { v } else { fill };
-            }
+            self.model_row(&map, base.row(i), extra, x.row_mut(i));
         }
         x
+    }
+
+    /// Where the model's columns come from in a file whose extra numeric columns are
+    /// `extra_names` (`None`: built-in features only).
+    pub fn column_map(&self, extra_names: Option<&[String]>) -> ColumnMap {
+        ColumnMap {
+            sources: self.sources(extra_names),
+        }
+    }
+
+    /// One flow's model columns on their stored scale, gaps filled with the training medians:
+    /// `builtin` is its [`features::FEATURES`] row, `extra` its extra values in the order of
+    /// the names `map` was made for; `out` has one value per model column.
+    pub fn model_row(&self, map: &ColumnMap, builtin: &[f64], extra: &[f64], out: &mut [f64]) {
+        for ((slot, source), &fill) in out.iter_mut().zip(&map.sources).zip(&self.fill) {
+            let v = match *source {
+                ColumnSource::Builtin(j) => builtin.get(j).copied().unwrap_or(f64::NAN),
+                ColumnSource::Extra(p) => extra
+                    .get(p)
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .map_or(f64::NAN, FeatureColumn::signed_log),
+                ColumnSource::Missing => f64::NAN,
+            };
+            *slot = if v.is_finite() { v } else { fill };
+        }
     }
 
     /// Standardised model input from [`Preprocessing::raw_features`]'s output.

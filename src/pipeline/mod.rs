@@ -16,6 +16,7 @@ pub mod rethreshold;
 pub mod run;
 pub mod run_output;
 pub mod stage;
+pub mod stream_score;
 pub mod threshold;
 pub mod training_check;
 

@@ -180,7 +180,7 @@ fn checked(dataset: &dataset::Dataset) -> Progress {
 
 /// The configuration a saved model's run reports: the model's own detection settings, with
 /// the user's current threshold and anomaly-list settings.
-fn with_model_settings(config: &RunConfig, model: &DetectorModel) -> RunConfig {
+pub(super) fn with_model_settings(config: &RunConfig, model: &DetectorModel) -> RunConfig {
     let mut effective = config.clone();
     let user = &config.detection;
     effective.detection = DetectionConfig {

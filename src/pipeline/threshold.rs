@@ -67,6 +67,17 @@ pub fn thresholds(scored: &ScoredRun, spec: &ThresholdSpec) -> ThresholdInfo {
             (&owned[0][..], &owned[1][..], &owned[2][..])
         }
     };
+    thresholds_from(if_t, mlp_t, ens_t, spec)
+}
+
+/// Each model's threshold under a policy, from training scores (or a saved model's
+/// reference scores) per model: forest, autoencoder, ensemble.
+pub fn thresholds_from(
+    if_t: &[f64],
+    mlp_t: &[f64],
+    ens_t: &[f64],
+    spec: &ThresholdSpec,
+) -> ThresholdInfo {
     let (method, contamination, target_fpr, fixed_score, t) = match *spec {
         ThresholdSpec::Contamination { contamination } => {
             let q = 1.0 - contamination;

@@ -116,6 +116,11 @@ impl Matrix {
         &self.data
     }
 
+    /// The values, row-major (gives the allocation back for reuse).
+    pub fn into_vec(self) -> Vec<f64> {
+        self.data
+    }
+
     pub fn as_mut_slice(&mut self) -> &mut [f64] {
         &mut self.data
     }

@@ -4,8 +4,8 @@
 use super::community_id;
 use crate::detection::behaviour::{BehaviourKind, Evidence, Technique};
 use crate::findings::incidents::{Grouping, Severity};
-use crate::output::report::{Anomaly, Report};
-use crate::traffic::flow::{Proto, Service};
+use crate::output::report::{Anomaly, Report, Scores};
+use crate::traffic::flow::{ConnState, FlowRecord, Proto, Service};
 use crate::util::format_value::format_value;
 use crate::util::time_format::format_utc;
 use serde::{Deserialize, Serialize};
@@ -176,9 +176,157 @@ fn anomaly_severity(score: f64, threshold: f64) -> Severity {
     }
 }
 
-fn community_id_of(a: &Anomaly) -> Option<String> {
-    let proto = community_id::ip_proto(a.proto, a.src_ip.is_ipv6())?;
-    community_id::community_id_v1(0, a.src_ip, a.dst_ip, proto, Some((a.src_port, a.dst_port)))
+/// The connection an anomaly alert describes (a report's anomaly or a streamed flow).
+struct AlertFlow {
+    ts: f64,
+    duration_s: f64,
+    src_ip: IpAddr,
+    src_port: u16,
+    dst_ip: IpAddr,
+    dst_port: u16,
+    proto: Proto,
+    service: Service,
+    conn_state: ConnState,
+    pkts_out: u64,
+    pkts_in: u64,
+    bytes_out: u64,
+    bytes_in: u64,
+}
+
+impl AlertFlow {
+    fn of(f: &FlowRecord) -> AlertFlow {
+        AlertFlow {
+            ts: f.ts,
+            duration_s: f.duration_s,
+            src_ip: f.src_ip,
+            src_port: f.src_port,
+            dst_ip: f.dst_ip,
+            dst_port: f.dst_port,
+            proto: f.proto,
+            service: f.service,
+            conn_state: f.conn_state,
+            pkts_out: f.pkts_out,
+            pkts_in: f.pkts_in,
+            bytes_out: f.bytes_out,
+            bytes_in: f.bytes_in,
+        }
+    }
+
+    fn community_id(&self) -> Option<String> {
+        let proto = community_id::ip_proto(self.proto, self.src_ip.is_ipv6())?;
+        community_id::community_id_v1(
+            0,
+            self.src_ip,
+            self.dst_ip,
+            proto,
+            Some((self.src_port, self.dst_port)),
+        )
+    }
+}
+
+fn anomaly_flow(a: &Anomaly) -> AlertFlow {
+    AlertFlow {
+        ts: a.ts,
+        duration_s: a.duration_s,
+        src_ip: a.src_ip,
+        src_port: a.src_port,
+        dst_ip: a.dst_ip,
+        dst_port: a.dst_port,
+        proto: a.proto,
+        service: a.service,
+        conn_state: a.conn_state,
+        pkts_out: a.pkts_out,
+        pkts_in: a.pkts_in,
+        bytes_out: a.bytes_out,
+        bytes_in: a.bytes_in,
+    }
+}
+
+/// One flagged flow's alert: the scores first in the metadata, then `extra` (explanation,
+/// incident, threshold, producer: what the caller knows); `why` ends the message.
+fn anomaly_view(
+    a: &AlertFlow,
+    scores: &Scores,
+    threshold: f64,
+    flow_id: u64,
+    why: &str,
+    extra: Vec<(&'static str, Vec<String>)>,
+) -> AlertView {
+    let mut metadata = vec![
+        (
+            "isolation_forest_score",
+            vec![score_text(scores.isolation_forest)],
+        ),
+        ("mlp_score", vec![score_text(scores.mlp)]),
+        ("ensemble_score", vec![score_text(scores.ensemble)]),
+        ("conn_state", vec![a.conn_state.as_str().to_string()]),
+    ];
+    metadata.extend(extra);
+    metadata.retain(|(_, v)| !v.is_empty());
+    AlertView {
+        ts: a.ts,
+        end_ts: a.ts + a.duration_s.max(0.0),
+        flow_id,
+        src_ip: a.src_ip,
+        src_port: Some(a.src_port),
+        dst_ip: a.dst_ip,
+        dst_port: Some(a.dst_port),
+        proto: a.proto,
+        service: a.service,
+        community_id: a.community_id(),
+        pkts_out: a.pkts_out,
+        pkts_in: a.pkts_in,
+        bytes_out: a.bytes_out,
+        bytes_in: a.bytes_in,
+        severity: anomaly_severity(scores.ensemble, threshold),
+        signature_id: SID_ANOMALY,
+        rule_name: "Anomalous network flow",
+        category: category(None),
+        kind: None,
+        technique: None,
+        message: format!(
+            "Anomalous flow {}:{} -> {}:{} ({}){why}",
+            a.src_ip,
+            a.src_port,
+            a.dst_ip,
+            a.dst_port,
+            a.proto.as_str()
+        ),
+        metadata,
+    }
+}
+
+/// A flow id below 2^51 for a flow scored outside a report (streaming): FNV-1a over its
+/// position in the stream and its start time, so the same file gives the same ids.
+pub fn stream_flow_id(position: u64, ts: f64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in position
+        .to_le_bytes()
+        .into_iter()
+        .chain(ts.to_bits().to_le_bytes())
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h & ((1u64 << 51) - 1)).max(1)
+}
+
+/// The alert for one flow a saved model flagged while streaming (no report: no explanation,
+/// no incident). `threshold_method` is the threshold's policy (`ThresholdInfo::method`).
+pub fn flow_alert_view(
+    flow: &FlowRecord,
+    scores: &Scores,
+    threshold: f64,
+    threshold_method: &str,
+    app_version: &str,
+    flow_id: u64,
+) -> AlertView {
+    let extra = vec![
+        ("threshold", vec![score_text(threshold)]),
+        ("threshold_mode", vec![threshold_method.to_string()]),
+        ("producer", vec![format!("{PRODUCT} {app_version}")]),
+    ];
+    anomaly_view(&AlertFlow::of(flow), scores, threshold, flow_id, "", extra)
 }
 
 /// The alerts a report yields, in report order (incidents most severe first; anomalies in
@@ -198,60 +346,27 @@ pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
             .anomalies
             .iter()
             .map(|a| {
-                let mut metadata = vec![
-                    (
-                        "isolation_forest_score",
-                        vec![score_text(a.scores.isolation_forest)],
-                    ),
-                    ("mlp_score", vec![score_text(a.scores.mlp)]),
-                    ("ensemble_score", vec![score_text(a.scores.ensemble)]),
-                    ("conn_state", vec![a.conn_state.as_str().to_string()]),
-                    (
-                        "explanation",
-                        a.explanation.iter().map(|c| c.sentence()).collect(),
-                    ),
-                ];
+                let mut metadata = vec![(
+                    "explanation",
+                    a.explanation.iter().map(|c| c.sentence()).collect(),
+                )];
                 if let Some(id) = a.detected_incident {
                     metadata.push(("incident", vec![id.to_string()]));
                 }
                 common(&mut metadata);
-                metadata.retain(|(_, v)| !v.is_empty());
                 let why = a
                     .explanation
                     .first()
                     .map(|c| format!(": {}", c.sentence()))
                     .unwrap_or_default();
-                AlertView {
-                    ts: a.ts,
-                    end_ts: a.ts + a.duration_s.max(0.0),
-                    flow_id: flow_id(report, a.index, 0),
-                    src_ip: a.src_ip,
-                    src_port: Some(a.src_port),
-                    dst_ip: a.dst_ip,
-                    dst_port: Some(a.dst_port),
-                    proto: a.proto,
-                    service: a.service,
-                    community_id: community_id_of(a),
-                    pkts_out: a.pkts_out,
-                    pkts_in: a.pkts_in,
-                    bytes_out: a.bytes_out,
-                    bytes_in: a.bytes_in,
-                    severity: anomaly_severity(a.scores.ensemble, threshold),
-                    signature_id: SID_ANOMALY,
-                    rule_name: "Anomalous network flow",
-                    category: category(None),
-                    kind: None,
-                    technique: None,
-                    message: format!(
-                        "Anomalous flow {}:{} -> {}:{} ({}){why}",
-                        a.src_ip,
-                        a.src_port,
-                        a.dst_ip,
-                        a.dst_port,
-                        a.proto.as_str()
-                    ),
+                anomaly_view(
+                    &anomaly_flow(a),
+                    &a.scores,
+                    threshold,
+                    flow_id(report, a.index, 0),
+                    &why,
                     metadata,
-                }
+                )
             })
             .collect(),
         AlertUnit::Incident => {
@@ -341,7 +456,7 @@ pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
                         dst_port: first.map(|a| a.dst_port),
                         proto: inc.proto,
                         service: inc.service,
-                        community_id: first.and_then(community_id_of),
+                        community_id: first.map(anomaly_flow).and_then(|f| f.community_id()),
                         pkts_out: inc.pkts_out,
                         pkts_in: inc.pkts_in,
                         bytes_out: inc.bytes_out,

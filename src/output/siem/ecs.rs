@@ -24,7 +24,7 @@ fn endpoint(ip: std::net::IpAddr, port: Option<u16>, bytes: u64, packets: u64) -
     Value::Object(m)
 }
 
-fn document(report: &Report, a: &AlertView) -> Value {
+fn document(app_version: &str, a: &AlertView) -> Value {
     let duration_ns = ((a.end_ts - a.ts).max(0.0) * 1e9).round() as u64;
     let mut network = Map::new();
     network.insert("transport".into(), json!(a.proto.as_str()));
@@ -77,7 +77,7 @@ fn document(report: &Report, a: &AlertView) -> Value {
             "type": "ids",
             "product": PRODUCT,
             "vendor": PRODUCT,
-            "version": report.app_version,
+            "version": app_version,
         },
         "source": endpoint(a.src_ip, a.src_port, a.bytes_out, a.pkts_out),
         "destination": endpoint(a.dst_ip, a.dst_port, a.bytes_in, a.pkts_in),
@@ -131,8 +131,13 @@ fn threat(t: Technique) -> Value {
 pub fn to_ecs_ndjson(report: &Report, unit: AlertUnit) -> String {
     let mut out = String::new();
     for a in alert_views(report, unit) {
-        out.push_str(&document(report, &a).to_string());
+        out.push_str(&ecs_line(&report.app_version, &a));
         out.push('\n');
     }
     out
+}
+
+/// One alert as an ECS document (one line, no line end); `app_version` is the observer's.
+pub fn ecs_line(app_version: &str, a: &AlertView) -> String {
+    document(app_version, a).to_string()
 }

@@ -34,6 +34,7 @@ pub mod unsw;
 mod warnings;
 pub mod zeek;
 mod zeek_kind;
+pub mod zeek_stream;
 
 pub use detect::{detect_format, inspect, FileInspection};
 pub use error::{CaptureRefusal, ImportError};

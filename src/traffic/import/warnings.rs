@@ -41,6 +41,9 @@ pub enum SkipReason {
     BadBlock { block_type: u32, detail: String },
     /// A packet for an interface that was never described.
     UnknownInterface { interface_id: u32 },
+    /// A text line longer than a streaming reader holds (it reads line by line, so one
+    /// line is all it buffers).
+    LineTooLong { max_bytes: u64 },
 }
 
 impl fmt::Display for SkipReason {
@@ -54,6 +57,9 @@ impl fmt::Display for SkipReason {
             }
             SkipReason::BadJson { detail } => write!(f, "not a JSON object: {detail}"),
             SkipReason::NotUtf8 => f.write_str("not UTF-8 text"),
+            SkipReason::LineTooLong { max_bytes } => {
+                write!(f, "line longer than {max_bytes} bytes")
+            }
             SkipReason::BadRecordLength { needed, available } => {
                 write!(f, "record needs {needed} bytes but only {available} remain")
             }

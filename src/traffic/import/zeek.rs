@@ -199,17 +199,238 @@ impl OtherLogs {
         }
     }
 
-    /// Refuses a file with no conn.log part; otherwise warns about the rows left out.
-    fn settle(self, out: &mut ImportedTraffic) -> Result<(), ImportError> {
+    /// Refuses a file with no conn.log part; otherwise the warning about the rows left out.
+    fn settle(self) -> Result<Option<ImportWarning>, ImportError> {
         if !self.conn_seen {
             if let Some((log, evidence)) = self.first {
                 return Err(ImportError::NotConnLog { log, evidence });
             }
         }
-        if !self.rows.is_empty() {
-            out.warn(ImportWarning::OtherZeekLogRows { logs: self.rows });
+        Ok((!self.rows.is_empty()).then_some(ImportWarning::OtherZeekLogRows { logs: self.rows }))
+    }
+}
+
+/// What one line of a conn.log gave.
+#[derive(Debug)]
+pub enum LineOutcome {
+    /// Nothing to score: a blank line, a header, a row of another log.
+    Nothing,
+    /// A connection; its extra values were appended to the caller's buffer (one per
+    /// [`LineParser::extra_columns`]).
+    Flow {
+        flow: FlowRecord,
+        /// The `label`-like column's text, when the file has one and it is set.
+        label: Option<String>,
+        /// Zeek's connection id, when asked for (`LineParser::keep_uid`) and set.
+        uid: Option<String>,
+    },
+    /// A row that could not be read, and why (its line number is the caller's).
+    Skipped(SkipReason),
+    /// The caller's `admit` refused the row (a limit): stop reading.
+    Stop,
+}
+
+/// Zeek conn.log TSV, one line at a time: the header directives seen so far and what they
+/// say about the rows. Batch import (`import_tsv`) and streaming (`zeek_stream`) both read
+/// through it, so a row reads the same either way.
+pub struct TsvParser {
+    separator: String,
+    unset: String,
+    empty: String,
+    fields: Vec<String>,
+    /// Per header: the extra columns' positions in `fields` and the label column.
+    extra_pos: Vec<Option<usize>>,
+    label_col: Option<usize>,
+    uid_col: Option<usize>,
+    path: Option<String>,
+    other: OtherLogs,
+    /// The current header's log when it is not conn.log: its rows are counted, not read.
+    section_other: Option<Option<String>>,
+    extra_columns: Vec<String>,
+    has_labels: bool,
+    flows: u64,
+    keep_uid: bool,
+    /// The current row's cells as byte ranges of the line (kept to reuse the allocation).
+    cells: Vec<(usize, usize)>,
+}
+
+impl TsvParser {
+    pub fn new(keep_uid: bool) -> TsvParser {
+        TsvParser {
+            separator: "\t".to_string(),
+            unset: "-".to_string(),
+            empty: "(empty)".to_string(),
+            fields: Vec::new(),
+            extra_pos: Vec::new(),
+            label_col: None,
+            uid_col: None,
+            path: None,
+            other: OtherLogs::default(),
+            section_other: None,
+            extra_columns: Vec::new(),
+            has_labels: false,
+            flows: 0,
+            keep_uid,
+            cells: Vec::new(),
         }
-        Ok(())
+    }
+
+    /// The extra numeric columns, fixed by the first `#fields` header.
+    pub fn extra_columns(&self) -> &[String] {
+        &self.extra_columns
+    }
+
+    pub fn has_labels(&self) -> bool {
+        self.has_labels
+    }
+
+    fn header(&mut self, directive: &str) {
+        let (key, value) = match directive.find([' ', '\t']) {
+            Some(i) => (&directive[..i], &directive[i + 1..]),
+            None => (directive, ""),
+        };
+        match key {
+            "separator" => self.separator = unescape(value.trim()),
+            "unset_field" => self.unset = value.to_string(),
+            "empty_field" => self.empty = value.to_string(),
+            "path" => self.path = Some(value.trim().to_string()),
+            "fields" => {
+                if self.separator.is_empty() {
+                    self.separator = "\t".into();
+                }
+                self.fields = value
+                    .split(self.separator.as_str())
+                    .map(|f| canonical_field(f).to_string())
+                    .collect();
+                let names: Vec<&str> = self.fields.iter().map(String::as_str).collect();
+                self.section_other = match verdict(self.path.as_deref(), "#path", &names, true) {
+                    Verdict::Conn => {
+                        self.other.conn_seen = true;
+                        None
+                    }
+                    Verdict::Other { log, evidence } => {
+                        self.other.saw(&log, &evidence);
+                        Some(log)
+                    }
+                };
+                // The extra columns are fixed by the first header; later headers (logs
+                // concatenated) map onto them by name.
+                if self.extra_columns.is_empty() && self.flows == 0 {
+                    self.extra_columns = self
+                        .fields
+                        .iter()
+                        .filter(|f| is_extra_candidate(f))
+                        .cloned()
+                        .collect();
+                }
+                self.extra_pos = self
+                    .extra_columns
+                    .iter()
+                    .map(|c| self.fields.iter().position(|f| f == c))
+                    .collect();
+                self.label_col = self
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, f)| label_rank(f).map(|r| (r, i)))
+                    .min()
+                    .map(|(_, i)| i);
+                self.uid_col = self.fields.iter().position(|f| f == "uid");
+                self.has_labels |= self.label_col.is_some();
+            }
+            _ => {}
+        }
+    }
+
+    /// Reads one line (without its line end). A row is offered to `admit` before it is read
+    /// (the batch importer's row limit); its extra values go to `extras`.
+    pub fn line(
+        &mut self,
+        raw: &[u8],
+        admit: &mut dyn FnMut() -> bool,
+        extras: &mut Vec<f64>,
+    ) -> Result<LineOutcome, ImportError> {
+        let Ok(text) = std::str::from_utf8(raw) else {
+            return Ok(LineOutcome::Skipped(SkipReason::NotUtf8));
+        };
+        if text.trim().is_empty() {
+            return Ok(LineOutcome::Nothing);
+        }
+        if let Some(directive) = text.strip_prefix('#') {
+            self.header(directive);
+            return Ok(LineOutcome::Nothing);
+        }
+        if self.fields.is_empty() {
+            return Err(ImportError::NotThisFormat {
+                format: Format::ZeekTsv,
+                expected: "a #fields header line before the first row".into(),
+            });
+        }
+        if !admit() {
+            return Ok(LineOutcome::Stop);
+        }
+        if let Some(log) = &self.section_other {
+            self.other.row(log);
+            return Ok(LineOutcome::Nothing);
+        }
+        self.cells.clear();
+        let mut start = 0;
+        for piece in text.split(self.separator.as_str()) {
+            self.cells.push((start, start + piece.len()));
+            start += piece.len() + self.separator.len();
+        }
+        if self.cells.len() != self.fields.len() {
+            return Ok(LineOutcome::Skipped(SkipReason::FieldCount {
+                expected: self.fields.len(),
+                found: self.cells.len(),
+            }));
+        }
+        let cell = |i: usize| self.cells.get(i).map(|&(a, b)| &text[a..b]);
+        let set = |v: &&str| *v != self.unset && *v != self.empty;
+        let get = |name: &str| -> Option<&str> {
+            let i = self.fields.iter().position(|f| f == name)?;
+            cell(i).filter(set)
+        };
+        match flow_from(&get) {
+            Ok(flow) => {
+                for p in &self.extra_pos {
+                    let v = p
+                        .and_then(cell)
+                        .and_then(parse_f64)
+                        .filter(|v| v.is_finite())
+                        .unwrap_or(f64::NAN);
+                    extras.push(v);
+                }
+                let label = self
+                    .label_col
+                    .and_then(cell)
+                    .filter(set)
+                    .map(str::to_string);
+                let uid = if self.keep_uid {
+                    self.uid_col.and_then(cell).filter(set).map(str::to_string)
+                } else {
+                    None
+                };
+                self.flows += 1;
+                Ok(LineOutcome::Flow { flow, label, uid })
+            }
+            Err(bad) => Ok(LineOutcome::Skipped(SkipReason::BadValue {
+                column: bad.column.into(),
+                value: bad.value,
+            })),
+        }
+    }
+
+    /// After the last line: refuses a file without a `#fields` header or without conn.log
+    /// rows; otherwise the warning about other logs' rows left out, if any.
+    pub fn finish(self) -> Result<Option<ImportWarning>, ImportError> {
+        if self.fields.is_empty() {
+            return Err(ImportError::NotThisFormat {
+                format: Format::ZeekTsv,
+                expected: "a #fields header line".into(),
+            });
+        }
+        self.other.settle()
     }
 }
 
@@ -219,211 +440,125 @@ pub(crate) fn import_tsv(
     progress: &mut Progress,
 ) -> Result<ImportedTraffic, ImportError> {
     let mut out = ImportedTraffic::new(Format::ZeekTsv, bytes.len() as u64);
-    let mut separator = "\t".to_string();
-    let mut unset = "-".to_string();
-    let mut empty = "(empty)".to_string();
-    let mut fields: Vec<String> = Vec::new();
-    // Per header: the extra columns' positions in `fields` and the label column.
-    let mut extra_pos: Vec<Option<usize>> = Vec::new();
-    let mut label_col: Option<usize> = None;
+    let mut parser = TsvParser::new(false);
     let mut rows = 0u64;
-    let mut cells: Vec<&str> = Vec::new();
-    let mut path: Option<String> = None;
-    let mut other = OtherLogs::default();
-    // The current header's log when it is not conn.log: its rows are counted, not read.
-    let mut section_other: Option<Option<String>> = None;
+    let mut extras = Vec::new();
     for (line_no, end, raw) in lines(bytes) {
         progress.at(end as u64)?;
-        let Ok(text) = std::str::from_utf8(raw) else {
-            out.skip(limits, Location::Line(line_no), SkipReason::NotUtf8);
-            continue;
-        };
-        if text.trim().is_empty() {
-            continue;
+        let outcome = parser.line(
+            raw,
+            &mut || {
+                rows += 1;
+                check_limits(&mut out, rows, limits)
+            },
+            &mut extras,
+        )?;
+        // The first header fixes the extra columns (before any row is kept).
+        if out.flows.is_empty() {
+            out.extra_columns = parser.extra_columns().to_vec();
         }
-        if let Some(directive) = text.strip_prefix('#') {
-            let (key, value) = match directive.find([' ', '\t']) {
-                Some(i) => (&directive[..i], &directive[i + 1..]),
-                None => (directive, ""),
-            };
-            match key {
-                "separator" => separator = unescape(value.trim()),
-                "unset_field" => unset = value.to_string(),
-                "empty_field" => empty = value.to_string(),
-                "path" => path = Some(value.trim().to_string()),
-                "fields" => {
-                    if separator.is_empty() {
-                        separator = "\t".into();
-                    }
-                    fields = value
-                        .split(separator.as_str())
-                        .map(|f| canonical_field(f).to_string())
-                        .collect();
-                    let names: Vec<&str> = fields.iter().map(String::as_str).collect();
-                    section_other = match verdict(path.as_deref(), "#path", &names, true) {
-                        Verdict::Conn => {
-                            other.conn_seen = true;
-                            None
-                        }
-                        Verdict::Other { log, evidence } => {
-                            other.saw(&log, &evidence);
-                            Some(log)
-                        }
-                    };
-                    // The extra columns are fixed by the first header; later headers (logs
-                    // concatenated) map onto them by name.
-                    if out.extra_columns.is_empty() && out.flows.is_empty() {
-                        out.extra_columns = fields
-                            .iter()
-                            .filter(|f| is_extra_candidate(f))
-                            .cloned()
-                            .collect();
-                    }
-                    extra_pos = out
-                        .extra_columns
-                        .iter()
-                        .map(|c| fields.iter().position(|f| f == c))
-                        .collect();
-                    label_col = fields
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, f)| label_rank(f).map(|r| (r, i)))
-                        .min()
-                        .map(|(_, i)| i);
-                    out.has_labels |= label_col.is_some();
-                }
-                _ => {}
-            }
-            continue;
-        }
-        if fields.is_empty() {
-            return Err(ImportError::NotThisFormat {
-                format: Format::ZeekTsv,
-                expected: "a #fields header line before the first row".into(),
-            });
-        }
-        rows += 1;
-        if !check_limits(&mut out, rows, limits) {
+        if !take(&mut out, limits, line_no, outcome, &mut extras) {
             break;
         }
-        if let Some(log) = &section_other {
-            other.row(log);
-            continue;
-        }
-        cells.clear();
-        cells.extend(text.split(separator.as_str()));
-        if cells.len() != fields.len() {
-            out.skip(
-                limits,
-                Location::Line(line_no),
-                SkipReason::FieldCount {
-                    expected: fields.len(),
-                    found: cells.len(),
-                },
-            );
-            continue;
-        }
-        let get = |name: &str| -> Option<&str> {
-            let i = fields.iter().position(|f| f == name)?;
-            let v = cells[i];
-            (v != unset && v != empty).then_some(v)
-        };
-        match flow_from(&get) {
-            Ok(flow) => {
-                for p in &extra_pos {
-                    let v = p
-                        .and_then(|i| cells.get(i))
-                        .and_then(|t| parse_f64(t))
-                        .filter(|v| v.is_finite())
-                        .unwrap_or(f64::NAN);
-                    out.extra_values.push(v);
-                }
-                let truth = label_col
-                    .and_then(|i| cells.get(i))
-                    .filter(|v| **v != unset && **v != empty)
-                    .map(|v| v.to_string());
-                let truth = truth.map(|t| out.label_id(&t));
-                out.flows.push(flow);
-                out.truth.push(truth);
-            }
-            Err(bad) => out.skip(
-                limits,
-                Location::Line(line_no),
-                SkipReason::BadValue {
-                    column: bad.column.into(),
-                    value: bad.value,
-                },
-            ),
-        }
     }
-    if fields.is_empty() {
-        return Err(ImportError::NotThisFormat {
-            format: Format::ZeekTsv,
-            expected: "a #fields header line".into(),
-        });
+    out.has_labels |= parser.has_labels();
+    if let Some(w) = parser.finish()? {
+        out.warn(w);
     }
-    other.settle(&mut out)?;
     Ok(out)
+}
+
+/// Adds one line's outcome (and the extra values the parser put in `extras`) to a batch
+/// import; false to stop reading.
+fn take(
+    out: &mut ImportedTraffic,
+    limits: &ImportLimits,
+    line_no: u64,
+    o: LineOutcome,
+    extras: &mut Vec<f64>,
+) -> bool {
+    match o {
+        LineOutcome::Nothing => {}
+        LineOutcome::Flow { flow, label, .. } => {
+            out.extra_values.append(extras);
+            let truth = label.map(|t| out.label_id(&t));
+            out.flows.push(flow);
+            out.truth.push(truth);
+        }
+        LineOutcome::Skipped(reason) => out.skip(limits, Location::Line(line_no), reason),
+        LineOutcome::Stop => return false,
+    }
+    true
 }
 
 /// The extra numeric fields kept from JSON logs (JSON has no header to discover them from).
 const JSON_EXTRAS: [&str; 3] = ["missed_bytes", "orig_ip_bytes", "resp_ip_bytes"];
 
-pub(crate) fn import_json(
-    bytes: &[u8],
-    limits: &ImportLimits,
-    progress: &mut Progress,
-) -> Result<ImportedTraffic, ImportError> {
-    let mut out = ImportedTraffic::new(Format::ZeekJson, bytes.len() as u64);
-    out.extra_columns = JSON_EXTRAS.iter().map(|s| s.to_string()).collect();
-    let mut rows = 0u64;
-    let mut other = OtherLogs::default();
-    for (line_no, end, raw) in lines(bytes) {
-        progress.at(end as u64)?;
+/// Zeek conn.log as JSON lines, one line at a time (each line decides for itself whether it
+/// is a conn.log row: JSON streams with `_path` often mix every log).
+pub struct JsonParser {
+    other: OtherLogs,
+    extra_columns: Vec<String>,
+    has_labels: bool,
+    keep_uid: bool,
+}
+
+impl JsonParser {
+    pub fn new(keep_uid: bool) -> JsonParser {
+        JsonParser {
+            other: OtherLogs::default(),
+            extra_columns: JSON_EXTRAS.iter().map(|s| s.to_string()).collect(),
+            has_labels: false,
+            keep_uid,
+        }
+    }
+
+    pub fn extra_columns(&self) -> &[String] {
+        &self.extra_columns
+    }
+
+    pub fn has_labels(&self) -> bool {
+        self.has_labels
+    }
+
+    /// As [`TsvParser::line`].
+    pub fn line(
+        &mut self,
+        raw: &[u8],
+        admit: &mut dyn FnMut() -> bool,
+        extras: &mut Vec<f64>,
+    ) -> Result<LineOutcome, ImportError> {
         let Ok(text) = std::str::from_utf8(raw) else {
-            out.skip(limits, Location::Line(line_no), SkipReason::NotUtf8);
-            continue;
+            return Ok(LineOutcome::Skipped(SkipReason::NotUtf8));
         };
         let text = text.trim();
         if text.is_empty() {
-            continue;
+            return Ok(LineOutcome::Nothing);
         }
-        rows += 1;
-        if !check_limits(&mut out, rows, limits) {
-            break;
+        if !admit() {
+            return Ok(LineOutcome::Stop);
         }
         let object = match serde_json::from_str::<serde_json::Value>(text) {
             Ok(serde_json::Value::Object(map)) => map,
             Ok(_) => {
-                out.skip(
-                    limits,
-                    Location::Line(line_no),
-                    SkipReason::BadJson {
-                        detail: "not an object".into(),
-                    },
-                );
-                continue;
+                return Ok(LineOutcome::Skipped(SkipReason::BadJson {
+                    detail: "not an object".into(),
+                }))
             }
             Err(e) => {
-                out.skip(
-                    limits,
-                    Location::Line(line_no),
-                    SkipReason::BadJson {
-                        detail: e.to_string(),
-                    },
-                );
-                continue;
+                return Ok(LineOutcome::Skipped(SkipReason::BadJson {
+                    detail: e.to_string(),
+                }))
             }
         };
-        // Each line decides for itself: JSON streams (with `_path`) often mix every log.
         let keys: Vec<&str> = object.keys().map(|k| canonical_field(k)).collect();
         let path = object.get("_path").and_then(|p| p.as_str());
         match verdict(path, "_path", &keys, false) {
-            Verdict::Conn => other.conn_seen = true,
+            Verdict::Conn => self.other.conn_seen = true,
             Verdict::Other { log, evidence } => {
-                other.saw(&log, &evidence);
-                other.row(&log);
-                continue;
+                self.other.saw(&log, &evidence);
+                self.other.row(&log);
+                return Ok(LineOutcome::Nothing);
             }
         }
         // Scalars as text, so TSV and JSON share one conversion.
@@ -453,28 +588,62 @@ pub(crate) fn import_json(
                         .and_then(parse_f64)
                         .filter(|v| v.is_finite())
                         .unwrap_or(f64::NAN);
-                    out.extra_values.push(v);
+                    extras.push(v);
                 }
                 let label = texts
                     .iter()
                     .filter_map(|(k, v)| label_rank(k).map(|r| (r, v)))
                     .min_by_key(|(r, _)| *r)
                     .map(|(_, v)| v.clone());
-                out.has_labels |= label.is_some();
-                let truth = label.map(|l| out.label_id(&l));
-                out.flows.push(flow);
-                out.truth.push(truth);
+                self.has_labels |= label.is_some();
+                let uid = if self.keep_uid {
+                    get("uid").map(str::to_string)
+                } else {
+                    None
+                };
+                Ok(LineOutcome::Flow { flow, label, uid })
             }
-            Err(bad) => out.skip(
-                limits,
-                Location::Line(line_no),
-                SkipReason::BadValue {
-                    column: bad.column.into(),
-                    value: bad.value,
-                },
-            ),
+            Err(bad) => Ok(LineOutcome::Skipped(SkipReason::BadValue {
+                column: bad.column.into(),
+                value: bad.value,
+            })),
         }
     }
-    other.settle(&mut out)?;
+
+    /// After the last line: refuses a file of other logs only; otherwise the warning about
+    /// their rows left out, if any.
+    pub fn finish(self) -> Result<Option<ImportWarning>, ImportError> {
+        self.other.settle()
+    }
+}
+
+pub(crate) fn import_json(
+    bytes: &[u8],
+    limits: &ImportLimits,
+    progress: &mut Progress,
+) -> Result<ImportedTraffic, ImportError> {
+    let mut out = ImportedTraffic::new(Format::ZeekJson, bytes.len() as u64);
+    let mut parser = JsonParser::new(false);
+    out.extra_columns = parser.extra_columns().to_vec();
+    let mut rows = 0u64;
+    let mut extras = Vec::new();
+    for (line_no, end, raw) in lines(bytes) {
+        progress.at(end as u64)?;
+        let outcome = parser.line(
+            raw,
+            &mut || {
+                rows += 1;
+                check_limits(&mut out, rows, limits)
+            },
+            &mut extras,
+        )?;
+        if !take(&mut out, limits, line_no, outcome, &mut extras) {
+            break;
+        }
+    }
+    out.has_labels |= parser.has_labels();
+    if let Some(w) = parser.finish()? {
+        out.warn(w);
+    }
     Ok(out)
 }
