@@ -454,3 +454,54 @@ fn score_reads_other_formats_whole_and_says_so() {
     assert!(csv.starts_with("ts,uid,src_ip"));
     assert!(csv.lines().count() > 1);
 }
+
+/// A model trained on a conn.log keeps its extra numeric columns (`missed_bytes`,
+/// `orig_ip_bytes`, ...): the stream reads them from each line as the importer does, so the
+/// scores still equal the whole-file ones; standard input streams too.
+#[test]
+fn a_model_with_the_files_own_columns_streams_like_the_batch_path() {
+    let log = conn_log().to_str().unwrap();
+    let model = scratch("trained-on-conn-log.json");
+    ok(&detect(&["train", log, "--out", model.to_str().unwrap()]));
+    let text = std::fs::read_to_string(&model).unwrap();
+    assert!(
+        text.contains("orig_ip_bytes"),
+        "the model uses the file's columns"
+    );
+    let model = model.to_str().unwrap();
+    let stream = ok(&detect(&["score", "--model", model, log]));
+    let batch = ok(&detect(&["score", "--model", model, "--batch", log]));
+    assert_eq!(without_uid(&stream), without_uid(&batch));
+    let stdin = std::fs::File::open(log).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_detect"))
+        .args(["score", "--model", model, "-"])
+        .stdin(stdin)
+        .output()
+        .expect("runs");
+    assert_eq!(ok(&out), stream);
+}
+
+/// Another Zeek log given to `score` is refused with its name, as the importer refuses it.
+#[test]
+fn score_refuses_another_zeek_log_with_its_name() {
+    let dns = scratch("other.log");
+    std::fs::write(
+        &dns,
+        "#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\tquery\tqtype_name\trcode_name\n\
+         1.0\tC1\t10.0.0.1\t5353\t10.0.0.2\t53\tudp\t1\texample.com\tA\tNOERROR\n",
+    )
+    .unwrap();
+    let out = detect(&[
+        "score",
+        "--model",
+        model().to_str().unwrap(),
+        dns.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("other.log: This is a Zeek dns.log"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
