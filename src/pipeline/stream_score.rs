@@ -9,11 +9,12 @@
 //! the file is not in `ts` order, while the features' trailing window and a batch import
 //! (which sorts) are. Flows wait in a buffer until the newest start time seen is
 //! `reorder_s` past theirs (or the buffer holds `reorder_max_flows`), then leave in `(ts,
-//! file order)` order, as a stable sort would put them. A flow that arrives after a later
-//! one already left is *late*: it is scored at once, in arrival order, and counted
-//! ([`StreamStats::late`]); its window features then miss nothing but may count flows that
-//! started after it, so its scores can differ from a batch run's. A file that is sorted, or
-//! whose disorder stays within `reorder_s`, scores exactly as a batch run.
+//! file order)` order, as a stable sort would put them. A flow that arrives after a
+//! later-starting one already left is *late*: it leaves the buffer as soon as its turn comes,
+//! after flows that started later, and is counted ([`StreamStats::late`]); its window
+//! features then count some flows that started after it, so its scores (and those of flows
+//! near it) can differ from a batch run's. A file that is sorted, or whose disorder stays
+//! within `reorder_s` and `reorder_max_flows`, scores exactly as a batch run.
 //!
 //! Memory: the reorder buffer (at most `reorder_max_flows` flows), the feature window (the
 //! flows of the last `window_s`, the host and pair keys inside it), one gap record per
