@@ -2,13 +2,15 @@
 //! (a minimised input that once crashed, hung or broke an invariant), and the committed seeds
 //! under `fuzz/seeds/<target>/`, goes through the same entry point and invariant checks as the
 //! fuzz target of that name (`fuzz/src/checks.rs`, compiled in here). A panic or failed
-//! invariant fails the test and names the file.
+//! invariant fails the test and names the file. Zeek inputs also go through the streaming
+//! reader (`zeek_stream`), which must read as many flows as the importer keeps.
 #![cfg(not(target_arch = "wasm32"))]
 
 #[path = "../fuzz/src/checks.rs"]
 mod checks;
 
-use anomaly_detector::traffic::import::Format;
+use anomaly_detector::traffic::import::zeek_stream::ZeekStream;
+use anomaly_detector::traffic::import::{import, Format, ImportLimits};
 use std::path::{Path, PathBuf};
 
 /// Runs one input through the target's entry point, as `fuzz/fuzz_targets/<target>.rs` does.
@@ -16,8 +18,14 @@ fn run_target(target: &str, data: &[u8]) {
     match target {
         "import_pcap" => drop(checks::import_bytes(data, Some(Format::Pcap))),
         "import_pcapng" => drop(checks::import_bytes(data, Some(Format::Pcapng))),
-        "import_zeek_tsv" => drop(checks::import_bytes(data, Some(Format::ZeekTsv))),
-        "import_zeek_json" => drop(checks::import_bytes(data, Some(Format::ZeekJson))),
+        "import_zeek_tsv" => {
+            drop(checks::import_bytes(data, Some(Format::ZeekTsv)));
+            stream_zeek(data, Format::ZeekTsv);
+        }
+        "import_zeek_json" => {
+            drop(checks::import_bytes(data, Some(Format::ZeekJson)));
+            stream_zeek(data, Format::ZeekJson);
+        }
         "import_cic" => drop(checks::import_bytes(data, Some(Format::Cic))),
         "import_kdd" => drop(checks::import_bytes(data, Some(Format::Kdd))),
         "import_unsw" => drop(checks::import_bytes(data, Some(Format::Unsw))),
@@ -34,6 +42,27 @@ fn run_target(target: &str, data: &[u8]) {
         "run_config_query" => checks::run_config_query(data),
         "worker_request" => checks::worker_request(data),
         other => panic!("no fuzz target named {other:?}: rename the folder"),
+    }
+}
+
+/// The streaming reader over the same bytes: no panic, and when both it and the importer
+/// accept the input, the same number of flows.
+fn stream_zeek(data: &[u8], format: Format) {
+    let Some(mut stream) = ZeekStream::new(data, format) else {
+        panic!("{format:?} streams");
+    };
+    let mut flows = 0;
+    let read_all = loop {
+        match stream.next_flow() {
+            Ok(Some(_)) => flows += 1,
+            Ok(None) => break true,
+            Err(_) => break false,
+        }
+    };
+    let accepted = read_all && stream.finish().is_ok();
+    let batch = import(data, Some(format), &ImportLimits::default(), &mut |_| true);
+    if let (true, Ok(traffic)) = (accepted, batch) {
+        assert_eq!(flows, traffic.flows.len(), "streamed vs imported flows");
     }
 }
 
