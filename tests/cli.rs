@@ -505,3 +505,25 @@ fn score_refuses_another_zeek_log_with_its_name() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `score --query` sets the threshold policy as the page's settings do: a stricter one flags
+/// fewer flows, and the policy is named on stderr.
+#[test]
+fn score_takes_the_threshold_policy_from_the_query() {
+    let log = conn_log().to_str().unwrap();
+    let model = model().to_str().unwrap();
+    let flagged = |csv: &str| csv.lines().filter(|l| l.ends_with(",1")).count();
+    let default = flagged(&ok(&detect(&["score", "--model", model, log])));
+    let out = detect(&[
+        "score",
+        "--model",
+        model,
+        "--query",
+        "threshold=fpr&target_fpr=0.0001",
+        log,
+    ]);
+    let strict = flagged(&ok(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("training_fpr"), "{stderr}");
+    assert!(strict <= default, "{strict} > {default}");
+}
