@@ -1305,6 +1305,104 @@ fn raw_ip_and_linux_cooked_link_types() {
     ));
 }
 
+/// An 802.11 data frame from a station to its access point: `flags` is the frame control's
+/// second byte (0x01 ToDS, 0x40 Protected), QoS data when `qos`, with LLC/SNAP and `ip`.
+fn wifi_data(qos: bool, flags: u8, ip: &[u8]) -> Vec<u8> {
+    let mut f = vec![if qos { 0x88 } else { 0x08 }, flags];
+    f.resize(24, 0);
+    if qos {
+        f.extend_from_slice(&[0, 0]);
+    }
+    f.extend_from_slice(&[0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00]);
+    f.extend_from_slice(ip);
+    f
+}
+
+#[test]
+fn wifi_data_frames_become_flows_bare_under_radiotap_and_under_ppi() {
+    let syn = ipv4(A, B, 6, &tcp(1234, 443, 1, 0, F_SYN, 0));
+    let synack = ipv4(B, A, 6, &tcp(443, 1234, 9, 2, F_SYN | F_ACK, 0));
+    let beacon = vec![0x80, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+    let frames = [
+        wifi_data(false, 0x01, &syn),
+        wifi_data(true, 0x02, &synack),
+        beacon,
+    ];
+    // Radiotap: 8-byte header with no field present. PPI: 8-byte header naming link type 105.
+    let radiotap = |f: &Vec<u8>| [&[0u8, 0, 8, 0, 0, 0, 0, 0][..], f].concat();
+    let ppi = |f: &Vec<u8>| [&[0u8, 0, 8, 0, 105, 0, 0, 0][..], f].concat();
+    for (lt, wrap) in [
+        (
+            105,
+            &(|f: &Vec<u8>| f.clone()) as &dyn Fn(&Vec<u8>) -> Vec<u8>,
+        ),
+        (127, &radiotap),
+        (192, &ppi),
+    ] {
+        let packets: Vec<(f64, Vec<u8>)> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (i as f64, wrap(f)))
+            .collect();
+        let t = run(&pcap_file(&packets, false, lt), None).unwrap();
+        assert_eq!(t.flows.len(), 1, "link type {lt}");
+        assert_eq!((t.flows[0].pkts_out, t.flows[0].pkts_in), (1, 1));
+        assert_eq!(t.flows[0].dst_port, 443);
+        let stats = t.packet_stats.unwrap();
+        assert_eq!((stats.ip_packets, stats.non_ip), (2, 1), "link type {lt}");
+    }
+}
+
+#[test]
+fn an_encrypted_wifi_capture_is_refused_saying_so_and_a_mixed_one_warns() {
+    let syn = ipv4(A, B, 6, &tcp(1234, 443, 1, 0, F_SYN, 0));
+    // Protected frames: the body after the header would be the CCMP header and ciphertext.
+    let sealed: Vec<(f64, Vec<u8>)> = (0..5)
+        .map(|i| (i as f64, wifi_data(true, 0x41, &[0x5A; 40])))
+        .collect();
+    let text = refusal_text(&pcap_file(&sealed, false, 105));
+    assert_eq!(
+        text,
+        "pcap capture: 0 of 5 packets were IP: 5 802.11 frames encrypted (WEP/WPA, unreadable without the key); nothing to analyse"
+    );
+    let mut mixed = sealed.clone();
+    mixed.push((9.0, wifi_data(false, 0x01, &syn)));
+    let t = run(&pcap_file(&mixed, false, 105), None).unwrap();
+    assert_eq!(t.flows.len(), 1);
+    assert_eq!(t.packet_stats.unwrap().undecodable, 5);
+    let warning = t
+        .warnings
+        .iter()
+        .find(|w| matches!(w, ImportWarning::PacketsUndecodable { .. }))
+        .expect("a warning about the encrypted frames")
+        .to_string();
+    assert!(
+        warning.starts_with("5 packets could not be read")
+            && warning.contains("5 802.11 frames encrypted"),
+        "{warning}"
+    );
+}
+
+#[test]
+fn real_wifi_captures_import() {
+    // The 802.11 captures of tcpdump's and Zeek's test suites that carry IP in data frames
+    // (the others hold only management frames): radiotap (127) and bare 802.11 (105).
+    let mut imported = 0;
+    for name in [
+        "tcpdump_tests/tests/ieee802.11_htc.pcap",
+        "zeek_traces/testing/btest/Traces/radiotap.pcap",
+        "zeek_traces/testing/btest/Traces/wlanmon.pcap",
+    ] {
+        let Some(bytes) = shared(name) else {
+            return;
+        };
+        let t = run(&bytes, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!t.flows.is_empty(), "{name}");
+        imported += 1;
+    }
+    println!("{imported} 802.11 captures imported");
+}
+
 #[test]
 fn truncated_packets_and_files_are_reported() {
     let mut packets = capture();
@@ -1352,13 +1450,13 @@ fn captures_without_flows_are_refused_with_the_reason() {
     assert!(refusal_text(&pcapng_file(&frames, true))
         .ends_with("10 ARP, 2 PPPoE discovery; nothing to analyse"));
 
-    // An 802.11 capture: the link type by number and name.
+    // An 802.11 capture with a Prism header: the link type by number and name.
     let wifi: Vec<(f64, Vec<u8>)> = (0..3)
         .map(|i| (i as f64, vec![0x08, 0, 0, 0, 1, 2]))
         .collect();
     assert_eq!(
-        refusal_text(&pcap_file(&wifi, true, 105)),
-        "pcap capture: link type 105 (IEEE 802.11) is not decoded yet, and all 3 packets use it; nothing to analyse"
+        refusal_text(&pcap_file(&wifi, true, 119)),
+        "pcap capture: link type 119 (IEEE 802.11 with Prism header) is not decoded yet, and all 3 packets use it; nothing to analyse"
     );
     assert!(refusal_text(&pcap_file(&wifi[..1], false, 64000)).contains(
         "link type 64000 (a type this importer has no name for) is not decoded yet, and the capture's only packet uses it"

@@ -18,6 +18,9 @@ pub struct PacketStats {
     /// Packets whose capture ended before the transport header.
     pub truncated: u64,
     pub unsupported_link_type: u64,
+    /// Frames that may carry IP but cannot be read (encrypted 802.11, ...).
+    #[serde(default)]
+    pub undecodable: u64,
     /// IPv4/IPv6 fragments after the first (attributed to their flow, not counted as packets,
     /// as Zeek counts a reassembled datagram once).
     pub later_fragments: u64,

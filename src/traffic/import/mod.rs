@@ -8,7 +8,8 @@
 //! downstream can train on them by accident. Not here: feature choice, training, the UI.
 //!
 //! Layout: the shared vocabulary (`format`, `limits`, `warnings`, `error`, `imported`,
-//! `progress`) sits below the readers (`pcap`, `pcapng`, `packet`, `flow_table`, `zeek` with
+//! `progress`) sits below the readers (`pcap`, `pcapng`, `packet` with the link layers in
+//! `link`, `flow_table`, `zeek` with
 //! `zeek_kind`, `suricata`, `tabular` with `cic`, `kdd`, `unsw`, `argus`, `generic_csv`, `csv_reader`) and
 //! `detect`; this file only re-exports them and dispatches a file to its reader, and no child
 //! imports it.
@@ -24,6 +25,7 @@ pub mod generic_csv;
 mod imported;
 pub mod kdd;
 mod limits;
+pub mod link;
 pub mod packet;
 pub mod pcap;
 pub mod pcapng;

@@ -1,5 +1,6 @@
 //! Decodes one captured frame down to the transport header: Ethernet (VLAN 802.1Q/QinQ, MPLS,
-//! PPPoE), Linux cooked capture v1/v2, raw IP, BSD loopback, PPP, NFLOG; IPv4 (options,
+//! PPPoE), Linux cooked capture v1/v2, raw IP, BSD loopback, PPP, NFLOG, 802.11 data frames
+//! (bare, radiotap, PPI; headers stripped by `link::ieee80211`); IPv4 (options,
 //! fragments) and IPv6 (extension headers); IP-in-IP and GRE (v0) tunnels are decapsulated to
 //! the inner packet; TCP, UDP, ICMP and ICMPv6.
 //!
@@ -8,13 +9,15 @@
 //! so captures with a short snap length still count full sizes (as Zeek does). Not here: flow
 //! state (`flow_table`), checksums, reassembly.
 
+use super::link::error::{LinkError, Undecodable};
+use super::link::ieee80211;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Link-layer types (LINKTYPE_* values) this decoder understands.
 pub fn link_type_supported(link_type: u32) -> bool {
     matches!(
         link_type,
-        0 | 1 | 9 | 12 | 14 | 101 | 108 | 113 | 228 | 229 | 239 | 276
+        0 | 1 | 9 | 12 | 14 | 101 | 105 | 108 | 113 | 127 | 192 | 228 | 229 | 239 | 276
     )
 }
 
@@ -174,6 +177,18 @@ pub enum Decoded {
     /// The capture ends before the transport header.
     Truncated,
     UnsupportedLinkType,
+    /// A frame that may carry IP but cannot be read (encrypted 802.11, ...).
+    Undecodable(Undecodable),
+}
+
+impl From<LinkError> for Decoded {
+    fn from(e: LinkError) -> Decoded {
+        match e {
+            LinkError::Short { .. } => Decoded::Truncated,
+            LinkError::NoPayload(_) | LinkError::Malformed(_) => Decoded::NotIp,
+            LinkError::Undecodable(u) => Decoded::Undecodable(u),
+        }
+    }
 }
 
 fn be16(d: &[u8], at: usize) -> Option<u16> {
@@ -226,8 +241,30 @@ pub fn decode(link_type: u32, frame: &[u8]) -> Decoded {
             _ => Decoded::Truncated,
         },
         239 => nflog(frame),
+        105 | 127 | 192 => match ieee80211_ethertype(link_type, frame) {
+            Ok((t, rest)) => ethertype(t, rest, 0),
+            Err(e) => e.into(),
+        },
         _ => Decoded::UnsupportedLinkType,
     }
+}
+
+/// The EtherType and what follows it in a capture of 802.11 (link type 105), radiotap (127)
+/// or PPI (192, which may also wrap Ethernet).
+fn ieee80211_ethertype(link_type: u32, frame: &[u8]) -> Result<(u16, &[u8]), LinkError> {
+    let inner = match link_type {
+        127 => ieee80211::strip_radiotap(frame)?,
+        192 => match ieee80211::strip_ppi(frame)? {
+            ieee80211::PpiPayload::Ieee80211(inner) => inner,
+            ieee80211::PpiPayload::Ethernet(eth) => {
+                LinkError::need("Ethernet", eth, 14)?;
+                return Ok((u16::from_be_bytes([eth[12], eth[13]]), &eth[14..]));
+            }
+        },
+        _ => frame,
+    };
+    let snap = ieee80211::data_payload(inner)?;
+    Ok((snap.ethertype, snap.payload))
 }
 
 fn raw_ip(data: &[u8], depth: u8) -> Decoded {
@@ -671,6 +708,11 @@ pub fn non_ip_kind(link_type: u32, frame: &[u8]) -> String {
             return ppp_kind(be16(rest, 0));
         }
         0 | 108 => return "not IP (loopback address family)".into(),
+        105 | 127 | 192 => match ieee80211_ethertype(link_type, frame) {
+            Ok((t, rest)) => (Some(t), Some(rest)),
+            Err(LinkError::Short { layer, .. }) => return format!("{layer} cut short"),
+            Err(e) => return e.to_string(),
+        },
         _ => return "not an IPv4 or IPv6 header".into(),
     };
     let (Some(mut ethertype), Some(mut data)) = (ethertype, data) else {
@@ -749,7 +791,9 @@ mod tests {
 
     #[test]
     fn short_frames_are_truncated_not_panics() {
-        for lt in [0, 1, 9, 12, 101, 108, 113, 228, 229, 239, 276] {
+        for lt in [
+            0, 1, 9, 12, 101, 105, 108, 113, 127, 192, 228, 229, 239, 276,
+        ] {
             for len in 0..64 {
                 let frame = vec![0x45u8; len];
                 let _ = decode(lt, &frame);

@@ -12,6 +12,7 @@ use super::flow_table::FlowTable;
 use super::format::Format;
 use super::imported::{ImportedTraffic, PacketStats};
 use super::limits::ImportLimits;
+use super::link::error::Undecodable;
 use super::packet::{
     decode, decode_udp_tunnel, is_tunnel_port, link_type_name, link_type_supported, non_ip_kind,
     Decoded, Transport,
@@ -27,6 +28,8 @@ pub struct PacketSink {
     /// Frames that were not IP, per kind (`ARP`, ...), for the refusal when nothing was IP;
     /// at most 16 kinds, the rest counted under the last.
     non_ip_kinds: Vec<(String, u64)>,
+    /// Frames that could not be read, per reason, in order of first sight.
+    undecodable: Vec<(Undecodable, u64)>,
     pub stopped_by_limit: Option<LimitKind>,
 }
 
@@ -37,6 +40,7 @@ impl PacketSink {
             stats: PacketStats::default(),
             unsupported: Vec::new(),
             non_ip_kinds: Vec::new(),
+            undecodable: Vec::new(),
             stopped_by_limit: None,
         }
     }
@@ -102,6 +106,16 @@ impl PacketSink {
             }
             Decoded::Truncated => self.stats.truncated += 1,
             Decoded::UnsupportedLinkType => self.stats.unsupported_link_type += 1,
+            Decoded::Undecodable(why) => {
+                self.stats.undecodable += 1;
+                // The reasons are a few fixed kinds, but hostile PPI headers may name any
+                // link type: at most 16 kept.
+                if let Some(i) = self.undecodable.iter().position(|(w, _)| *w == why) {
+                    self.undecodable[i].1 += 1;
+                } else if self.undecodable.len() < 16 {
+                    self.undecodable.push((why, 1));
+                }
+            }
         }
         true
     }
@@ -145,6 +159,7 @@ impl PacketSink {
         }
         if stats.ip_packets == 0 {
             let mut kinds = self.non_ip_kinds.clone();
+            kinds.extend(self.undecodable_kinds());
             kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
             if stats.truncated > 0 {
                 kinds.push((
@@ -177,6 +192,13 @@ impl PacketSink {
         })
     }
 
+    fn undecodable_kinds(&self) -> Vec<(String, u64)> {
+        self.undecodable
+            .iter()
+            .map(|(why, n)| (why.to_string(), *n))
+            .collect()
+    }
+
     /// The flows, or the refusal of a capture that gave none.
     pub fn into_traffic(
         self,
@@ -203,6 +225,11 @@ impl PacketSink {
                 non_ip: stats.non_ip,
                 truncated: stats.truncated,
                 unsupported_link_type: stats.unsupported_link_type,
+            });
+        }
+        if stats.undecodable > 0 {
+            out.warn(ImportWarning::PacketsUndecodable {
+                kinds: self.undecodable_kinds(),
             });
         }
         let refusal = if self.table.flow_count() == 0 {

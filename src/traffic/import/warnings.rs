@@ -165,6 +165,8 @@ pub enum ImportWarning {
     },
     /// The capture uses a link type this importer does not decode.
     UnsupportedLinkType { link_type: u32 },
+    /// Frames that may carry IP but could not be read, per reason (encrypted 802.11, ...).
+    PacketsUndecodable { kinds: Vec<(String, u64)> },
     /// Timestamps written as local date-times without a zone were read as UTC.
     LocalTimesAsUtc,
     /// The file ended inside a record; what came before was kept.
@@ -240,6 +242,15 @@ impl fmt::Display for ImportWarning {
             ),
             ImportWarning::UnsupportedLinkType { link_type } => {
                 write!(f, "link type {link_type} is not decoded")
+            }
+            ImportWarning::PacketsUndecodable { kinds } => {
+                let total: u64 = kinds.iter().map(|(_, n)| n).sum();
+                let each: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                write!(
+                    f,
+                    "{total} packets could not be read, so their traffic is missing from the flows: {}",
+                    each.join(", ")
+                )
             }
             ImportWarning::LocalTimesAsUtc => f.write_str(
                 "timestamps are local date-times without a time zone and were read as UTC",
