@@ -1404,6 +1404,73 @@ fn real_wifi_captures_import() {
 }
 
 #[test]
+fn cisco_hdlc_and_ppp_framings_with_compressed_protocol_fields_become_flows() {
+    let syn = ipv4(A, B, 6, &tcp(1234, 443, 1, 0, F_SYN, 0));
+    let frame = |prefix: &[u8]| [prefix, &syn[..]].concat();
+    let pppoe = |protocol: &[u8]| {
+        let mut session = vec![0x11, 0x00, 0x00, 0x01];
+        session.extend_from_slice(&((syn.len() + protocol.len()) as u16).to_be_bytes());
+        session.extend_from_slice(protocol);
+        session.extend_from_slice(&syn);
+        eth(0x8864, &session)
+    };
+    for (what, link_type, bytes) in [
+        ("Cisco HDLC", 104, frame(&[0x0F, 0x00, 0x08, 0x00])),
+        (
+            "Cisco HDLC with direction",
+            205,
+            frame(&[1, 0x8F, 0x00, 0x08, 0x00]),
+        ),
+        ("PPP with FF 03", 9, frame(&[0xFF, 0x03, 0x00, 0x21])),
+        ("PPP, compressed protocol", 9, frame(&[0x21])),
+        ("PPP in HDLC framing", 50, frame(&[0xFF, 0x03, 0x00, 0x21])),
+        ("PPP in HDLC, compressed", 50, frame(&[0xFF, 0x03, 0x21])),
+        ("Cisco PPP in HDLC", 50, frame(&[0x0F, 0x00, 0x08, 0x00])),
+        (
+            "PPP with direction",
+            204,
+            frame(&[0, 0xFF, 0x03, 0x00, 0x21]),
+        ),
+        ("PPPoE session", 1, pppoe(&[0x00, 0x21])),
+        ("PPPoE session, compressed", 1, pppoe(&[0x21])),
+    ] {
+        let t = run(&pcap_file(&[(1.0, bytes)], false, link_type), None)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(t.flows.len(), 1, "{what}");
+        assert_eq!(t.flows[0].dst_port, 443, "{what}");
+    }
+    // Keepalives only: refused, named as what they are.
+    let slarp: Vec<(f64, Vec<u8>)> = (0..3)
+        .map(|i| (i as f64, vec![0x8F, 0x00, 0x80, 0x35, 0, 0, 0, 2]))
+        .collect();
+    assert_eq!(
+        refusal_text(&pcap_file(&slarp, false, 104)),
+        "pcap capture: 0 of 3 packets were IP: 3 Cisco SLARP; nothing to analyse"
+    );
+    // A PPP frame cut inside its protocol field.
+    let t = run(
+        &pcap_file(
+            &[(1.0, frame(&[0x21])), (2.0, vec![0xFF, 0x03, 0x00])],
+            false,
+            9,
+        ),
+        None,
+    )
+    .unwrap();
+    assert_eq!(t.packet_stats.unwrap().truncated, 1);
+}
+
+#[test]
+fn tcpdump_cisco_hdlc_capture_imports() {
+    let Some(bytes) = shared("tcpdump_tests/tests/HDLC.pcap") else {
+        return;
+    };
+    let t = run(&bytes, None).unwrap();
+    assert!(!t.flows.is_empty());
+    println!("HDLC.pcap: {} flows", t.flows.len());
+}
+
+#[test]
 fn truncated_packets_and_files_are_reported() {
     let mut packets = capture();
     // A frame cut inside the TCP header.

@@ -1,6 +1,7 @@
 //! Decodes one captured frame down to the transport header: Ethernet (VLAN 802.1Q/QinQ, MPLS,
-//! PPPoE), Linux cooked capture v1/v2, raw IP, BSD loopback, PPP, NFLOG, 802.11 data frames
-//! (bare, radiotap, PPI; headers stripped by `link::ieee80211`); IPv4 (options,
+//! PPPoE), Linux cooked capture v1/v2, raw IP, BSD loopback, PPP (bare, in HDLC framing, with
+//! direction; compressed protocol fields: `link::ppp`), Cisco HDLC (`link::hdlc`), NFLOG,
+//! 802.11 data frames (bare, radiotap, PPI; headers stripped by `link::ieee80211`); IPv4 (options,
 //! fragments) and IPv6 (extension headers); IP-in-IP and GRE (v0) tunnels are decapsulated to
 //! the inner packet; TCP, UDP, ICMP and ICMPv6.
 //!
@@ -10,14 +11,31 @@
 //! state (`flow_table`), checksums, reassembly.
 
 use super::link::error::{LinkError, Undecodable};
-use super::link::ieee80211;
+use super::link::{hdlc, ieee80211, ppp};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Link-layer types (LINKTYPE_* values) this decoder understands.
 pub fn link_type_supported(link_type: u32) -> bool {
     matches!(
         link_type,
-        0 | 1 | 9 | 12 | 14 | 101 | 105 | 108 | 113 | 127 | 192 | 228 | 229 | 239 | 276
+        0 | 1
+            | 9
+            | 12
+            | 14
+            | 50
+            | 101
+            | 104
+            | 105
+            | 108
+            | 113
+            | 127
+            | 192
+            | 204
+            | 205
+            | 228
+            | 229
+            | 239
+            | 276
     )
 }
 
@@ -232,6 +250,22 @@ pub fn decode(link_type: u32, frame: &[u8]) -> Decoded {
         228 => ip(frame, 4, 0),
         229 => ip(frame, 6, 0),
         9 => ppp(frame, 0),
+        // PPP in HDLC-like framing, or Cisco's PPP with Cisco HDLC framing (RFC 1547 4.3.1),
+        // told apart by the address byte.
+        50 => match frame.first() {
+            Some(&(hdlc::ADDRESS_UNICAST | hdlc::ADDRESS_BROADCAST)) => cisco_hdlc(frame),
+            _ => ppp(frame, 0),
+        },
+        104 => cisco_hdlc(frame),
+        // With a leading direction byte (sent or received).
+        204 => match frame.get(1..) {
+            Some(rest) => ppp(rest, 0),
+            None => Decoded::Truncated,
+        },
+        205 => match frame.get(1..) {
+            Some(rest) => cisco_hdlc(rest),
+            None => Decoded::Truncated,
+        },
         113 => match (be16(frame, 14), frame.get(16..)) {
             (Some(proto), Some(rest)) => ethertype(proto, rest, 0),
             _ => Decoded::Truncated,
@@ -246,6 +280,13 @@ pub fn decode(link_type: u32, frame: &[u8]) -> Decoded {
             Err(e) => e.into(),
         },
         _ => Decoded::UnsupportedLinkType,
+    }
+}
+
+fn cisco_hdlc(frame: &[u8]) -> Decoded {
+    match hdlc::cisco(frame) {
+        Ok((protocol, rest)) => ethertype(protocol, rest, 0),
+        Err(e) => e.into(),
     }
 }
 
@@ -336,21 +377,17 @@ fn ethertype(mut ethertype: u16, mut data: &[u8], depth: u8) -> Decoded {
 }
 
 fn ppp(frame: &[u8], depth: u8) -> Decoded {
-    // Address/control bytes FF 03 precede the protocol when not compressed.
-    let rest = if frame.starts_with(&[0xFF, 0x03]) {
-        &frame[2..]
-    } else {
-        frame
-    };
-    ppp_proto(rest, depth)
+    ppp_proto(ppp::strip_address_control(frame), depth)
 }
 
+/// From PPP's protocol field (full or compressed) on.
 fn ppp_proto(data: &[u8], depth: u8) -> Decoded {
-    match (be16(data, 0), data.get(2..)) {
-        (Some(0x0021), Some(rest)) => ip(rest, 4, depth),
-        (Some(0x0057), Some(rest)) => ip(rest, 6, depth),
-        (Some(_), Some(_)) => Decoded::NotIp,
-        _ => Decoded::Truncated,
+    match ppp::protocol(data) {
+        Ok((ppp::IPV4, rest)) => ip(rest, 4, depth),
+        Ok((ppp::IPV6, rest)) => ip(rest, 6, depth),
+        Ok((ppp::MPLS_UNICAST | ppp::MPLS_MULTICAST, rest)) => ethertype(0x8847, rest, depth),
+        Ok(_) => Decoded::NotIp,
+        Err(e) => e.into(),
     }
 }
 
@@ -703,10 +740,19 @@ pub fn non_ip_kind(link_type: u32, frame: &[u8]) -> String {
         1 => (be16(frame, 12), frame.get(14..)),
         113 => (be16(frame, 14), frame.get(16..)),
         276 => (be16(frame, 0), frame.get(20..)),
-        9 => {
-            let rest = frame.strip_prefix(&[0xFF, 0x03]).unwrap_or(frame);
-            return ppp_kind(be16(rest, 0));
+        9 | 50 | 204 => {
+            let frame = if link_type == 204 {
+                frame.get(1..).unwrap_or(&[])
+            } else {
+                frame
+            };
+            if link_type == 50 && matches!(frame.first(), Some(0x0F | 0x8F)) {
+                return cisco_hdlc_kind(frame);
+            }
+            return ppp_kind(ppp::strip_address_control(frame));
         }
+        104 => return cisco_hdlc_kind(frame),
+        205 => return cisco_hdlc_kind(frame.get(1..).unwrap_or(&[])),
         0 | 108 => return "not IP (loopback address family)".into(),
         105 | 127 | 192 => match ieee80211_ethertype(link_type, frame) {
             Ok((t, rest)) => (Some(t), Some(rest)),
@@ -715,9 +761,14 @@ pub fn non_ip_kind(link_type: u32, frame: &[u8]) -> String {
         },
         _ => return "not an IPv4 or IPv6 header".into(),
     };
-    let (Some(mut ethertype), Some(mut data)) = (ethertype, data) else {
+    let (Some(ethertype), Some(data)) = (ethertype, data) else {
         return "cut short".into();
     };
+    ethertype_kind(ethertype, data)
+}
+
+/// What a frame of this EtherType carries, named (past VLAN tags).
+fn ethertype_kind(mut ethertype: u16, mut data: &[u8]) -> String {
     // Past VLAN tags to the type they carry.
     while matches!(ethertype, 0x8100 | 0x88A8 | 0x9100) {
         match (be16(data, 2), data.get(4..)) {
@@ -729,7 +780,7 @@ pub fn non_ip_kind(link_type: u32, frame: &[u8]) -> String {
         0x0806 => "ARP".into(),
         0x8035 => "RARP".into(),
         0x8863 => "PPPoE discovery".into(),
-        0x8864 => format!("PPPoE session {}", ppp_kind(be16(data, 6))),
+        0x8864 => format!("PPPoE session {}", ppp_kind(data.get(6..).unwrap_or(&[]))),
         0x88CC => "LLDP".into(),
         0x888E => "802.1X (EAPOL)".into(),
         0x8137 | 0x8138 => "IPX".into(),
@@ -754,13 +805,23 @@ pub fn non_ip_kind(link_type: u32, frame: &[u8]) -> String {
     }
 }
 
-fn ppp_kind(protocol: Option<u16>) -> String {
-    match protocol {
-        Some(0xC021) => "PPP LCP".into(),
-        Some(0xC023 | 0xC223) => "PPP authentication".into(),
-        Some(p) if p >= 0x8000 => "PPP control".into(),
-        Some(p) => format!("PPP protocol {p:#06x}"),
-        None => "cut short".into(),
+/// What a PPP frame from its protocol field on carries, named.
+fn ppp_kind(data: &[u8]) -> String {
+    match ppp::protocol(data) {
+        Ok((protocol, _)) => ppp::kind(protocol),
+        Err(_) => "cut short".into(),
+    }
+}
+
+/// What a Cisco HDLC frame carries, named: Cisco's own protocols, or by EtherType.
+fn cisco_hdlc_kind(frame: &[u8]) -> String {
+    match hdlc::cisco(frame) {
+        Ok((protocol, rest)) => match hdlc::cisco_kind(protocol) {
+            Some(kind) => kind.into(),
+            None => ethertype_kind(protocol, rest),
+        },
+        Err(LinkError::Short { .. }) => "cut short".into(),
+        Err(e) => e.to_string(),
     }
 }
 
@@ -787,6 +848,43 @@ mod tests {
         assert_eq!(non_ip_kind(1, &[0; 5]), "cut short");
         assert_eq!(link_type_name(105), Some("IEEE 802.11"));
         assert_eq!(link_type_name(65000), None);
+    }
+
+    #[test]
+    fn hdlc_and_ppp_frames_reach_ip() {
+        let mut v4 = vec![
+            0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        v4.extend_from_slice(&[0, 53, 0, 53, 0, 8, 0, 0]);
+        let udp = |d: Decoded| {
+            matches!(
+                d,
+                Decoded::Ip(IpPacket {
+                    transport: Some(Transport::Udp { dst_port: 53, .. }),
+                    ..
+                })
+            )
+        };
+        let with = |prefix: &[u8]| [prefix, &v4[..]].concat();
+        assert!(udp(decode(104, &with(&[0x0F, 0, 0x08, 0x00]))));
+        assert!(udp(decode(50, &with(&[0x8F, 0, 0x08, 0x00]))));
+        assert!(udp(decode(50, &with(&[0xFF, 0x03, 0x21]))));
+        assert!(udp(decode(9, &with(&[0x21]))));
+        assert!(udp(decode(9, &with(&[0x00, 0x21]))));
+        assert!(udp(decode(204, &with(&[1, 0x21]))));
+        // MPLS over PPP: one label, bottom of stack.
+        assert!(udp(decode(9, &with(&[0x02, 0x81, 0, 0, 0x11, 0x40]))));
+        assert_eq!(decode(104, &[0x0F, 0]), Decoded::Truncated);
+        assert_eq!(decode(104, &[0x0F, 0, 0x80, 0x35, 0, 0]), Decoded::NotIp);
+        assert_eq!(
+            non_ip_kind(104, &[0x0F, 0, 0x80, 0x35, 0, 0]),
+            "Cisco SLARP"
+        );
+        assert_eq!(non_ip_kind(104, &[0x0F, 0, 0x08, 0x06, 0, 0]), "ARP");
+        assert_eq!(non_ip_kind(50, &[0xFF, 0x03, 0xC0, 0x21]), "PPP LCP");
+        let mut pppoe_lcp = vec![0u8; 12];
+        pppoe_lcp.extend_from_slice(&[0x88, 0x64, 0x11, 0, 0, 1, 0, 4, 0xC0, 0x21]);
+        assert_eq!(non_ip_kind(1, &pppoe_lcp), "PPPoE session PPP LCP");
     }
 
     #[test]
