@@ -1470,6 +1470,72 @@ fn tcpdump_cisco_hdlc_capture_imports() {
     println!("HDLC.pcap: {} flows", t.flows.len());
 }
 
+/// PPTP's enhanced GRE (version 1) around `ppp`, with a sequence number and, when `ack`, an
+/// acknowledgement number.
+fn pptp_gre(ack: bool, ppp: &[u8]) -> Vec<u8> {
+    let flags: u16 = 0x3001 | if ack { 0x0080 } else { 0 };
+    let mut g = flags.to_be_bytes().to_vec();
+    g.extend_from_slice(&[0x88, 0x0B]);
+    g.extend_from_slice(&(ppp.len() as u16).to_be_bytes());
+    g.extend_from_slice(&[0, 7, 0, 0, 0, 1]);
+    if ack {
+        g.extend_from_slice(&[0, 0, 0, 1]);
+    }
+    g.extend_from_slice(ppp);
+    g
+}
+
+#[test]
+fn pptp_tunnels_give_their_inner_flows_not_unknown_transport() {
+    const PAC: [u8; 4] = [192, 0, 2, 1];
+    const PNS: [u8; 4] = [192, 0, 2, 2];
+    let query = ipv4(A, DNS, 17, &udp(40000, 53, 30));
+    let answer = ipv4(DNS, A, 17, &udp(53, 40000, 60));
+    for (what, prefix) in [
+        (
+            "FF 03 and a full protocol field",
+            &[0xFF, 0x03, 0x00, 0x21][..],
+        ),
+        ("no FF 03", &[0x00, 0x21][..]),
+        ("a compressed protocol field", &[0x21][..]),
+        ("FF 03, compressed protocol", &[0xFF, 0x03, 0x21][..]),
+    ] {
+        let q = [prefix, &query[..]].concat();
+        let a = [prefix, &answer[..]].concat();
+        let packets = [
+            (
+                1.0,
+                eth(ETH_IPV4, &ipv4(PAC, PNS, 47, &pptp_gre(false, &q))),
+            ),
+            (1.1, eth(ETH_IPV4, &ipv4(PNS, PAC, 47, &pptp_gre(true, &a)))),
+        ];
+        let t = run(&pcap_file(&packets, false, 1), None).unwrap();
+        assert_eq!(t.flows.len(), 1, "{what}");
+        let f = &t.flows[0];
+        assert_eq!(
+            (f.proto, f.dst_port, f.service),
+            (Proto::Udp, 53, Service::Dns)
+        );
+        assert_eq!((f.bytes_out, f.bytes_in), (30, 60), "{what}");
+    }
+}
+
+#[test]
+fn zeek_pptp_trace_gives_zeeks_one_dns_connection() {
+    let Some(bytes) = shared("zeek_traces/testing/btest/Traces/tunnels/gre-pptp.pcap") else {
+        return;
+    };
+    let t = run(&bytes, None).unwrap();
+    // Zeek's conn.log of this trace: 172.16.44.3:40768 -> 8.8.8.8:53 udp dns, 71/146 bytes.
+    assert_eq!(t.flows.len(), 1);
+    let f = &t.flows[0];
+    assert_eq!((f.src_ip, f.dst_ip), (ip("172.16.44.3"), ip("8.8.8.8")));
+    assert_eq!(
+        (f.src_port, f.dst_port, f.bytes_out, f.bytes_in),
+        (40768, 53, 71, 146)
+    );
+}
+
 #[test]
 fn truncated_packets_and_files_are_reported() {
     let mut packets = capture();

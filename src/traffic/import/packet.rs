@@ -1,9 +1,10 @@
 //! Decodes one captured frame down to the transport header: Ethernet (VLAN 802.1Q/QinQ, MPLS,
 //! PPPoE), Linux cooked capture v1/v2, raw IP, BSD loopback, PPP (bare, in HDLC framing, with
 //! direction; compressed protocol fields: `link::ppp`), Cisco HDLC (`link::hdlc`), NFLOG,
-//! 802.11 data frames (bare, radiotap, PPI; headers stripped by `link::ieee80211`); IPv4 (options,
-//! fragments) and IPv6 (extension headers); IP-in-IP and GRE (v0) tunnels are decapsulated to
-//! the inner packet; TCP, UDP, ICMP and ICMPv6.
+//! 802.11 data frames (bare, radiotap, PPI; headers stripped by `link::ieee80211`); IPv4
+//! (options, fragments) and IPv6 (extension headers); IP-in-IP and GRE (version 0 with ERSPAN,
+//! and version 1: PPTP's PPP; headers read by `link::gre`) tunnels are decapsulated to the
+//! inner packet; TCP, UDP, ICMP and ICMPv6.
 //!
 //! Every length is checked: a frame cut short yields `Truncated` or the layers that fit, never
 //! a panic. Payload sizes come from the IP header's declared lengths, not the captured bytes,
@@ -11,6 +12,7 @@
 //! state (`flow_table`), checksums, reassembly.
 
 use super::link::error::{LinkError, Undecodable};
+use super::link::gre::{self, GrePayload};
 use super::link::{hdlc, ieee80211, ppp};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -629,42 +631,14 @@ fn transport(
     })
 }
 
-/// GRE version 0 (with optional checksum, key, sequence) and ERSPAN I/II/III.
+/// The packet inside GRE (version 0 with ERSPAN, or PPTP's version 1), decoded; `None` when
+/// the GRE packet carries nothing decodable (it stays a GRE packet).
 fn gre(d: &[u8], depth: u8) -> Option<Decoded> {
-    let flags = be16(d, 0)?;
-    let proto = be16(d, 2)?;
-    if flags & 0x0007 != 0 {
-        return None;
-    }
-    let mut at = 4;
-    if flags & 0x8000 != 0 {
-        at += 4;
-    }
-    if flags & 0x2000 != 0 {
-        at += 4;
-    }
-    if flags & 0x1000 != 0 {
-        at += 4;
-    }
-    let inner = d.get(at..)?;
-    match proto {
-        0x6558 => Some(ethernet(inner, depth + 1)),
-        // ERSPAN type II (8-byte header, or none when the sequence bit is clear: type I).
-        0x88BE => {
-            let skip = if flags & 0x1000 != 0 { 8 } else { 0 };
-            Some(ethernet(inner.get(skip..)?, depth + 1))
-        }
-        // ERSPAN type III: 12 bytes, plus 8 when the optional subheader flag is set.
-        0x22EB => {
-            let optional = inner.get(11).is_some_and(|b| b & 0x01 != 0);
-            Some(ethernet(
-                inner.get(if optional { 20 } else { 12 }..)?,
-                depth + 1,
-            ))
-        }
-        0x0800 | 0x86DD | 0x8847 => Some(ethertype(proto, inner, depth + 1)),
-        _ => None,
-    }
+    Some(match gre::decapsulate(d).ok()? {
+        GrePayload::Ethernet(inner) => ethernet(inner, depth + 1),
+        GrePayload::Ethertype(protocol, inner) => ethertype(protocol, inner, depth + 1),
+        GrePayload::Ppp(inner) => ppp(inner, depth + 1),
+    })
 }
 
 /// A readable name of a link type (LINKTYPE_* value), for refusals; `None` when unknown here.

@@ -6,6 +6,7 @@
 //! `packet`, so the layers stay a tree. Not here: IP, transport, flow state.
 
 pub mod error;
+pub mod gre;
 pub mod hdlc;
 pub mod ieee80211;
 pub mod ppp;
