@@ -2010,6 +2010,38 @@ fn udp_tunnels_log_outer_and_inner_connections() {
     );
 }
 
+#[test]
+fn capwap_data_carries_stations_frames_as_ethernet_or_80211() {
+    // A station's SYN as the access point tunnels it to its controller: UDP to port 5247,
+    // an 8-byte CAPWAP header (HLEN 2), or 16 bytes (HLEN 4) with the T bit and WBID 1
+    // before a native 802.11 frame.
+    let syn = ipv4(
+        [192, 168, 1, 1],
+        [192, 168, 1, 2],
+        6,
+        &tcp(1111, 80, 1, 0, F_SYN, 0),
+    );
+    let plain = [
+        &[0x00, 0x10, 0x02, 0x00, 0, 0, 0, 0][..],
+        &eth(ETH_IPV4, &syn),
+    ]
+    .concat();
+    let mut native = vec![0x00, 0x20, 0x03, 0x00];
+    native.resize(16, 0);
+    native.extend_from_slice(&wifi_data(false, 0x01, &syn));
+    for capwap in [plain, native] {
+        let mut outer_udp = udp(5246, 5247, 0);
+        outer_udp[4..6].copy_from_slice(&((8 + capwap.len()) as u16).to_be_bytes());
+        outer_udp.extend_from_slice(&capwap);
+        let frame = eth(ETH_IPV4, &ipv4(A, B, 17, &outer_udp));
+        let t = run(&pcap_file(&[(1.0, frame)], false, 1), None).unwrap();
+        assert_eq!(t.flows.len(), 2);
+        let tunnelled = find(&t.flows, 1111, 80)[0];
+        assert_eq!(tunnelled.src_ip, ip("192.168.1.1"));
+        assert_eq!(find(&t.flows, 5246, 5247).len(), 1);
+    }
+}
+
 const CTU_BINETFLOW: &str = "\
 StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label
 2011/08/10 09:46:59.607825,1.026539,tcp,94.44.127.113,1577,   ->,147.32.84.59,6881,S_RA,0,0,4,276,156,flow=Background-Established-cmpgw-CVUT

@@ -11,6 +11,7 @@
 //! so captures with a short snap length still count full sizes (as Zeek does). Not here: flow
 //! state (`flow_table`), checksums, reassembly.
 
+use super::link::capwap::{self, CapwapPayload};
 use super::link::error::{LinkError, Undecodable};
 use super::link::gre::{self, GrePayload};
 use super::link::{hdlc, ieee80211, ppp};
@@ -111,9 +112,11 @@ impl IpPacket {
     }
 }
 
-/// Zeek's default UDP tunnel ports: VXLAN, Geneve, GTP-U, Teredo, AYIYA, GRE over UDP.
+/// Zeek's default UDP tunnel ports: VXLAN, Geneve, GTP-U, Teredo, AYIYA, GRE over UDP; and
+/// CAPWAP data (5247), which Zeek does not open: without it, a capture taken between access
+/// points and their controller shows one UDP flow per access point and none of the stations'.
 pub fn is_tunnel_port(port: u16) -> bool {
-    matches!(port, 4789 | 6081 | 2152 | 3544 | 5072 | 4754)
+    matches!(port, 4789 | 6081 | 2152 | 3544 | 5072 | 4754 | 5247)
 }
 
 /// Decapsulates a UDP tunnel payload into the inner packet, when it is one.
@@ -183,6 +186,14 @@ pub fn decode_udp_tunnel(src_port: u16, dst_port: u16, payload: &[u8]) -> Option
         }
     } else if on(4754) {
         gre(payload, 1)?
+    } else if on(5247) {
+        match capwap::decapsulate(payload).ok()? {
+            CapwapPayload::Ethernet(frame) => ethernet(frame, 1),
+            CapwapPayload::Ieee80211(frame) => match ieee80211::data_payload(frame) {
+                Ok(snap) => ethertype(snap.ethertype, snap.payload, 1),
+                Err(e) => e.into(),
+            },
+        }
     } else {
         return None;
     };
