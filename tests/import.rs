@@ -1537,6 +1537,27 @@ fn zeek_pptp_trace_gives_zeeks_one_dns_connection() {
 }
 
 #[test]
+fn later_fragments_of_a_fragmented_ping_add_their_bytes() {
+    // A 2,480-byte ICMP echo in two fragments (1,480 + 1,000 IP payload bytes): one packet of
+    // 2,472 payload bytes, as Zeek counts the reassembled datagram.
+    let first = ipv4_frag(A, B, 1, 42, 0x2000, &icmp(8, 1472));
+    let later = ipv4_frag(A, B, 1, 42, 1480 / 8, &[0x69; 1000]);
+    // A later fragment whose first one was never seen changes nothing.
+    let stray = ipv4_frag(A, B, 1, 43, 1480 / 8, &[0x69; 1000]);
+    let packets = [
+        (1.0, eth(ETH_IPV4, &first)),
+        (1.001, eth(ETH_IPV4, &later)),
+        (1.002, eth(ETH_IPV4, &stray)),
+    ];
+    let t = run(&pcap_file(&packets, false, 1), None).unwrap();
+    assert_eq!(t.flows.len(), 1);
+    let f = &t.flows[0];
+    assert_eq!((f.proto, f.pkts_out, f.bytes_out), (Proto::Icmp, 1, 2472));
+    let stats = t.packet_stats.unwrap();
+    assert_eq!((stats.later_fragments, stats.fragments_evicted), (2, 0));
+}
+
+#[test]
 fn truncated_packets_and_files_are_reported() {
     let mut packets = capture();
     // A frame cut inside the TCP header.

@@ -29,6 +29,19 @@
 //! missed, and stops counting when a late or retransmitted segment fills it. The byte counts
 //! include the missed bytes, as Zeek's do; the import's warnings give their total.
 //!
+//! Fragments. IP fragments are not reassembled: only sizes matter here, and the first
+//! fragment carries the transport header (ports, flags, sequence number, UDP length). A later
+//! fragment of a datagram whose first fragment was seen is attributed to that flow (not
+//! counted as a packet: Zeek counts a reassembled datagram once) and extends its duration; its
+//! bytes are added only where the first fragment's header does not already account for them:
+//! ICMP (payload counted from IP lengths). A UDP first fragment's length field covers the
+//! whole datagram, and TCP counts sequence space, where the next segment's sequence number
+//! covers the fragmented segment's bytes (as a gap until it does: `missed_bytes` can read
+//! higher than Zeek's for fragmented TCP). Reassembling payloads would cost buffering every
+//! fragment for its datagram's lifetime to learn nothing the flows use, except for tunnels
+//! whose outer packets are fragmented (their inner packets are lost here; Zeek reassembles
+//! them). The remembered datagrams are bounded (`MAX_FRAGMENTED_DATAGRAMS`, evictions counted).
+//!
 //! Not modelled: checksum validation (Zeek drops bad-checksum packets), content gaps (`G`),
 //! protocol detection (service comes from well-known ports), UDP-based tunnels.
 
@@ -49,6 +62,11 @@ pub const MAX_SEQ_JUMP: u64 = 1 << 20;
 /// Holes tracked per endpoint; beyond this the oldest counts as missed for good (a late
 /// segment can no longer fill it), which keeps memory bounded on hostile captures.
 const MAX_HOLES: usize = 64;
+/// Fragmented datagrams remembered (first fragment's flow, by source, destination and IP
+/// ID); past this, at the next sweep, all are forgotten and counted as evicted, so a flood of
+/// first fragments cannot grow memory without bound. Their later fragments then count as
+/// fragments without a first one.
+const MAX_FRAGMENTED_DATAGRAMS: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EpState {
@@ -355,6 +373,8 @@ pub struct FlowTable {
     fragments: HashMap<(IpAddr, IpAddr, u32), Key>,
     last_sweep_ts: f64,
     pub later_fragments: u64,
+    /// Fragmented datagrams forgotten to bound memory (see `MAX_FRAGMENTED_DATAGRAMS`).
+    pub fragments_evicted: u64,
     pub other_proto: u64,
     seq: SeqStats,
 }
@@ -400,12 +420,22 @@ impl FlowTable {
 
     pub fn add(&mut self, ts: f64, p: &IpPacket) {
         let t = match (p.fragment, p.transport) {
-            (Fragment::Later { id, .. }, _) => {
+            (
+                Fragment::Later {
+                    id, payload_len, ..
+                },
+                _,
+            ) => {
                 self.later_fragments += 1;
                 if let Some(key) = self.fragments.get(&(p.src, p.dst, id)) {
                     if let Some(&i) = self.active.get(key) {
                         if let Some(c) = self.conns[i].as_mut() {
                             c.last_ts = c.last_ts.max(ts);
+                            // See the module doc, "Fragments": only ICMP's count needs them.
+                            if c.proto == Proto::Icmp {
+                                let dir = usize::from(c.orig.0 != p.src);
+                                c.bytes[dir] += u64::from(payload_len);
+                            }
                         }
                     }
                 }
@@ -541,7 +571,8 @@ impl FlowTable {
         for i in stale {
             self.close(i);
         }
-        if self.fragments.len() > 100_000 {
+        if self.fragments.len() > MAX_FRAGMENTED_DATAGRAMS {
+            self.fragments_evicted += self.fragments.len() as u64;
             self.fragments.clear();
         }
         // Reclaim the slots of closed connections once most of them are empty.

@@ -24,6 +24,10 @@ pub struct PacketStats {
     /// IPv4/IPv6 fragments after the first (attributed to their flow, not counted as packets,
     /// as Zeek counts a reassembled datagram once).
     pub later_fragments: u64,
+    /// Fragmented datagrams forgotten to bound memory: their later fragments count as
+    /// fragments without a first one.
+    #[serde(default)]
+    pub fragments_evicted: u64,
     /// Packets of other IP protocols (GRE, ESP, ...), which Zeek does not log as connections.
     pub other_ip_proto: u64,
 }

@@ -86,6 +86,8 @@ pub enum Fragment {
     Later {
         id: u32,
         ip_proto: u8,
+        /// The fragment's share of the datagram, from its IP header's declared lengths.
+        payload_len: u32,
     },
 }
 
@@ -472,6 +474,8 @@ fn ipv4(d: &[u8], depth: u8) -> Decoded {
         Fragment::Later {
             id,
             ip_proto: proto,
+            // Set from the declared lengths in `transport`.
+            payload_len: 0,
         }
     } else if more {
         Fragment::First { id }
@@ -527,6 +531,7 @@ fn ipv6(d: &[u8], depth: u8) -> Decoded {
                     Fragment::Later {
                         id,
                         ip_proto: inner,
+                        payload_len: 0,
                     }
                 } else if more {
                     Fragment::First { id }
@@ -568,11 +573,15 @@ fn transport(
     fragment: Fragment,
     depth: u8,
 ) -> Decoded {
-    if let Fragment::Later { .. } = fragment {
+    if let Fragment::Later { id, ip_proto, .. } = fragment {
         return Decoded::Ip(IpPacket {
             src,
             dst,
-            fragment,
+            fragment: Fragment::Later {
+                id,
+                ip_proto,
+                payload_len: declared_len,
+            },
             transport: None,
             header_addr: 0,
         });
@@ -870,6 +879,39 @@ mod tests {
         let mut pppoe_lcp = vec![0u8; 12];
         pppoe_lcp.extend_from_slice(&[0x88, 0x64, 0x11, 0, 0, 1, 0, 4, 0xC0, 0x21]);
         assert_eq!(non_ip_kind(1, &pppoe_lcp), "PPPoE session PPP LCP");
+    }
+
+    #[test]
+    fn random_bytes_on_every_link_type_and_tunnel_never_panic() {
+        let mut state = 0x9E37_79B9u32;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 96) as usize;
+            let mut frame: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            // Plausible starts reach deeper layers: radiotap/PPI version 0 with a small
+            // length, Cisco HDLC's address, PPP's FF 03, an 802.11 data frame.
+            match next() % 5 {
+                0 if len > 4 => frame[..4].copy_from_slice(&[0, 0, 8, 0]),
+                1 if len > 2 => frame[..2].copy_from_slice(&[0x0F, 0]),
+                2 if len > 2 => frame[..2].copy_from_slice(&[0xFF, 0x03]),
+                3 if len > 2 => frame[0] = 0x88,
+                _ => {}
+            }
+            for lt in [9, 50, 104, 105, 127, 192, 204, 205] {
+                if matches!(decode(lt, &frame), Decoded::NotIp) {
+                    let _ = non_ip_kind(lt, &frame);
+                }
+            }
+            for port in [4754, 5247] {
+                let _ = decode_udp_tunnel(40000, port, &frame);
+            }
+            let _ = gre(&frame, 0);
+        }
     }
 
     #[test]

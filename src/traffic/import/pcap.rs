@@ -207,6 +207,7 @@ impl PacketSink {
     ) -> Result<ImportedTraffic, ImportError> {
         let mut stats = self.stats;
         stats.later_fragments = self.table.later_fragments;
+        stats.fragments_evicted = self.table.fragments_evicted;
         stats.other_ip_proto = self.table.other_proto;
         if let Some(limit) = self.stopped_by_limit {
             out.warn(ImportWarning::LimitReached {
