@@ -1558,6 +1558,31 @@ fn later_fragments_of_a_fragmented_ping_add_their_bytes() {
 }
 
 #[test]
+fn zeek_aruba_traces_decode_their_80211_frames() {
+    // Aruba GRE (protocol 0x8240) around a QoS data frame holding an A-MSDU: its first
+    // subframe is Zeek's one connection; the CCMP trace holds only encrypted frames.
+    let Some(amsdu) = shared("zeek_traces/testing/btest/Traces/tunnels/gre-aruba-amsdu.pcap")
+    else {
+        return;
+    };
+    let t = run(&amsdu, None).unwrap();
+    assert_eq!(t.flows.len(), 1);
+    let f = &t.flows[0];
+    let mut ends = [(f.src_ip, f.src_port), (f.dst_ip, f.dst_port)];
+    ends.sort();
+    assert_eq!(
+        ends,
+        [(ip("149.159.130.184"), 49392), (ip("157.240.18.16"), 443)]
+    );
+    let Some(ccmp) = shared("zeek_traces/testing/btest/Traces/tunnels/gre-aruba-ccmp.pcap") else {
+        return;
+    };
+    assert!(refusal_text(&ccmp).ends_with(
+        "2 802.11 frames encrypted (WEP/WPA, unreadable without the key); nothing to analyse"
+    ));
+}
+
+#[test]
 fn truncated_packets_and_files_are_reported() {
     let mut packets = capture();
     // A frame cut inside the TCP header.

@@ -651,13 +651,18 @@ fn transport(
     })
 }
 
-/// The packet inside GRE (version 0 with ERSPAN, or PPTP's version 1), decoded; `None` when
+/// The packet inside GRE (version 0 with ERSPAN or Aruba's 802.11, or PPTP's version 1),
+/// decoded; `None` when
 /// the GRE packet carries nothing decodable (it stays a GRE packet).
 fn gre(d: &[u8], depth: u8) -> Option<Decoded> {
     Some(match gre::decapsulate(d).ok()? {
         GrePayload::Ethernet(inner) => ethernet(inner, depth + 1),
         GrePayload::Ethertype(protocol, inner) => ethertype(protocol, inner, depth + 1),
         GrePayload::Ppp(inner) => ppp(inner, depth + 1),
+        GrePayload::Ieee80211(inner) => match ieee80211::data_payload(inner) {
+            Ok(snap) => ethertype(snap.ethertype, snap.payload, depth + 1),
+            Err(e) => e.into(),
+        },
     })
 }
 

@@ -1,8 +1,10 @@
-//! GRE headers: version 0 (RFC 2784 with RFC 2890's key and sequence number, and the ERSPAN
-//! types I-III that mirror traffic in it) and version 1, PPTP's enhanced GRE (RFC 2637), which
-//! carries PPP frames. Says what the payload is and where it starts; `packet` decodes it.
-//! Not here: GRE over UDP's port logic (`packet`), PPP itself (`ppp`), keys or sequence
-//! numbers as flow state (a tunnel's inner connections are the flows, as Zeek logs them).
+//! GRE headers: version 0 (RFC 2784 with RFC 2890's key and sequence number; the ERSPAN
+//! types I-III that mirror traffic in it; Aruba's access-point tunnels of 802.11 frames,
+//! protocol types 0x8200-0x8FFF, as Zeek reads them; Cisco WCCP redirection) and version 1,
+//! PPTP's enhanced GRE (RFC 2637), which carries PPP frames. Says what the payload is and
+//! where it starts; `packet` decodes it. Not here: GRE over UDP's port logic (`packet`), PPP
+//! itself (`ppp`), keys or sequence numbers as flow state (a tunnel's inner connections are
+//! the flows, as Zeek logs them).
 
 use super::error::LinkError;
 
@@ -15,6 +17,8 @@ pub enum GrePayload<'a> {
     Ethertype(u16, &'a [u8]),
     /// A PPP frame (PPTP), from its optional FF 03 on.
     Ppp(&'a [u8]),
+    /// An 802.11 frame (Aruba access points to their controller).
+    Ieee80211(&'a [u8]),
 }
 
 const CHECKSUM: u16 = 0x8000;
@@ -63,6 +67,16 @@ fn version0(d: &[u8], flags: u16, protocol: u16) -> Result<GrePayload<'_>, LinkE
             Ok(GrePayload::Ethernet(&inner[skip..]))
         }
         0x0800 | 0x86DD | 0x8847 => Ok(GrePayload::Ethertype(protocol, inner)),
+        // Cisco WCCP redirection: IPv4, after a 4-byte redirect header in version 2 (none in
+        // version 1, where the IP header's version nibble comes first).
+        0x883E => {
+            LinkError::need("WCCP", inner, 1)?;
+            let skip = if inner[0] >> 4 == 4 { 0 } else { 4 };
+            LinkError::need("WCCP", inner, skip)?;
+            Ok(GrePayload::Ethertype(0x0800, &inner[skip..]))
+        }
+        // Aruba's range, after the EtherTypes above that fall inside it.
+        0x8200..=0x8FFF => Ok(GrePayload::Ieee80211(inner)),
         _ => Err(LinkError::NoPayload("GRE with a protocol not decoded")),
     }
 }
@@ -127,6 +141,18 @@ mod tests {
             decapsulate(&[0, 0, 0x12, 0x34]),
             Err(LinkError::NoPayload(_))
         ));
+        assert_eq!(
+            decapsulate(&[0, 0, 0x88, 0x3E, 0x05, 0x59, 0, 0x48, 0x45]),
+            Ok(GrePayload::Ethertype(0x0800, &[0x45][..]))
+        );
+        assert_eq!(
+            decapsulate(&[0, 0, 0x88, 0x3E, 0x45]),
+            Ok(GrePayload::Ethertype(0x0800, &[0x45][..]))
+        );
+        assert_eq!(
+            decapsulate(&[0, 0, 0x82, 0x40, 0x88]),
+            Ok(GrePayload::Ieee80211(&[0x88][..]))
+        );
     }
 
     /// An enhanced GRE header: sequence and ack numbers when asked, then `payload`.

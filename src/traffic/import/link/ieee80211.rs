@@ -3,7 +3,8 @@
 //!
 //! Only data frames carry IP: management, control and "null" data frames are named for the
 //! refusal, not decoded. Protected frames (WEP/WPA) are counted as undecodable, never guessed
-//! at. Not here: A-MSDU aggregates (named, not split), fragment reassembly, the radio fields
+//! at. An A-MSDU aggregate gives its first subframe, as Zeek reads it. Not here: the other
+//! subframes of an A-MSDU, fragment reassembly, the radio fields
 //! themselves (signal, rate: nothing the flows use), Prism and AVS headers.
 
 use super::error::{LinkError, Undecodable};
@@ -115,6 +116,8 @@ const PROTECTED: u8 = 0x40;
 const ORDER: u8 = 0x80;
 /// QoS Control, first byte: the body is an A-MSDU aggregate.
 const QOS_AMSDU: u8 = 0x80;
+/// An A-MSDU subframe's header: destination, source, length.
+const AMSDU_SUBFRAME_HEADER: usize = 14;
 
 /// The LLC/SNAP payload of an 802.11 data frame (link type 105, or what radiotap and PPI
 /// wrap). Errors name what the frame is when it carries no packet.
@@ -162,7 +165,10 @@ pub fn data_payload(frame: &[u8]) -> Result<SnapPayload<'_>, LinkError> {
         return Err(LinkError::NoPayload("802.11 later fragment"));
     }
     if amsdu {
-        return Err(LinkError::NoPayload("802.11 A-MSDU aggregate"));
+        // One packet per frame: the first subframe, past its destination, source and length.
+        let body = &frame[header_len..];
+        LinkError::need("802.11 A-MSDU subframe", body, AMSDU_SUBFRAME_HEADER)?;
+        return snap(&body[AMSDU_SUBFRAME_HEADER..]);
     }
     snap(&frame[header_len..])
 }
@@ -248,12 +254,28 @@ mod tests {
             data_payload(&protected),
             Err(LinkError::Undecodable(Undecodable::Encrypted80211))
         );
-        let mut amsdu = data_frame(8, 0x01, &SNAP_IPV4);
+        let subframe: Vec<u8> = [0u8; 12]
+            .into_iter()
+            .chain([0, 9])
+            .chain(SNAP_IPV4)
+            .chain([0x45])
+            .collect();
+        let mut amsdu = data_frame(8, 0x01, &subframe);
         amsdu[24] = 0x80;
         assert_eq!(
             data_payload(&amsdu),
-            Err(LinkError::NoPayload("802.11 A-MSDU aggregate"))
+            Ok(SnapPayload {
+                ethertype: 0x0800,
+                payload: &[0x45]
+            })
         );
+        assert!(matches!(
+            data_payload(&amsdu[..30]),
+            Err(LinkError::Short {
+                layer: "802.11 A-MSDU subframe",
+                ..
+            })
+        ));
         let mut fragment = data_frame(0, 0x01, &[1, 2, 3]);
         fragment[22] = 0x01;
         assert_eq!(
