@@ -526,4 +526,21 @@ fn score_takes_the_threshold_policy_from_the_query() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("training_fpr"), "{stderr}");
     assert!(strict <= default, "{strict} > {default}");
+    assert!(!stderr.contains("ignored"), "{stderr}");
+
+    // Settings the saved model brings are named, not silently dropped.
+    let out = detect(&[
+        "score",
+        "--model",
+        model,
+        "--query",
+        "contamination=0.02&hosts=20&trees=50",
+        log,
+    ]);
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("notice: hosts, trees: only the threshold settings apply"),
+        "{stderr}"
+    );
 }

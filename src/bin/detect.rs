@@ -231,8 +231,9 @@ mod cli {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
 
-        /// Threshold settings in the page's URL query form (e.g. 'threshold=fpr&fpr=0.001'
-        /// or 'contamination=0.02'); default: the app's
+        /// Threshold settings in the page's URL query form (e.g. 'target_fpr=0.001',
+        /// 'contamination=0.02' or 'threshold_score=4.5'); default: the app's. Other keys are
+        /// named on stderr and ignored: the model brings everything else
         #[arg(long, value_name = "QUERY")]
         query: Option<String>,
 
@@ -577,9 +578,37 @@ mod cli {
         }
     }
 
+    /// The keys of a `score --query` that set something other than the threshold (the saved
+    /// model brings the features, models and calibration).
+    pub(super) fn ignored_score_keys(query: &str) -> Vec<String> {
+        const THRESHOLD_KEYS: [&str; 4] = [
+            "threshold",
+            "contamination",
+            "target_fpr",
+            "threshold_score",
+        ];
+        let mut keys: Vec<String> = query
+            .trim_start_matches('?')
+            .split('&')
+            .filter_map(|pair| pair.split('=').next())
+            .map(str::trim)
+            .filter(|k| !k.is_empty() && !THRESHOLD_KEYS.contains(k))
+            .map(str::to_string)
+            .collect();
+        keys.dedup();
+        keys
+    }
+
     fn score(args: &ScoreArgs) -> Result<(), String> {
         let model = read_model(&args.model)?;
         let config = run_config(None, args.query.as_deref(), |_| {})?;
+        let ignored = ignored_score_keys(args.query.as_deref().unwrap_or(""));
+        if !ignored.is_empty() {
+            eprintln!(
+                "notice: {}: only the threshold settings apply when scoring with a saved model; ignored",
+                ignored.join(", ")
+            );
+        }
         let p = args.file.display().to_string();
         // The head of the input decides the format, as the importer would from the whole
         // file (256 KiB: a conn.log's header is a few hundred bytes).
