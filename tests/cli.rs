@@ -130,6 +130,30 @@ fn closed_stdout_ends_quietly() {
     }
 }
 
+/// import_check's packet summary counts what could not be read (an encrypted 802.11 frame in
+/// a committed fuzz seed) beside the other packet counts, and the warning names it.
+#[test]
+fn import_check_counts_undecodable_frames() {
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/seeds/import_pcap/wifi_bare.pcap"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_import_check"))
+        .arg(seed)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("packets: 3 (ip 2,") && all.contains("undecodable 1,"),
+        "{all}"
+    );
+    assert!(all.contains("fragment state evicted 0"), "{all}");
+    assert!(all.contains("802.11 frames encrypted"), "{all}");
+}
+
 #[test]
 fn features_csv_of_an_imported_file_has_one_row_per_flow() {
     let log = conn_log();

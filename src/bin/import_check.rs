@@ -201,8 +201,8 @@ mod cli {
         )?;
         if let Some(s) = &t.packet_stats {
             writeln!(out,
-            "packets: {} (ip {}, non-ip {}, truncated {}, unsupported link {}, later fragments {}, other ip proto {})",
-            s.packets, s.ip_packets, s.non_ip, s.truncated, s.unsupported_link_type, s.later_fragments, s.other_ip_proto
+            "packets: {} (ip {}, non-ip {}, truncated {}, unsupported link {}, undecodable {}, later fragments {}, fragment state evicted {}, other ip proto {})",
+            s.packets, s.ip_packets, s.non_ip, s.truncated, s.unsupported_link_type, s.undecodable, s.later_fragments, s.fragments_evicted, s.other_ip_proto
         )?;
         }
         if t.has_labels {
