@@ -86,8 +86,9 @@ pub fn import_with_mapping(
     let result = match format {
         Format::Pcap => pcap::import_pcap(bytes, limits, &mut progress),
         Format::Pcapng => pcapng::import_pcapng(bytes, limits, &mut progress),
-        Format::ZeekTsv => zeek::import_tsv(bytes, limits, &mut progress),
-        Format::ZeekJson => zeek::import_json(bytes, limits, &mut progress),
+        Format::ZeekTsv | Format::ZeekJson => {
+            zeek::import_conn_log(bytes, format, limits, &mut progress)
+        }
         Format::SuricataEve => suricata::import_eve(bytes, limits, &mut progress),
         Format::Cic | Format::Kdd | Format::Unsw | Format::Argus | Format::GenericCsv => {
             tabular::import_csv(bytes, format, mapping, limits, &mut progress)

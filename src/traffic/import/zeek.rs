@@ -231,7 +231,7 @@ pub enum LineOutcome {
 }
 
 /// Zeek conn.log TSV, one line at a time: the header directives seen so far and what they
-/// say about the rows. Batch import (`import_tsv`) and streaming (`zeek_stream`) both read
+/// say about the rows. Batch import (`import_conn_log`) and streaming (`zeek_stream`) both read
 /// through it, so a row reads the same either way.
 pub struct TsvParser {
     separator: String,
@@ -434,13 +434,80 @@ impl TsvParser {
     }
 }
 
-pub(crate) fn import_tsv(
+/// Either conn.log form, one line at a time: what the batch importer and the stream
+/// (`zeek_stream`) read through.
+// One per import or stream, so the size difference between the two does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum ConnLogParser {
+    Tsv(TsvParser),
+    Json(JsonParser),
+}
+
+impl ConnLogParser {
+    /// The parser for `format`; `None` for formats other than Zeek's.
+    pub fn new(format: Format, keep_uid: bool) -> Option<ConnLogParser> {
+        match format {
+            Format::ZeekTsv => Some(ConnLogParser::Tsv(TsvParser::new(keep_uid))),
+            Format::ZeekJson => Some(ConnLogParser::Json(JsonParser::new(keep_uid))),
+            _ => None,
+        }
+    }
+
+    /// See [`TsvParser::line`].
+    pub fn line(
+        &mut self,
+        raw: &[u8],
+        admit: &mut dyn FnMut() -> bool,
+        extras: &mut Vec<f64>,
+    ) -> Result<LineOutcome, ImportError> {
+        match self {
+            ConnLogParser::Tsv(p) => p.line(raw, admit, extras),
+            ConnLogParser::Json(p) => p.line(raw, admit, extras),
+        }
+    }
+
+    /// The extra numeric columns (for TSV, known once the first `#fields` line is read:
+    /// always before the first flow).
+    pub fn extra_columns(&self) -> &[String] {
+        match self {
+            ConnLogParser::Tsv(p) => p.extra_columns(),
+            ConnLogParser::Json(p) => p.extra_columns(),
+        }
+    }
+
+    pub fn has_labels(&self) -> bool {
+        match self {
+            ConnLogParser::Tsv(p) => p.has_labels(),
+            ConnLogParser::Json(p) => p.has_labels(),
+        }
+    }
+
+    /// After the last line: refuses a file without conn.log rows (or, for TSV, without a
+    /// `#fields` header); otherwise the warning about other logs' rows left out, if any.
+    pub fn finish(self) -> Result<Option<ImportWarning>, ImportError> {
+        match self {
+            ConnLogParser::Tsv(p) => p.finish(),
+            ConnLogParser::Json(p) => p.finish(),
+        }
+    }
+}
+
+/// Imports a whole Zeek conn.log, TSV or JSON (`format`), through [`ConnLogParser`].
+pub(crate) fn import_conn_log(
     bytes: &[u8],
+    format: Format,
     limits: &ImportLimits,
     progress: &mut Progress,
 ) -> Result<ImportedTraffic, ImportError> {
-    let mut out = ImportedTraffic::new(Format::ZeekTsv, bytes.len() as u64);
-    let mut parser = TsvParser::new(false);
+    let mut out = ImportedTraffic::new(format, bytes.len() as u64);
+    let Some(mut parser) = ConnLogParser::new(format, false) else {
+        return Err(ImportError::NotThisFormat {
+            format,
+            expected: "a Zeek conn.log".into(),
+        });
+    };
+    // JSON knows its extra columns from the start, TSV from its first header.
+    out.extra_columns = parser.extra_columns().to_vec();
     let mut rows = 0u64;
     let mut extras = Vec::new();
     for (line_no, end, raw) in lines(bytes) {
@@ -615,35 +682,4 @@ impl JsonParser {
     pub fn finish(self) -> Result<Option<ImportWarning>, ImportError> {
         self.other.settle()
     }
-}
-
-pub(crate) fn import_json(
-    bytes: &[u8],
-    limits: &ImportLimits,
-    progress: &mut Progress,
-) -> Result<ImportedTraffic, ImportError> {
-    let mut out = ImportedTraffic::new(Format::ZeekJson, bytes.len() as u64);
-    let mut parser = JsonParser::new(false);
-    out.extra_columns = parser.extra_columns().to_vec();
-    let mut rows = 0u64;
-    let mut extras = Vec::new();
-    for (line_no, end, raw) in lines(bytes) {
-        progress.at(end as u64)?;
-        let outcome = parser.line(
-            raw,
-            &mut || {
-                rows += 1;
-                check_limits(&mut out, rows, limits)
-            },
-            &mut extras,
-        )?;
-        if !take(&mut out, limits, line_no, outcome, &mut extras) {
-            break;
-        }
-    }
-    out.has_labels |= parser.has_labels();
-    if let Some(w) = parser.finish()? {
-        out.warn(w);
-    }
-    Ok(out)
 }

@@ -1,6 +1,6 @@
 //! Zeek conn.log (TSV or JSON lines) read one line at a time from any `BufRead`, for scoring
 //! a file far larger than memory: each line goes through the same per-line parser as the
-//! batch importer (`zeek::TsvParser`, `zeek::JsonParser`), so a row reads the same both
+//! batch importer (`zeek::ConnLogParser`), so a row reads the same both
 //! ways and a skipped row names its line.
 //!
 //! Holds one line at a time (at most [`MAX_LINE_BYTES`]; a longer line is skipped without
@@ -11,7 +11,7 @@
 use super::error::ImportError;
 use super::format::Format;
 use super::warnings::{ImportWarning, Location, SkipReason, SkippedRecord};
-use super::zeek::{JsonParser, LineOutcome, TsvParser};
+use super::zeek::{ConnLogParser, LineOutcome};
 use crate::traffic::flow::FlowRecord;
 use std::fmt;
 use std::io::BufRead;
@@ -44,13 +44,6 @@ impl fmt::Display for StreamError {
 
 impl std::error::Error for StreamError {}
 
-/// One per stream, so the size difference between the two does not matter.
-#[allow(clippy::large_enum_variant)]
-enum Parser {
-    Tsv(TsvParser),
-    Json(JsonParser),
-}
-
 /// One connection read from the stream.
 #[derive(Debug, Clone)]
 pub struct StreamedFlow {
@@ -66,7 +59,7 @@ pub struct StreamedFlow {
 /// A conn.log read line by line.
 pub struct ZeekStream<R> {
     reader: R,
-    parser: Parser,
+    parser: ConnLogParser,
     line_no: u64,
     buf: Vec<u8>,
     skipped: Vec<SkippedRecord>,
@@ -77,11 +70,7 @@ pub struct ZeekStream<R> {
 impl<R: BufRead> ZeekStream<R> {
     /// A stream over `reader` in `format`; `None` for formats other than Zeek's.
     pub fn new(reader: R, format: Format) -> Option<ZeekStream<R>> {
-        let parser = match format {
-            Format::ZeekTsv => Parser::Tsv(TsvParser::new(true)),
-            Format::ZeekJson => Parser::Json(JsonParser::new(true)),
-            _ => return None,
-        };
+        let parser = ConnLogParser::new(format, true)?;
         Some(ZeekStream {
             reader,
             parser,
@@ -96,10 +85,7 @@ impl<R: BufRead> ZeekStream<R> {
     /// The extra numeric columns (for TSV, known once the first `#fields` line is read:
     /// always before the first flow).
     pub fn extra_columns(&self) -> &[String] {
-        match &self.parser {
-            Parser::Tsv(p) => p.extra_columns(),
-            Parser::Json(p) => p.extra_columns(),
-        }
+        self.parser.extra_columns()
     }
 
     /// Lines read so far.
@@ -182,14 +168,13 @@ impl<R: BufRead> ZeekStream<R> {
                 continue;
             }
             let mut extras = Vec::new();
-            let outcome = match &mut self.parser {
-                Parser::Tsv(p) => p.line(&self.buf, &mut || true, &mut extras),
-                Parser::Json(p) => p.line(&self.buf, &mut || true, &mut extras),
-            }
-            .map_err(|source| StreamError::Import {
-                line: self.line_no,
-                source,
-            })?;
+            let outcome = self
+                .parser
+                .line(&self.buf, &mut || true, &mut extras)
+                .map_err(|source| StreamError::Import {
+                    line: self.line_no,
+                    source,
+                })?;
             match outcome {
                 LineOutcome::Flow { flow, uid, .. } => {
                     return Ok(Some(StreamedFlow {
@@ -210,11 +195,9 @@ impl<R: BufRead> ZeekStream<R> {
     /// header); otherwise the warning about other logs' rows left out, if any.
     pub fn finish(self) -> Result<Option<ImportWarning>, StreamError> {
         let line = 0;
-        match self.parser {
-            Parser::Tsv(p) => p.finish(),
-            Parser::Json(p) => p.finish(),
-        }
-        .map_err(|source| StreamError::Import { line, source })
+        self.parser
+            .finish()
+            .map_err(|source| StreamError::Import { line, source })
     }
 }
 
