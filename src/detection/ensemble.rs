@@ -84,6 +84,15 @@ impl EnsembleCalibration {
             + (1.0 - w) * self.mlp.apply(mlp_ensemble_input(mlp_error))
     }
 
+    /// [`combine`](Self::combine) row by row.
+    pub fn combine_all(&self, if_scores: &[f64], mlp_errors: &[f64]) -> Vec<f64> {
+        if_scores
+            .iter()
+            .zip(mlp_errors)
+            .map(|(&a, &b)| self.combine(a, b))
+            .collect()
+    }
+
     pub fn check(&self) -> Result<(), String> {
         let ok = |r: &RobustScale| r.median.is_finite() && r.scale.is_finite() && r.scale > 0.0;
         if !ok(&self.isolation_forest) || !ok(&self.mlp) {

@@ -64,11 +64,7 @@ pub(super) fn report_run(
     // Ensemble.
     let t0 = now_ms();
     let mut stage = |stage: Stage, fraction: f64| on_progress(Progress::Stage { stage, fraction });
-    let ensemble: Vec<f64> = if_scores
-        .iter()
-        .zip(&mlp_scores)
-        .map(|(&a, &b)| calibration.combine(a, b))
-        .collect();
+    let ensemble = calibration.combine_all(&if_scores, &mlp_scores);
     let attack_flows = (0..n).filter(|&i| ground_truth.is_attack(i)).count() as u64;
     let scored = ScoredRun {
         flows,

@@ -71,16 +71,9 @@ impl FittedRun {
         if reweigh {
             self.calibration.forest_weight = weight;
             let out = &mut self.output;
-            let calibration = self.calibration;
-            for ((e, &a), &b) in out
-                .scored
-                .ensemble
-                .iter_mut()
-                .zip(&out.scored.isolation_forest)
-                .zip(&out.scored.mlp)
-            {
-                *e = calibration.combine(a, b);
-            }
+            out.scored.ensemble = self
+                .calibration
+                .combine_all(&out.scored.isolation_forest, &out.scored.mlp);
             let n = out.scored.ensemble.len();
             let first = n - out.plot.ensemble.len().min(n);
             for (p, &e) in out
