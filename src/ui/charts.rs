@@ -339,15 +339,7 @@ fn draw_legend(area: &Area, corner: Corner, entries: &[(String, Mark)], dpr: f64
     for (i, (label, mark)) in entries.iter().enumerate() {
         let cy = y + pad + row_h * i as i32 + row_h / 2;
         let mx = x + pad;
-        match mark {
-            Mark::Swatch(colour) => area.draw(&Rectangle::new(
-                [(mx, cy - px(5.0)), (mx + mark_w, cy + px(5.0))],
-                colour.filled(),
-            ))?,
-            Mark::Line(line) => {
-                area.draw(&PathElement::new(vec![(mx, cy), (mx + mark_w, cy)], *line))?
-            }
-        }
+        draw_mark(area, mark, (mx, cy), mark_w, dpr)?;
         area.draw(&Text::new(
             label.clone(),
             (mx + mark_w + gap, cy),
@@ -656,9 +648,9 @@ fn draw_score_over_time(root: &Area, dpr: f64, out: &PageRun) -> DrawResult {
         "flagged flows (right axis)".into(),
         Mark::Swatch(BLUE.mix(0.8)),
     ));
-    let legend_h = legend_rows_height(root, &legend, dpr)?;
+    let (legend_at, legend_h) = legend_rows(root, &legend, dpr)?;
     let (top, body) = root.split_vertically(legend_h);
-    draw_legend_rows(&top, &legend, dpr)?;
+    draw_legend_rows(&top, &legend, &legend_at, dpr)?;
 
     let mut chart = ChartBuilder::on(&body)
         .margin((10.0 * dpr) as i32)
@@ -750,28 +742,33 @@ fn legend_rows(area: &Area, entries: &[(String, Mark)], dpr: f64) -> ChartResult
     Ok((at, y + row_h + px(2.0)))
 }
 
-fn legend_rows_height(area: &Area, entries: &[(String, Mark)], dpr: f64) -> ChartResult<i32> {
-    legend_rows(area, entries, dpr).map(|(_, h)| h)
-}
-
-/// Draws a legend laid out by [`legend_rows`] (a strip above a chart: no box needed).
-fn draw_legend_rows(area: &Area, entries: &[(String, Mark)], dpr: f64) -> DrawResult {
-    let (at, _) = legend_rows(area, entries, dpr)?;
+/// Draws a legend at the places [`legend_rows`] chose (a strip above a chart: no box needed).
+fn draw_legend_rows(
+    area: &Area,
+    entries: &[(String, Mark)],
+    at: &[(i32, i32)],
+    dpr: f64,
+) -> DrawResult {
     let px = |v: f64| (v * dpr).round() as i32;
     let style = font(dpr, 11.0).pos(Pos::new(HPos::Left, VPos::Center));
     let row_mid = px(7.0);
-    for ((label, mark), &(x, y)) in entries.iter().zip(&at) {
+    for ((label, mark), &(x, y)) in entries.iter().zip(at) {
         let cy = y + row_mid;
-        match mark {
-            Mark::Swatch(colour) => area.draw(&Rectangle::new(
-                [(x, cy - px(5.0)), (x + px(15.0), cy + px(5.0))],
-                colour.filled(),
-            ))?,
-            Mark::Line(line) => {
-                area.draw(&PathElement::new(vec![(x, cy), (x + px(15.0), cy)], *line))?
-            }
-        }
+        draw_mark(area, mark, (x, cy), px(15.0), dpr)?;
         area.draw(&Text::new(label.clone(), (x + px(20.0), cy), style.clone()))?;
+    }
+    Ok(())
+}
+
+/// A legend entry's mark, `width` pixels wide from `x`, centred on `cy`: a swatch or a line.
+fn draw_mark(area: &Area, mark: &Mark, (x, cy): (i32, i32), width: i32, dpr: f64) -> DrawResult {
+    let half_h = (5.0 * dpr).round() as i32;
+    match mark {
+        Mark::Swatch(colour) => area.draw(&Rectangle::new(
+            [(x, cy - half_h), (x + width, cy + half_h)],
+            colour.filled(),
+        ))?,
+        Mark::Line(line) => area.draw(&PathElement::new(vec![(x, cy), (x + width, cy)], *line))?,
     }
     Ok(())
 }
