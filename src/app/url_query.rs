@@ -24,6 +24,14 @@ pub const TARGET_FPR_MIN: f64 = 0.00001;
 pub const TARGET_FPR_MAX: f64 = 0.5;
 /// Ensemble scores are robust z-scores; this bounds typing accidents, not meaningful values.
 pub const THRESHOLD_SCORE_ABS_MAX: f64 = 1e6;
+/// The keys that set the threshold policy: all a run scored by a saved model takes from a
+/// query (the model brings everything else).
+pub const THRESHOLD_KEYS: [&str; 4] = [
+    "threshold",
+    "contamination",
+    "target_fpr",
+    "threshold_score",
+];
 pub const TREES_MIN: usize = 1;
 pub const TREES_MAX: usize = 1000;
 pub const MAX_SAMPLES_MIN: usize = 2;
@@ -663,6 +671,21 @@ impl RunConfig {
 mod tests {
     use super::*;
     use crate::detection::run_config::ThresholdSpec;
+
+    /// Every threshold key is one the query reads (not "unknown parameter") and moves the
+    /// threshold policy.
+    #[test]
+    fn threshold_keys_set_the_threshold() {
+        for (key, value) in THRESHOLD_KEYS.iter().zip(["fpr", "0.03", "0.002", "4.5"]) {
+            let (c, notices) = RunConfig::from_query(&format!("{key}={value}"));
+            assert!(notices.is_empty(), "{key}: {notices:?}");
+            assert_ne!(
+                c.detection.threshold_spec(),
+                RunConfig::default().detection.threshold_spec(),
+                "{key}"
+            );
+        }
+    }
 
     #[test]
     fn empty_query_is_the_default() {

@@ -51,6 +51,7 @@ fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
+    use anomaly_detector::app::url_query;
     use anomaly_detector::detection::detector_model::DetectorModel;
     use anomaly_detector::detection::run_config::{RunConfig, TrainingPolicy};
     use anomaly_detector::output::report::Scores;
@@ -581,18 +582,12 @@ mod cli {
     /// The keys of a `score --query` that set something other than the threshold (the saved
     /// model brings the features, models and calibration).
     pub(super) fn ignored_score_keys(query: &str) -> Vec<String> {
-        const THRESHOLD_KEYS: [&str; 4] = [
-            "threshold",
-            "contamination",
-            "target_fpr",
-            "threshold_score",
-        ];
         let mut keys: Vec<String> = query
             .trim_start_matches('?')
             .split('&')
             .filter_map(|pair| pair.split('=').next())
             .map(str::trim)
-            .filter(|k| !k.is_empty() && !THRESHOLD_KEYS.contains(k))
+            .filter(|k| !k.is_empty() && !url_query::THRESHOLD_KEYS.contains(k))
             .map(str::to_string)
             .collect();
         keys.dedup();
