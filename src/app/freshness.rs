@@ -107,7 +107,11 @@ pub fn compare(basis: &RunBasis, form: &RunBasis) -> Freshness {
     if a.behaviour != b.behaviour {
         stale.push("detector settings");
     }
-    if trained && (a.isolation_forest != b.isolation_forest || a.mlp != b.mlp) {
+    if trained
+        && (a.isolation_forest != b.isolation_forest
+            || a.mlp != b.mlp
+            || a.autoencoder_max_rows != b.autoencoder_max_rows)
+    {
         stale.push("model parameters");
     }
     if trained && a.features != b.features {
@@ -138,6 +142,7 @@ fn covers_every_field(d: &DetectionConfig) -> bool {
         features: _,
         isolation_forest: _,
         mlp: _,
+        autoencoder_max_rows: _,
         max_reported_anomalies: _,
         behaviour: _,
         train_on_detected: _,

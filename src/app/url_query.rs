@@ -43,6 +43,10 @@ pub const MAX_ITER_MIN: usize = 1;
 pub const MAX_ITER_MAX: usize = 2000;
 pub const LEARNING_RATE_MIN: f64 = 1e-6;
 pub const LEARNING_RATE_MAX: f64 = 1.0;
+pub const TOL_MIN: f64 = 0.0;
+pub const TOL_MAX: f64 = 1.0;
+/// `ae_max_rows`: 0 means every training row; the top bounds typing accidents.
+pub const AE_MAX_ROWS_MAX: usize = 100_000_000;
 
 /// Something the URL asked for that was changed or ignored, in words for the user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -432,6 +436,16 @@ impl RunConfig {
                     d.mlp.learning_rate_init = v;
                 }
             }
+            "tol" => {
+                if let Some(v) = n.float(key, raw, TOL_MIN, TOL_MAX) {
+                    d.mlp.tol = v;
+                }
+            }
+            "ae_max_rows" => {
+                if let Some(v) = n.integer(key, raw, 0, AE_MAX_ROWS_MAX as u64) {
+                    d.autoencoder_max_rows = v as usize;
+                }
+            }
             "early_stopping" => match raw {
                 "true" | "1" | "on" => d.mlp.early_stopping = true,
                 "false" | "0" | "off" => d.mlp.early_stopping = false,
@@ -641,6 +655,12 @@ impl RunConfig {
         if d.mlp.early_stopping != dd.mlp.early_stopping {
             parts.push(format!("early_stopping={}", d.mlp.early_stopping));
         }
+        if d.mlp.tol != dd.mlp.tol {
+            parts.push(format!("tol={}", d.mlp.tol));
+        }
+        if d.autoencoder_max_rows != dd.autoencoder_max_rows {
+            parts.push(format!("ae_max_rows={}", d.autoencoder_max_rows));
+        }
         if d.behaviour.enabled != dd.behaviour.enabled {
             parts.push(format!(
                 "detectors={}",
@@ -753,8 +773,10 @@ mod tests {
     #[test]
     fn model_parameters_apply() {
         let (c, notices) = RunConfig::from_query(
-            "trees=50&max_samples=128&hidden=8,3,8&activation=tanh&max_iter=20&train=all&early_stopping=false&detectors=off&train_on_detected=1",
+            "trees=50&max_samples=128&hidden=8,3,8&activation=tanh&max_iter=20&train=all&early_stopping=false&detectors=off&train_on_detected=1&tol=0.0001&ae_max_rows=0",
         );
+        assert_eq!(c.detection.mlp.tol, 1e-4);
+        assert_eq!(c.detection.autoencoder_max_rows, 0);
         assert!(!c.detection.behaviour.enabled);
         assert!(c.detection.train_on_detected);
         let (back, _) = RunConfig::from_query(&c.to_query());

@@ -59,12 +59,17 @@ pub(super) fn report_run(
         reference,
         trained_on,
         training_flows,
+        autoencoder_rows,
     } = models;
 
     // Ensemble.
     let t0 = now_ms();
     let mut stage = |stage: Stage, fraction: f64| on_progress(Progress::Stage { stage, fraction });
-    let ensemble = calibration.combine_all(&if_scores, &mlp_scores);
+    let ensemble: Vec<f64> = if_scores
+        .iter()
+        .zip(&mlp_scores)
+        .map(|(&a, &b)| calibration.combine(a, b))
+        .collect();
     let attack_flows = (0..n).filter(|&i| ground_truth.is_attack(i)).count() as u64;
     let scored = ScoredRun {
         flows,
@@ -174,7 +179,7 @@ pub(super) fn report_run(
                 .unwrap_or_default(),
             n_iter: explainer.mlp.n_iter(),
             converged: explainer.mlp.converged(),
-            training_rows: training_flows,
+            training_rows: autoencoder_rows,
         },
         injected_attacks: scored.truth.clone(),
         responses: responses(&incidents, &allowlist, last_ts),

@@ -14,6 +14,8 @@ use crate::detection::models::isolation_forest::IsolationForest;
 use crate::detection::models::mlp::{EpochReport, MlpParams, MlpRegressor};
 use crate::detection::run_config::RunConfig;
 use crate::findings::response;
+use crate::util::format_value::format_value;
+use crate::util::rng::DetRng;
 use std::collections::BTreeMap;
 
 /// Where a run's training flows came from, in words, for a saved model's file.
@@ -51,8 +53,14 @@ pub(super) fn fit_and_report(
     let train_rows = detectors::training_rows(n_train, &dataset.held_out);
     let x = &dataset.x;
     let x_train = x.select_rows(&train_rows);
-    let mlp_params =
-        small_data_mlp_params(&d.mlp, train_rows.len(), &mut dataset.training_warnings);
+    let mlp_rows = autoencoder_sample(
+        &train_rows,
+        d.autoencoder_max_rows,
+        d.mlp.random_state,
+        &mut dataset.training_warnings,
+    );
+    let x_mlp = x.select_rows(&mlp_rows);
+    let mlp_params = small_data_mlp_params(&d.mlp, mlp_rows.len(), &mut dataset.training_warnings);
     let x = &dataset.x;
 
     // Isolation Forest.
@@ -83,7 +91,7 @@ pub(super) fn fit_and_report(
     stage(Stage::Autoencoder, 0.0, &mut cancelled);
     let mut mlp = MlpRegressor::new(mlp_params);
     let max_iter = d.mlp.max_iter.max(1) as f64;
-    mlp.fit_with_progress(&x_train, &x_train, &mut |epoch: &EpochReport| {
+    mlp.fit_with_progress(&x_mlp, &x_mlp, &mut |epoch: &EpochReport| {
         let go_on = on_progress(Progress::Epoch(epoch.clone()));
         let fraction = epoch.epoch as f64 / max_iter;
         go_on
@@ -131,6 +139,7 @@ pub(super) fn fit_and_report(
         reference: None,
         trained_on: training_description(config, &dataset),
         training_flows: train_rows.len() as u64,
+        autoencoder_rows: mlp_rows.len() as u64,
         forest,
         mlp,
     };
@@ -144,6 +153,39 @@ pub(super) fn fit_and_report(
         now_ms,
         on_progress,
     )
+}
+
+/// The autoencoder's training rows: all of `train_rows`, or, beyond `max_rows` (0: no cap),
+/// that many drawn without replacement with `seed` (kept in time order), and a note saying
+/// so. Drawn from the model's own seed, so the same settings give the same sample natively
+/// and in the tab.
+fn autoencoder_sample(
+    train_rows: &[usize],
+    max_rows: usize,
+    seed: u64,
+    notes: &mut Vec<String>,
+) -> Vec<usize> {
+    let n = train_rows.len();
+    if max_rows == 0 || n <= max_rows {
+        return train_rows.to_vec();
+    }
+    // A partial Fisher-Yates shuffle: the first `max_rows` places end up a uniform sample.
+    let mut picked = train_rows.to_vec();
+    let mut rng = DetRng::derive(seed, "autoencoder-training-sample");
+    for i in 0..max_rows {
+        let j = i + rng.index(n - i);
+        picked.swap(i, j);
+    }
+    picked.truncate(max_rows);
+    picked.sort_unstable();
+    notes.push(format!(
+        "The autoencoder trained on {} of the {} training flows, drawn at random with its \
+         seed (its training time grows with every row; the forest samples 256 per tree \
+         anyway); every flow is scored.",
+        format_value(max_rows as f64),
+        format_value(n as f64)
+    ));
+    picked
 }
 
 /// `values` at `rows`.
@@ -211,6 +253,12 @@ pub(super) fn apply_and_report(
         reference: Some(model.reference.clone()),
         trained_on: model.trained_on.clone(),
         training_flows: model.training_flows,
+        // The model keeps its cap; a file older than the cap reads the default one, which
+        // only matters for a model trained on more rows than that.
+        autoencoder_rows: match model.detection.autoencoder_max_rows {
+            0 => model.training_flows,
+            cap => model.training_flows.min(cap as u64),
+        },
     };
     report_run(
         config,

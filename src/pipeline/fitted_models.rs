@@ -19,4 +19,7 @@ pub(super) struct Models {
     pub(super) reference: Option<ReferenceScores>,
     pub(super) trained_on: String,
     pub(super) training_flows: u64,
+    /// Rows the autoencoder trained on: the training flows, or a sample of them (see
+    /// `fit::AUTOENCODER_MAX_TRAINING_ROWS`).
+    pub(super) autoencoder_rows: u64,
 }
