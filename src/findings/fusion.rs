@@ -3,7 +3,9 @@
 //! models flagged some of its flows too), and the models' flags that no detection explains
 //! are grouped as before (`incidents::group`, found by the models). Severity combines both:
 //! the kind of behaviour sets a floor, how far past its thresholds it is and the models'
-//! agreement raise it.
+//! agreement raise it. The models' flags on flows with a detected attack's victim while the
+//! attack lasts are collateral of it: one low-severity incident per attack says so, instead of
+//! dozens of incidents for the victim's ordinary peers.
 //!
 //! Deterministic: same flows, flags and detections, same incidents in the same order. Not
 //! responsible for the rules (`detection::behaviour`), thresholds or feedback.
@@ -56,6 +58,8 @@ pub fn incidents(
     }
     let mut explained = vec![false; flows.len()];
     let mut out: Vec<DetectedIncident> = Vec::new();
+    // Victims of detected attacks: (position in `out`, victim, from, to).
+    let mut victims: Vec<(usize, std::net::IpAddr, f64, f64)> = Vec::new();
     for d in detections {
         let rows: Vec<usize> = d
             .flows
@@ -90,13 +94,58 @@ pub fn incidents(
         inc.key_role = Some(d.key_role);
         inc.evidence = d.evidence.clone();
         inc.summary = d.summary.clone();
+        if d.key_role == KeyRole::Victim {
+            victims.push((out.len(), d.key_ip, inc.first_seen_ts, inc.last_seen_ts));
+        }
         out.push(inc);
     }
-    let rest: Vec<usize> = model_flagged
-        .iter()
-        .copied()
-        .filter(|&i| i < flows.len() && !explained[i])
-        .collect();
+    let margin = if params.collateral_margin_s.is_finite() && params.collateral_margin_s >= 0.0 {
+        params.collateral_margin_s
+    } else {
+        IncidentParams::default().collateral_margin_s
+    };
+    let mut collateral: Vec<Vec<usize>> = vec![Vec::new(); victims.len()];
+    let mut rest: Vec<usize> = Vec::new();
+    for i in model_flagged.iter().copied() {
+        if i >= flows.len() || explained[i] {
+            continue;
+        }
+        let f = &flows[i];
+        let victim = victims.iter().position(|&(_, ip, from, to)| {
+            (f.dst_ip == ip || f.src_ip == ip) && f.ts >= from - margin && f.ts <= to + margin
+        });
+        match victim {
+            Some(v) => collateral[v].push(i),
+            None => rest.push(i),
+        }
+    }
+    // (position of the collateral incident in `out`, position of its attack, its peers).
+    let mut collateral_links: Vec<(usize, usize, usize)> = Vec::new();
+    for (&(attack, ip, _, _), mut rows) in victims.iter().zip(collateral) {
+        if rows.is_empty() {
+            continue;
+        }
+        index_sort::sort_indices_by(&mut rows, &mut |a, b| {
+            flows[a].ts.total_cmp(&flows[b].ts).then(a.cmp(&b))
+        });
+        let mut peers: Vec<std::net::IpAddr> = rows
+            .iter()
+            .map(|&r| {
+                let f = &flows[r];
+                if f.dst_ip == ip {
+                    f.src_ip
+                } else {
+                    f.dst_ip
+                }
+            })
+            .collect();
+        peers.sort_unstable();
+        peers.dedup();
+        let mut inc = incidents::build(flows, &rows, scores, threshold, Grouping::Victim, ip);
+        inc.severity = Severity::Low;
+        collateral_links.push((out.len(), attack, peers.len()));
+        out.push(inc);
+    }
     out.extend(incidents::group(flows, &rest, scores, threshold, params));
     let order = index_sort::sorted_indices_by(out.len(), &mut |i, j| {
         let (a, b) = (&out[i], &out[j]);
@@ -107,11 +156,55 @@ pub fn incidents(
             .then(a.flows.first().cmp(&b.flows.first()))
             .then(a.kind.cmp(&b.kind))
     });
+    let mut id_of = vec![0u32; out.len()];
+    for (n, &old) in order.iter().enumerate() {
+        id_of[old] = n as u32 + 1;
+    }
+    for &(inc, attack, peers) in &collateral_links {
+        let (attack_id, kind) = (id_of[attack], out[attack].kind);
+        let c = &mut out[inc];
+        c.collateral_of = Some(attack_id);
+        c.summary = collateral_summary(c, peers, kind, attack_id);
+    }
     let mut out = index_sort::permuted(out, &order);
     for (n, inc) in out.iter_mut().enumerate() {
         inc.id = n as u32 + 1;
     }
     out
+}
+
+/// "14 flagged flows between 10.0.0.11 and 9 other hosts during the SYN flood on it
+/// (incident #2): likely collateral, their own behaviour may be normal"
+fn collateral_summary(
+    inc: &DetectedIncident,
+    others: usize,
+    kind: Option<BehaviourKind>,
+    attack_id: u32,
+) -> String {
+    // "Port scan" reads "port scan" in a sentence; "SYN flood" keeps its acronym.
+    let attack = kind.map_or_else(
+        || "attack".to_string(),
+        |k| {
+            let title = k.title();
+            let mut chars = title.chars();
+            match (chars.next(), chars.next()) {
+                (Some(a), Some(b)) if !b.is_uppercase() => a
+                    .to_lowercase()
+                    .chain(title[a.len_utf8()..].chars())
+                    .collect(),
+                _ => title.to_string(),
+            }
+        },
+    );
+    format!(
+        "{} flagged flow{} between {} and {} other host{} during the {attack} on it \
+         (incident #{attack_id}): likely collateral, their own behaviour may be normal",
+        inc.flow_count,
+        if inc.flow_count == 1 { "" } else { "s" },
+        inc.key_ip,
+        others,
+        if others == 1 { "" } else { "s" },
+    )
 }
 
 #[cfg(test)]
@@ -192,6 +285,83 @@ mod tests {
         // Numbered from 1, most severe first.
         assert_eq!((out[0].id, out[1].id), (1, 2));
         assert!(out[0].severity >= out[1].severity);
+    }
+
+    #[test]
+    fn flags_on_an_attacks_victim_while_it_lasts_are_its_collateral() {
+        // A flood on 10.0.1.20 (rows 0..40, t = 0..39 s, from 40 spoofed sources), and the
+        // victim's ordinary clients: 6 flows during the flood and 60 s after it (rows 40..46),
+        // one 500 s later (row 46), and one flow of another host (row 47).
+        let mut f: Vec<FlowRecord> = (0..40)
+            .map(|i| flow(f64::from(i), [198, 18, 0, i as u8], [10, 0, 1, 20], 80))
+            .collect();
+        for (k, t) in [5.0, 12.0, 20.0, 33.0, 80.0, 98.0].into_iter().enumerate() {
+            f.push(flow(t, [10, 0, 0, 3 + k as u8], [10, 0, 1, 20], 443));
+        }
+        f.push(flow(540.0, [10, 0, 0, 3], [10, 0, 1, 20], 443));
+        f.push(flow(20.0, [10, 0, 0, 99], [8, 8, 8, 8], 53));
+        let flood_rows: Vec<usize> = (0..40).collect();
+        let flood = BehaviourDetection::from_rows(
+            BehaviourKind::SynFlood,
+            Technique::NetworkServiceDiscovery,
+            (f[0].dst_ip, KeyRole::Victim),
+            &f,
+            &flood_rows,
+            vec![Evidence::test("half-open", 40.0, 10.0)],
+            "SYN flood on 10.0.1.20".into(),
+        );
+        let flagged: Vec<usize> = (40..48).collect();
+        let mut scores = vec![0.0; f.len()];
+        for &i in &flagged {
+            scores[i] = 9.0;
+        }
+        let out = incidents(
+            &f,
+            &flagged,
+            &[flood],
+            &scores,
+            5.0,
+            &IncidentParams::default(),
+        );
+        let attack = out.iter().find(|i| i.kind.is_some()).unwrap();
+        let collateral: Vec<&DetectedIncident> =
+            out.iter().filter(|i| i.collateral_of.is_some()).collect();
+        assert_eq!(collateral.len(), 1, "{out:#?}");
+        let c = collateral[0];
+        assert_eq!(c.collateral_of, Some(attack.id));
+        assert_eq!(c.flows, vec![40, 41, 42, 43, 44, 45]);
+        assert_eq!(c.severity, Severity::Low);
+        assert_eq!(c.key_ip, attack.key_ip);
+        assert_eq!(
+            c.summary,
+            format!(
+                "6 flagged flows between 10.0.1.20 and 6 other hosts during the SYN flood on \
+                 it (incident #{}): likely collateral, their own behaviour may be normal",
+                attack.id
+            )
+        );
+        // Long after the flood, and another host's flow: the models' own incidents.
+        let rest: Vec<Vec<u64>> = out
+            .iter()
+            .filter(|i| i.kind.is_none() && i.collateral_of.is_none())
+            .map(|i| i.flows.clone())
+            .collect();
+        assert_eq!(rest.len(), 2, "{out:#?}");
+        assert!(
+            rest.contains(&vec![46]) && rest.contains(&vec![47]),
+            "{rest:?}"
+        );
+        // Nothing to block in a victim's ordinary peers.
+        let plan = crate::findings::response::suggest(
+            c,
+            &crate::findings::response::ResponsePolicy::default(),
+            0.0,
+        );
+        assert!(plan.suggestions.is_empty());
+        assert_eq!(
+            plan.no_block,
+            Some(crate::findings::response::NoBlock::Collateral(c.key_ip))
+        );
     }
 
     #[test]

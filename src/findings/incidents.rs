@@ -28,6 +28,10 @@ pub struct IncidentParams {
     pub flood_max_flows_per_source: usize,
     /// Floods are looked for in time buckets of this length; consecutive busy buckets merge.
     pub flood_window_s: f64,
+    /// A flagged flow with the victim of a detected attack, within this many seconds of the
+    /// attack, is collateral of it (see `fusion`): the context features trail by about a
+    /// minute, so the attack's traffic still colours the victim's flows that long after.
+    pub collateral_margin_s: f64,
 }
 
 impl Default for IncidentParams {
@@ -37,6 +41,7 @@ impl Default for IncidentParams {
             flood_min_sources: 8,
             flood_max_flows_per_source: 3,
             flood_window_s: 30.0,
+            collateral_margin_s: 60.0,
         }
     }
 }
@@ -207,6 +212,11 @@ pub struct DetectedIncident {
     /// The detector's numbers and the thresholds they crossed (empty for the models').
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// The detected attack (`incidents[].id`) whose victim these flagged flows talked to while
+    /// it lasted: the models flagged them because the attack's traffic skewed the victim's
+    /// context, and their own behaviour may be normal. Low severity, never blocked.
+    #[serde(default)]
+    pub collateral_of: Option<u32>,
 }
 
 pub const LISTED_HOSTS: usize = 20;
@@ -443,6 +453,7 @@ pub(crate) fn build(
         technique: None,
         key_role: None,
         evidence: Vec::new(),
+        collateral_of: None,
     };
     inc.severity = severity(&inc, threshold);
     let top_dst = inc.dst_ips.first().copied();

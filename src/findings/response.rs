@@ -101,6 +101,9 @@ pub enum NoBlock {
     /// investigate it, and block the destination it talks to at the perimeter, rather than
     /// blocking it as if it attacked.
     Compromised(IpAddr),
+    /// Flagged flows with the victim of a detected attack while it lasted (the address is the
+    /// victim's): its peers are likely ordinary clients caught in the attack's traffic.
+    Collateral(IpAddr),
 }
 
 /// The advice for one incident.
@@ -173,6 +176,10 @@ pub fn suggest(incident: &DetectedIncident, policy: &ResponsePolicy, now_ts: f64
         no_block: None,
         disclaimer: DISCLAIMER.to_string(),
     };
+    if incident.collateral_of.is_some() {
+        plan.no_block = Some(NoBlock::Collateral(incident.key_ip));
+        return plan;
+    }
     if incident.key_role == Some(KeyRole::Compromised) {
         plan.no_block = Some(NoBlock::Compromised(incident.key_ip));
         return plan;

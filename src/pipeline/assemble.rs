@@ -101,7 +101,10 @@ pub(super) fn report_run(
         incidents,
         suppressed: _,
     } = rethreshold(&scored, &d.threshold_spec(), &IncidentParams::default());
+    // A saved model brings no training rows: the scored traffic sets the typical ranges.
+    let reference_rows = if n_train > 0 { 0..n_train } else { 0..n };
     let explainer = Explainer {
+        typical: super::explainer::typical_ranges(&x_raw, reference_rows),
         forest,
         mlp,
         columns,

@@ -1,6 +1,6 @@
-//! Why a flow is flagged: each model's top three features whose value deviates from training,
-//! with the flow's value against the training median, and the anomaly rows the report lists.
-//! Not the place for scoring.
+//! Why a flow is flagged: each model's top three features whose value lies outside the
+//! training's typical range, with the flow's value against the training median, and the
+//! anomaly rows the report lists. Not the place for scoring.
 
 use super::run_output::ScoredRun;
 use crate::detection::features::FeatureColumn;
@@ -11,6 +11,7 @@ use crate::findings::metrics;
 use crate::output::report::{Anomaly, FeatureContribution, Scores};
 use crate::util::index_sort;
 use crate::util::matrix::Matrix;
+use crate::util::quantile;
 use std::collections::BTreeMap;
 
 /// The fitted models and feature matrices a run keeps, so that anomalies can be listed and
@@ -25,16 +26,56 @@ pub struct Explainer {
     pub x_raw: Matrix,
     /// Training medians in natural units.
     pub medians: Vec<f64>,
+    /// Per column, the typical range ([`TYPICAL_RANGE`] quantiles of the reference rows) in
+    /// stored units; see [`typical_ranges`].
+    pub typical: Vec<(f64, f64)>,
+}
+
+/// The quantiles that bound a column's typical range: a value between them is ordinary for
+/// the traffic the models learned, so it is never given as a reason.
+pub const TYPICAL_RANGE: (f64, f64) = (0.05, 0.95);
+
+/// At most this many reference rows set the typical ranges (evenly spaced), so that a
+/// million-flow run spends milliseconds here.
+pub const TYPICAL_RANGE_MAX_ROWS: usize = 20_000;
+
+/// Each column's typical range over `rows` of `x_raw` (stored units): the training rows of a
+/// run, or, when a saved model brings no training rows, the scored ones. Evenly spaced rows
+/// stand for them beyond [`TYPICAL_RANGE_MAX_ROWS`]. An empty `rows` gives unbounded ranges
+/// (nothing is ruled out).
+pub fn typical_ranges(x_raw: &Matrix, rows: std::ops::Range<usize>) -> Vec<(f64, f64)> {
+    let rows = rows.start.min(x_raw.rows())..rows.end.min(x_raw.rows());
+    let n = rows.len();
+    let step = n.div_ceil(TYPICAL_RANGE_MAX_ROWS).max(1);
+    let mut column = Vec::with_capacity(n.min(TYPICAL_RANGE_MAX_ROWS));
+    (0..x_raw.cols())
+        .map(|j| {
+            column.clear();
+            column.extend(
+                rows.clone()
+                    .step_by(step)
+                    .map(|i| x_raw.get(i, j))
+                    .filter(|v| !v.is_nan()),
+            );
+            if column.is_empty() {
+                return (f64::NEG_INFINITY, f64::INFINITY);
+            }
+            let lo = quantile::quantile_in_place(&mut column, TYPICAL_RANGE.0);
+            let hi = quantile::quantile_in_place(&mut column, TYPICAL_RANGE.1);
+            (lo, hi)
+        })
+        .collect()
 }
 
 /// A feature is named as a reason only when the flow's value is at least this many training
-/// standard deviations from the training mean: "distinct hosts 9 (typical 8)" is not a
-/// reason an analyst would accept, whatever share of a model's error it carries.
+/// standard deviations from the training mean and outside the column's typical range:
+/// "distinct hosts 9 (typical 8)" is not a reason an analyst would accept, whatever share of
+/// a model's error it carries.
 pub const MIN_REASON_DEVIATION: f64 = 1.0;
 
 /// Top contributions from per-feature weights (squared errors or path attributions): the
-/// three heaviest features whose value deviates (see [`MIN_REASON_DEVIATION`]); fewer, or
-/// none, when fewer deviate.
+/// three heaviest features whose value deviates (see [`MIN_REASON_DEVIATION`] and
+/// [`TYPICAL_RANGE`]); fewer, or none, when fewer deviate.
 fn top_contributions(
     weights: &[f64],
     explainer: &Explainer,
@@ -49,7 +90,16 @@ fn top_contributions(
     let standardised = explainer.x.row(row);
     order
         .into_iter()
-        .filter(|&j| weights[j] > 0.0 && standardised[j].abs() >= MIN_REASON_DEVIATION)
+        .filter(|&j| {
+            let (lo, hi) = explainer
+                .typical
+                .get(j)
+                .copied()
+                .unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+            weights[j] > 0.0
+                && standardised[j].abs() >= MIN_REASON_DEVIATION
+                && (raw[j] < lo || raw[j] > hi)
+        })
         .take(3)
         .map(|j| {
             let column = &explainer.columns[j];

@@ -333,6 +333,7 @@ fn no_block_text(reason: NoBlock) -> String {
         NoBlock::NotBlockable(ip) if response::is_documentation(ip) => format!("{ip} is a documentation address, not a host: the file carries no addresses, so the importer gave every flow this stand-in. Nothing to block."),
         NoBlock::NotBlockable(ip) => format!("{ip} is not a blockable peer address."),
         NoBlock::Compromised(ip) => format!("{ip} looks compromised: isolate and investigate it, and block the destination it talks to at the perimeter, rather than blocking it as an attacker."),
+        NoBlock::Collateral(ip) => format!("These flows went to or from {ip} while it was under attack: the attack's traffic made them look unusual, and their peers are likely ordinary clients. Nothing to block here; respond to the attack's own incident."),
         NoBlock::SpoofedSources => "Many scattered sources, likely spoofed: blocking them does not help. Protect the victim (rate limits, SYN cookies, upstream filtering).".to_string(),
     }
 }

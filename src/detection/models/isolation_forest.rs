@@ -131,6 +131,10 @@ struct Fitted {
     /// `fit` and after deserialisation, never stored.
     #[serde(skip)]
     perfect: Option<PerfectForest>,
+    /// Training rows that reached each node (scikit-learn's `n_node_samples`), for the
+    /// explanations; derived from the leaves' path lengths, never stored.
+    #[serde(skip)]
+    samples: Vec<u32>,
 }
 
 /// Trees deepened to exactly `depth` levels in heap order (root at slot 1, children of `i` at
@@ -334,6 +338,7 @@ impl TryFrom<UncheckedForest> for IsolationForest {
             f.check()
                 .map_err(|e| format!("{}{e}", super::INCONSISTENT))?;
             f.build_perfect();
+            f.build_samples();
         }
         Ok(IsolationForest {
             params: u.params,
@@ -474,10 +479,12 @@ impl IsolationForest {
             max_samples,
             offset: -0.5,
             perfect: None,
+            samples: Vec::new(),
             nodes,
             roots,
         };
         fitted.build_perfect();
+        fitted.build_samples();
         if let Contamination::Fraction(c) = p.contamination {
             let scores = fitted.score_samples(x);
             fitted.offset = percentile_linear(&scores, 100.0 * c);
@@ -544,35 +551,39 @@ impl IsolationForest {
         Ok(())
     }
 
-    /// Path-based attribution: per input column, its share of the splits that isolated `row`.
-    /// In each tree the path's last split (the one that cut the row off) weighs 1, the one
-    /// before it 1/2, then 1/4 and so on up to the root, and the tree's weights are divided
-    /// by its path length, so trees that isolate the row quickly speak loudest. (A plain count
-    /// of splits does not work: an outlier in one column is cut off by the first split on
-    /// that column, after a run of random splits on the others.) Non-negative, sums to 1; all
-    /// zeros when no tree split at all (constant data).
+    /// Path-based attribution: per input column, its share of the isolation of `row`. Each
+    /// split on the row's path cut the training rows around it from `n` to the `m` on its
+    /// side, worth `log2(n / m)` bits; a tree's splits add up to `log2(max_samples / leaf)`,
+    /// so a tree that isolates the row in two splits gives those two all its weight, and the
+    /// split that cut off the most (how early and how sharply it isolated the flow) counts
+    /// most. A split that left nearly everyone on the row's side says nearly nothing, which a
+    /// plain count of splits cannot tell. Non-negative, sums to 1; all zeros when no tree
+    /// split at all (constant data).
     pub fn explain(&self, row: &[f64]) -> Result<Vec<f64>, ModelError> {
-        let n_features = self.checked_row(row)?.n_features_in;
-        let mut weights = vec![0.0; n_features];
-        let mut path: Vec<usize> = Vec::new();
-        let mut tree = 0;
-        let flush = |path: &mut Vec<usize>, weights: &mut [f64]| {
-            let len = path.len() as f64;
-            let mut w = 1.0 / len;
-            for &feature in path.iter().rev() {
-                weights[feature] += w;
-                w *= 0.5;
+        let fitted = self.checked_row(row)?;
+        let mut weights = vec![0.0; fitted.n_features_in];
+        for &root in &fitted.roots {
+            let mut i = root as usize;
+            loop {
+                let node = fitted.nodes[i];
+                if node.is_leaf() {
+                    break;
+                }
+                let next = if row[node.feature as usize] <= node.value {
+                    node.left
+                } else {
+                    node.right
+                } as usize;
+                let (n, m) = (
+                    fitted.samples.get(i).copied().unwrap_or(1).max(1),
+                    fitted.samples.get(next).copied().unwrap_or(1).max(1),
+                );
+                if n > m {
+                    weights[node.feature as usize] += math::log2(f64::from(n) / f64::from(m));
+                }
+                i = next;
             }
-            path.clear();
-        };
-        self.visit_path(row, &mut |step| {
-            if step.tree != tree {
-                flush(&mut path, &mut weights);
-                tree = step.tree;
-            }
-            path.push(step.feature);
-        })?;
-        flush(&mut path, &mut weights);
+        }
         let total: f64 = weights.iter().sum();
         if total > 0.0 {
             weights.iter_mut().for_each(|w| *w /= total);
@@ -672,6 +683,35 @@ impl Fitted {
             }
         }
         Ok(())
+    }
+
+    /// Recovers each node's training rows: a leaf stores `depth + c(n)` and `c` grows with
+    /// `n`, so `n` is the one whose `c` matches; a split holds its children's sum.
+    fn build_samples(&mut self) {
+        let cap = self.max_samples.max(1);
+        let c_of: Vec<f64> = (1..=cap).map(|n| average_path_length(n as f64)).collect();
+        let mut samples = vec![0u32; self.nodes.len()];
+        let mut stack: Vec<(usize, usize, bool)> = Vec::new();
+        for &root in &self.roots {
+            stack.push((root as usize, 0, false));
+            while let Some((i, depth, children_done)) = stack.pop() {
+                let node = self.nodes[i];
+                if node.is_leaf() {
+                    let c = node.value - depth as f64;
+                    // Adjacent c(n) differ by about 2/n, far more than the rounding here.
+                    let k = c_of.partition_point(|&t| t < c - 1e-9);
+                    samples[i] = (k + 1).min(cap) as u32;
+                } else if children_done {
+                    samples[i] =
+                        samples[node.left as usize].saturating_add(samples[node.right as usize]);
+                } else {
+                    stack.push((i, depth, true));
+                    stack.push((node.left as usize, depth + 1, false));
+                    stack.push((node.right as usize, depth + 1, false));
+                }
+            }
+        }
+        self.samples = samples;
     }
 
     fn build_perfect(&mut self) {
@@ -1287,6 +1327,32 @@ mod tests {
     }
 
     #[test]
+    fn node_samples_are_recovered_from_the_leaves() {
+        let x = cluster_with_outliers(300, 4, 5, 9);
+        let mut f = forest(IsolationForestParams {
+            max_samples: MaxSamples::Count(200),
+            ..Default::default()
+        });
+        f.fit(&x).unwrap();
+        let fitted = f.fitted.as_ref().unwrap();
+        for &root in &fitted.roots {
+            // Every tree drew 200 rows; each split holds its children's rows.
+            assert_eq!(fitted.samples[root as usize], 200);
+        }
+        for (i, node) in fitted.nodes.iter().enumerate() {
+            assert!(fitted.samples[i] >= 1);
+            if !node.is_leaf() {
+                let (l, r) = (node.left as usize, node.right as usize);
+                assert_eq!(fitted.samples[i], fitted.samples[l] + fitted.samples[r]);
+            }
+        }
+        // A saved and reloaded forest recovers the same counts.
+        let back: IsolationForest =
+            serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
+        assert_eq!(back.fitted.unwrap().samples, fitted.samples);
+    }
+
+    #[test]
     fn explain_points_at_the_planted_column() {
         for (seed, k) in [(1u64, 0usize), (2, 3), (3, 5), (4, 2)] {
             let mut x = cluster_with_outliers(400, 6, 0, 20 + seed);
@@ -1303,6 +1369,8 @@ mod tests {
             assert!(e.iter().all(|&w| w >= 0.0));
             let top = (0..6).max_by(|&a, &b| e[a].total_cmp(&e[b])).unwrap();
             assert_eq!(top, k, "seed {seed}: {e:?}");
+            // The isolating column carries a large share, not one among many (6 here).
+            assert!(e[k] > 0.4, "seed {seed}: {e:?}");
             // An ordinary row spreads its attribution: no column dominates like that.
             let inlier = f.explain(x.row(3)).unwrap();
             assert!(inlier.iter().cloned().fold(0.0, f64::max) < e[k]);

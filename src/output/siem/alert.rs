@@ -26,6 +26,8 @@ pub enum AlertUnit {
 /// Rule ids of this detector's alerts: a private range, well away from the ET/Snort ones.
 pub const SID_INCIDENT_SOURCE: u64 = 9_100_001;
 pub const SID_INCIDENT_VICTIM: u64 = 9_100_002;
+/// Flagged flows with an attack's victim while it lasted (`collateral_of`).
+pub const SID_INCIDENT_COLLATERAL: u64 = 9_100_003;
 pub const SID_ANOMALY: u64 = 9_100_010;
 /// Incidents a behavioural detector named: this base plus the kind's position in
 /// `BehaviourKind::ALL` (9,100,100 vertical scan, 9,100,101 horizontal scan, ...).
@@ -422,6 +424,9 @@ pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
                         ("last_seen", vec![eve_timestamp(inc.last_seen_ts)]),
                         ("found_by", vec![inc.found_by.as_str().to_string()]),
                     ];
+                    if let Some(attack) = inc.collateral_of {
+                        metadata.push(("collateral_of_incident", vec![attack.to_string()]));
+                    }
                     if let (Some(kind), Some(t)) = (inc.kind, inc.technique) {
                         let (tactic_id, tactic_name) = t.tactic();
                         metadata.push(("behaviour", vec![kind.as_str().to_string()]));
@@ -463,6 +468,7 @@ pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
                         bytes_in: inc.bytes_in,
                         severity: inc.severity,
                         signature_id: match (inc.kind, inc.grouping) {
+                            _ if inc.collateral_of.is_some() => SID_INCIDENT_COLLATERAL,
                             (Some(kind), _) => {
                                 let pos = BehaviourKind::ALL.iter().position(|&k| k == kind);
                                 SID_BEHAVIOUR_BASE + pos.unwrap_or(0) as u64
@@ -471,6 +477,9 @@ pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
                             (None, Grouping::Victim) => SID_INCIDENT_VICTIM,
                         },
                         rule_name: match (inc.kind, inc.grouping) {
+                            _ if inc.collateral_of.is_some() => {
+                                "Collateral of a detected attack on one host"
+                            }
                             (Some(kind), _) => kind.title(),
                             (None, Grouping::Source) => "Anomalous activity from one host",
                             (None, Grouping::Victim) => {

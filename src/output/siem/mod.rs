@@ -12,7 +12,8 @@ pub mod eve;
 
 pub use alert::{
     alert_views, ecs_timestamp, eve_timestamp, flow_alert_view, flow_id, stream_flow_id, AlertUnit,
-    AlertView, PRODUCT, SID_ANOMALY, SID_INCIDENT_SOURCE, SID_INCIDENT_VICTIM,
+    AlertView, PRODUCT, SID_ANOMALY, SID_INCIDENT_COLLATERAL, SID_INCIDENT_SOURCE,
+    SID_INCIDENT_VICTIM,
 };
 pub use ecs::{ecs_line, to_ecs_ndjson};
 pub use eve::{eve_line, to_eve_json_lines};
