@@ -214,3 +214,83 @@ fn verdicts_update_counts_at_once_and_are_recorded() {
         before.without_timings()
     );
 }
+
+/// A file without addresses (KDD rows): its flows carry the importer's documentation-range
+/// stand-ins, and nothing the run exports or suggests names them: no address, port or
+/// Community ID in any EVE line or ECS document, no host in the incidents, no blocking.
+#[test]
+fn a_file_without_addresses_exports_no_stand_in_addresses() {
+    use anomaly_detector::pipeline::dataset::ImportInput;
+    use anomaly_detector::traffic::import::{self, ImportLimits};
+    let mut text = String::new();
+    for i in 0..600u32 {
+        // Ordinary HTTP rows, a few hundred bytes each; every 97th row moves a lot of data.
+        let (bytes_out, bytes_in) = if i % 97 == 0 {
+            (2_000_000 + i, 90_000_000 + i)
+        } else {
+            (200 + i % 50, 1_500 + i % 400)
+        };
+        text.push_str(&format!(
+            "0,tcp,http,SF,{bytes_out},{bytes_in},0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,{},{},0.00,0.00,0.00,0.00,1.00,0.00,0.00,{},255,1.00,0.00,0.01,0.02,0.00,0.00,0.00,0.00,normal,21\n",
+            1 + i % 9,
+            1 + i % 7,
+            20 + i % 200,
+        ));
+    }
+    let traffic = import::import(text.as_bytes(), None, &ImportLimits::default(), &mut |_| {
+        true
+    })
+    .expect("KDD rows import");
+    let input = ImportInput {
+        traffic,
+        file_name: "no-addresses.txt".to_string(),
+        baseline: None,
+    };
+    let run = pipeline::run_imported(
+        &RunConfig::default(),
+        input,
+        0.0,
+        &pipeline::native_clock(),
+        &mut |_| true,
+    )
+    .expect("runs");
+    let report = &run.output.report;
+    let import = report.data.source.import.as_ref().unwrap();
+    assert!(import.synthesized_addresses && import.synthesized_timestamps);
+    assert!(!report.incidents.is_empty(), "the big rows are flagged");
+    let stand_ins = ["192.0.2.", "198.51.100.", "203.0.113."];
+    for inc in &report.incidents {
+        assert!(inc.src_ips.is_empty() && inc.dst_ips.is_empty());
+        assert!(inc.summary.contains("no host is named"), "{}", inc.summary);
+        assert!(
+            !stand_ins.iter().any(|s| inc.summary.contains(s)),
+            "{}",
+            inc.summary
+        );
+    }
+    for plan in &report.responses {
+        assert!(
+            plan.suggestions.is_empty() && plan.target.is_none(),
+            "{plan:?}"
+        );
+    }
+    for unit in [AlertUnit::Incident, AlertUnit::Anomaly] {
+        let eve = to_eve_json_lines(report, unit);
+        let ecs = to_ecs_ndjson(report, unit);
+        assert!(!eve.is_empty() && !ecs.is_empty());
+        for text in [&eve, &ecs] {
+            for s in stand_ins {
+                assert!(!text.contains(s), "{unit:?}: {s} in {text}");
+            }
+            assert!(!text.contains("community_id"), "{unit:?}");
+        }
+        for line in eve.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(
+                v.get("src_ip").is_none() && v.get("dest_port").is_none(),
+                "{line}"
+            );
+            assert!(line.contains("no IP addresses"), "{line}");
+        }
+    }
+}

@@ -548,6 +548,41 @@ fn port_phrase(inc: &DetectedIncident) -> String {
     }
 }
 
+/// Rewrites an incident of a file without addresses, whose flows all carry the same
+/// documentation-range stand-ins: it names flows by their position, not hosts, and lists no
+/// addresses (`key_ip` keeps the stand-in only because the field is an address; nothing
+/// blocks or exports it).
+pub fn without_addresses(inc: &mut DetectedIncident) {
+    inc.src_ips.clear();
+    inc.dst_ips.clear();
+    let (first, last) = (
+        inc.flows.first().copied().unwrap_or(0) + 1,
+        inc.flows.last().copied().unwrap_or(0) + 1,
+    );
+    let flows = if first == last {
+        format!("flow #{first}")
+    } else {
+        format!("flows #{first} to #{last}")
+    };
+    let service = match inc.service {
+        Service::None | Service::Other => String::new(),
+        s => format!(" {}", s.as_str()),
+    };
+    let failed = if inc.failed_share >= 0.5 {
+        format!(", {:.0}% unanswered", inc.failed_share * 100.0)
+    } else {
+        String::new()
+    };
+    inc.summary = format!(
+        "{} ({flows}; {}{service}, {} sent, {} received{failed}): the file has no addresses, \
+         so no host is named",
+        plural(inc.flow_count, "unusual record", "unusual records"),
+        inc.proto.as_str(),
+        format_bytes(inc.bytes_out),
+        format_bytes(inc.bytes_in),
+    );
+}
+
 /// The one-line summary, from the incident's shape only.
 fn summary(inc: &DetectedIncident, shape: &Shape) -> String {
     let span = format_duration(inc.last_seen_ts - inc.first_seen_ts);

@@ -97,6 +97,9 @@ pub enum NoBlock {
     NotBlockable(IpAddr),
     /// Many sparse sources (likely spoofed): blocking them does not help; protect the victim.
     SpoofedSources,
+    /// The address is a documentation-range stand-in (see [`is_documentation`]): the file
+    /// carries no addresses, so there is no host to block, and none is named.
+    NoAddresses,
     /// The key host looks compromised (beaconing, exfiltrating, tunnelling): isolate and
     /// investigate it, and block the destination it talks to at the perimeter, rather than
     /// blocking it as if it attacked.
@@ -199,6 +202,10 @@ pub fn suggest(incident: &DetectedIncident, policy: &ResponsePolicy, now_ts: f64
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
     };
+    if is_documentation(ip) {
+        plan.no_block = Some(NoBlock::NoAddresses);
+        return plan;
+    }
     if not_blockable(ip) {
         plan.no_block = Some(NoBlock::NotBlockable(ip));
         return plan;
@@ -433,10 +440,7 @@ mod tests {
         let mut placeholder = incident([192, 0, 2, 1]);
         placeholder.grouping = Grouping::Source;
         let plan = suggest(&placeholder, &policy, 0.0);
-        assert_eq!(
-            plan.no_block,
-            Some(NoBlock::NotBlockable("192.0.2.1".parse().unwrap()))
-        );
+        assert_eq!(plan.no_block, Some(NoBlock::NoAddresses));
         assert!(plan.suggestions.is_empty() && plan.target.is_none());
         // A host a detector calls compromised is not blocked as an attacker.
         let mut beacon = incident([10, 0, 0, 77]);

@@ -158,6 +158,14 @@ pub struct ImportSummary {
     /// The first skipped records, each "line 12: expected 20 fields, found 3".
     pub skipped: Vec<String>,
     pub warnings: Vec<String>,
+    /// The file has no IP addresses: the flows carry documentation-range stand-ins
+    /// (192.0.2.1 -> 198.51.100.1) that name no host, so nothing is blocked or exported
+    /// with them.
+    #[serde(default)]
+    pub synthesized_addresses: bool,
+    /// The file has no timestamps: flows are one second apart in file order.
+    #[serde(default)]
+    pub synthesized_timestamps: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,7 +16,7 @@ use crate::findings::ground_truth::GroundTruth;
 use crate::output::report::{ImportSummary, SourceKind, TrafficSource};
 use crate::traffic::flow::FlowRecord;
 use crate::traffic::generator::{Incident, Traffic};
-use crate::traffic::import::ImportedTraffic;
+use crate::traffic::import::{ImportWarning, ImportedTraffic};
 use crate::util::matrix::Matrix;
 use crate::util::quantile;
 use std::ops::Range;
@@ -198,6 +198,12 @@ pub fn import_summary(traffic: &ImportedTraffic, file_name: &str) -> ImportSumma
             .map(|s| format!("{}: {}", s.location, s.reason))
             .collect(),
         warnings: traffic.warnings.iter().map(|w| w.to_string()).collect(),
+        synthesized_addresses: traffic
+            .warnings
+            .contains(&ImportWarning::SynthesizedAddresses),
+        synthesized_timestamps: traffic
+            .warnings
+            .contains(&ImportWarning::SynthesizedTimestamps),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::detection::run_config::ThresholdSpec;
 use crate::findings::feedback::Feedback;
 use crate::findings::fusion;
 use crate::findings::ground_truth::GroundTruth;
-use crate::findings::incidents::{DetectedIncident, IncidentParams};
+use crate::findings::incidents::{self, DetectedIncident, IncidentParams};
 use crate::findings::metrics::{self, Confusion, PrPoint, RocPoint};
 use crate::output::report::{Metrics, ModelMetrics, ThresholdInfo};
 use crate::traffic::flow::FlowRecord;
@@ -150,7 +150,7 @@ pub fn rethreshold_with(
         .clone()
         .filter(|&i| above(i) && is_suppressed(i))
         .count();
-    let incidents = fusion::incidents(
+    let mut incidents = fusion::incidents(
         &scored.flows,
         &model_flagged,
         &detections,
@@ -158,6 +158,11 @@ pub fn rethreshold_with(
         threshold.ensemble,
         params,
     );
+    if scored.placeholder_addresses {
+        for inc in &mut incidents {
+            incidents::without_addresses(inc);
+        }
+    }
     // Flagged: the models' flags in the evaluated part and every flow a detection covers
     // (a detection in the training part is still an attack).
     let flagged: Vec<usize> = if detections.is_empty() {
@@ -281,6 +286,7 @@ mod tests {
             flows.push(f);
         }
         ScoredRun {
+            placeholder_addresses: false,
             ground_truth: GroundTruth::from_generated(&flows),
             isolation_forest: ens.clone(),
             mlp: ens.clone(),

@@ -67,4 +67,8 @@ pub struct ScoredRun {
     /// trained on); thresholds come from them instead of the training rows.
     #[serde(default)]
     pub reference: Option<ReferenceScores>,
+    /// The scored file has no addresses: its flows carry stand-ins, so the incidents name
+    /// rows, not hosts (`incidents::without_addresses`).
+    #[serde(default)]
+    pub placeholder_addresses: bool,
 }

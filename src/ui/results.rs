@@ -330,7 +330,7 @@ fn response_details(plan: ResponsePlan) -> impl IntoView {
 fn no_block_text(reason: NoBlock) -> String {
     match reason {
         NoBlock::Allowlisted(ip) => format!("{ip} is network infrastructure (allowlisted): not suggested for blocking."),
-        NoBlock::NotBlockable(ip) if response::is_documentation(ip) => format!("{ip} is a documentation address, not a host: the file carries no addresses, so the importer gave every flow this stand-in. Nothing to block."),
+        NoBlock::NoAddresses => "The file carries no IP addresses, so this incident names no host: nothing to block.".to_string(),
         NoBlock::NotBlockable(ip) => format!("{ip} is not a blockable peer address."),
         NoBlock::Compromised(ip) => format!("{ip} looks compromised: isolate and investigate it, and block the destination it talks to at the perimeter, rather than blocking it as an attacker."),
         NoBlock::Collateral(ip) => format!("These flows went to or from {ip} while it was under attack: the attack's traffic made them look unusual, and their peers are likely ordinary clients. Nothing to block here; respond to the attack's own incident."),

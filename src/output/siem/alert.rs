@@ -4,7 +4,7 @@
 use super::community_id;
 use crate::detection::behaviour::{BehaviourKind, Evidence, Technique};
 use crate::findings::incidents::{Grouping, Severity};
-use crate::output::report::{Anomaly, Report, Scores};
+use crate::output::report::{Anomaly, ImportSummary, Report, Scores};
 use crate::traffic::flow::{ConnState, FlowRecord, Proto, Service};
 use crate::util::format_value::format_value;
 use crate::util::time_format::format_utc;
@@ -137,6 +137,10 @@ fn evidence_text(e: &Evidence) -> String {
 /// One alert in export-neutral form: what both EVE and ECS lines are built from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertView {
+    /// False when the file carried no addresses (the importer's documentation-range stand-ins
+    /// are in `src_ip`/`dst_ip`): the writers then leave addresses, ports and the Community ID
+    /// out, so no SIEM rule or blocklist ever acts on a placeholder.
+    pub addresses_known: bool,
     pub ts: f64,
     pub end_ts: f64,
     pub flow_id: u64,
@@ -266,6 +270,7 @@ fn anomaly_view(
     metadata.extend(extra);
     metadata.retain(|(_, v)| !v.is_empty());
     AlertView {
+        addresses_known: true,
         ts: a.ts,
         end_ts: a.ts + a.duration_s.max(0.0),
         flow_id,
@@ -334,6 +339,44 @@ pub fn flow_alert_view(
 /// The alerts a report yields, in report order (incidents most severe first; anomalies in
 /// time order).
 pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
+    let mut views = alert_views_as_read(report, unit);
+    let placeholders =
+        |i: &Option<ImportSummary>| i.as_ref().is_some_and(|i| i.synthesized_addresses);
+    if placeholders(&report.data.source.import) {
+        let anomaly_rows = matches!(unit, AlertUnit::Anomaly).then(|| {
+            report
+                .anomalies
+                .iter()
+                .map(|a| a.index)
+                .collect::<Vec<u64>>()
+        });
+        for (k, v) in views.iter_mut().enumerate() {
+            let what = match &anomaly_rows {
+                Some(rows) => format!("Anomalous record (flow #{})", rows[k] + 1),
+                None => v.message.clone(),
+            };
+            without_addresses(v, what);
+        }
+    }
+    views
+}
+
+/// Takes the stand-in addresses out of an alert of a file without addresses: no address,
+/// port or Community ID is written, `message` replaces the one that named them, and the
+/// metadata says why.
+fn without_addresses(v: &mut AlertView, message: String) {
+    v.addresses_known = false;
+    v.src_port = None;
+    v.dst_port = None;
+    v.community_id = None;
+    v.message = message;
+    v.metadata.push((
+        "addresses",
+        vec!["none: the file carries no IP addresses, so this alert names no host".to_string()],
+    ));
+}
+
+fn alert_views_as_read(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
     let threshold = report.threshold.ensemble;
     let common = |v: &mut Vec<(&'static str, Vec<String>)>| {
         v.push(("threshold", vec![score_text(threshold)]));
@@ -452,6 +495,7 @@ pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
                     }
                     common(&mut metadata);
                     AlertView {
+                        addresses_known: true,
                         ts: inc.first_seen_ts,
                         end_ts: inc.last_seen_ts,
                         flow_id: flow_id(report, inc.flows.first().copied().unwrap_or(0), 1),

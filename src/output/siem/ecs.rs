@@ -12,10 +12,12 @@ use serde_json::{json, Map, Value};
 /// The ECS version the documents follow.
 pub const ECS_VERSION: &str = "8.11.0";
 
-fn endpoint(ip: std::net::IpAddr, port: Option<u16>, bytes: u64, packets: u64) -> Value {
+fn endpoint(ip: Option<std::net::IpAddr>, port: Option<u16>, bytes: u64, packets: u64) -> Value {
     let mut m = Map::new();
-    m.insert("ip".into(), json!(ip.to_string()));
-    m.insert("address".into(), json!(ip.to_string()));
+    if let Some(ip) = ip {
+        m.insert("ip".into(), json!(ip.to_string()));
+        m.insert("address".into(), json!(ip.to_string()));
+    }
     if let Some(p) = port {
         m.insert("port".into(), json!(p));
     }
@@ -28,10 +30,12 @@ fn document(app_version: &str, a: &AlertView) -> Value {
     let duration_ns = ((a.end_ts - a.ts).max(0.0) * 1e9).round() as u64;
     let mut network = Map::new();
     network.insert("transport".into(), json!(a.proto.as_str()));
-    network.insert(
-        "type".into(),
-        json!(if a.src_ip.is_ipv6() { "ipv6" } else { "ipv4" }),
-    );
+    if a.addresses_known {
+        network.insert(
+            "type".into(),
+            json!(if a.src_ip.is_ipv6() { "ipv6" } else { "ipv4" }),
+        );
+    }
     if !matches!(a.service, Service::None | Service::Other) {
         network.insert("protocol".into(), json!(a.service.as_str()));
     }
@@ -79,8 +83,8 @@ fn document(app_version: &str, a: &AlertView) -> Value {
             "vendor": PRODUCT,
             "version": app_version,
         },
-        "source": endpoint(a.src_ip, a.src_port, a.bytes_out, a.pkts_out),
-        "destination": endpoint(a.dst_ip, a.dst_port, a.bytes_in, a.pkts_in),
+        "source": endpoint(a.addresses_known.then_some(a.src_ip), a.src_port, a.bytes_out, a.pkts_out),
+        "destination": endpoint(a.addresses_known.then_some(a.dst_ip), a.dst_port, a.bytes_in, a.pkts_in),
         "network": Value::Object(network),
         "tags": [PRODUCT, a.severity.as_str()],
         "anomaly_detector": Value::Object(custom),

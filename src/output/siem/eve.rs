@@ -47,11 +47,15 @@ pub fn eve_line(a: &AlertView) -> String {
     line.insert("timestamp".into(), json!(eve_timestamp(a.ts)));
     line.insert("flow_id".into(), json!(a.flow_id));
     line.insert("event_type".into(), json!("alert"));
-    line.insert("src_ip".into(), json!(a.src_ip.to_string()));
+    if a.addresses_known {
+        line.insert("src_ip".into(), json!(a.src_ip.to_string()));
+    }
     if let Some(p) = a.src_port {
         line.insert("src_port".into(), json!(p));
     }
-    line.insert("dest_ip".into(), json!(a.dst_ip.to_string()));
+    if a.addresses_known {
+        line.insert("dest_ip".into(), json!(a.dst_ip.to_string()));
+    }
     if let Some(p) = a.dst_port {
         line.insert("dest_port".into(), json!(p));
     }
