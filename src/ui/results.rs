@@ -6,7 +6,7 @@ use crate::app::anomaly_query::{AnomalyQuery, SortKey};
 use crate::app::protocol::{FileKind, WorkerRequest, INCIDENTS_SHOWN};
 use crate::findings::feedback::{Feedback, Verdict};
 use crate::findings::incidents::DetectedIncident;
-use crate::findings::response::{self, NoBlock, ResponsePlan};
+use crate::findings::response::{NoBlock, ResponsePlan};
 use crate::output::report::{Anomaly, ImportSummary, Metrics, SourceKind};
 use crate::traffic::flow::AttackKind;
 use crate::traffic::import::is_benign;
