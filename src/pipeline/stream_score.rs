@@ -159,7 +159,10 @@ pub struct ScorerState {
 pub enum ResumeError {
     Features(FeatureStateError),
     /// A buffered flow's sequence number is not below the next one.
-    Sequence { seq: u64, next: u64 },
+    Sequence {
+        seq: u64,
+        next: u64,
+    },
 }
 
 impl std::fmt::Display for ResumeError {
@@ -267,7 +270,11 @@ impl<'m> StreamScorer<'m> {
                 seq: w.seq,
                 flow: w.flow,
                 uid: w.uid,
-                extras: w.extras.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
+                extras: w
+                    .extras
+                    .into_iter()
+                    .map(|v| v.unwrap_or(f64::NAN))
+                    .collect(),
             });
         }
         s.seq = state.seq;

@@ -351,7 +351,11 @@ impl<'a> FeatureStream<'a> {
             stream.state.add(&e);
             stream.window.push_back(e);
         }
-        stream.gaps = state.gaps.into_iter().map(|(s, d, g)| ((s, d), g)).collect();
+        stream.gaps = state
+            .gaps
+            .into_iter()
+            .map(|(s, d, g)| ((s, d), g))
+            .collect();
         Ok(stream)
     }
 

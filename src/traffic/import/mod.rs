@@ -33,13 +33,13 @@ pub mod pcapng;
 mod progress;
 mod suricata;
 pub mod tabular;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod tail;
 pub mod unsw;
 mod warnings;
 pub mod zeek;
 mod zeek_kind;
 pub mod zeek_stream;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod tail;
 
 pub use detect::{detect_format, inspect, FileInspection};
 pub use error::{CaptureRefusal, ImportError};

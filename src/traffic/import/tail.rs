@@ -695,7 +695,10 @@ mod tests {
                 "3\n"
             ]
         );
-        assert_eq!(lines(&mut t), ["<rotated at 0, 0 head lines>", "#h\n", "new\n"]);
+        assert_eq!(
+            lines(&mut t),
+            ["<rotated at 0, 0 head lines>", "#h\n", "new\n"]
+        );
         // A position beyond the file's end: start over, and say why.
         let t = Tailer::new(
             &d,
