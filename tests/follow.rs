@@ -321,7 +321,7 @@ fn follow_scores_every_line_once_across_a_partial_line_and_rotation() {
         .step("rename conn.log conn.2026-12-07-20-00-00.log")
         .header("conn.log")
         .rows("conn.log", 500, f.rows.len());
-    let follower = follow(&dir, &["--format", "csv", "--exit-when-idle-ms", "3000"]);
+    let follower = follow(&dir, &["--format", "csv", "--exit-when-idle-ms", "5000"]);
     let w = writer(&plan, &dir, "rotating");
     w.until("the half line", |l| l.iter().any(|x| x == "half"));
     // The header line and the 300 complete rows come out; the half-written row does not.
@@ -358,7 +358,7 @@ fn a_truncated_file_is_read_again_from_its_start() {
         .rows("conn.log", 200, 300);
     // The file must exist before follow starts on it by name.
     std::fs::write(&log, "").unwrap();
-    let follower = follow(&log, &["--format", "csv", "--exit-when-idle-ms", "3000"]);
+    let follower = follow(&log, &["--format", "csv", "--exit-when-idle-ms", "5000"]);
     let w = writer(&plan, &dir, "truncating");
     w.until("the first part", |l| l.iter().any(|x| x == "first"));
     follower.until("the first part scored", |l| l.len() > 200);
@@ -416,4 +416,38 @@ fn a_restart_from_the_checkpoint_re_emits_nothing_and_misses_nothing() {
     let third = follow(&log, &["--checkpoint", cp, "--exit-when-idle-ms", "500"]);
     let (again, _) = third.finish();
     assert!(again.is_empty(), "{again:?}");
+}
+
+/// `--help` names every flag and the exit codes; a file that is not a conn.log and a missing
+/// model end with exit code 1 and the reason.
+#[test]
+fn help_and_bad_input() {
+    let help = detect(&["follow", "--help"]);
+    for flag in [
+        "--model",
+        "--format",
+        "--checkpoint",
+        "--poll-ms",
+        "--from-start",
+        "--from-end",
+        "--exit-when-idle-ms",
+        "Exit codes",
+    ] {
+        assert!(help.contains(flag), "follow --help lacks {flag}:\n{help}");
+    }
+    let dir = scratch("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("conn.log");
+    std::fs::write(&csv, "a,b,c\n1,2,3\n").unwrap();
+    let model = fixture().model.to_str().unwrap();
+    for (args, reason) in [
+        (vec!["follow", "--model", model, csv.to_str().unwrap()], "not a Zeek conn.log"),
+        (vec!["follow", "--model", "/no/such/model.json", csv.to_str().unwrap()], "model.json"),
+    ] {
+        let out = Command::new(DETECT).args(&args).stdin(Stdio::null()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(reason), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }

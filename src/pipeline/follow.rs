@@ -489,3 +489,153 @@ impl<'m> Follower<'m> {
         out.notes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{native_clock, run_fitted};
+    use crate::traffic::export::to_zeek_conn_log;
+    use std::io::Write;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("follow-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn append(path: &Path, text: &str) {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    fn scores(s: &[ScoredFlow]) -> Vec<(u64, u64)> {
+        s.iter().map(|s| (s.position, s.ensemble.to_bits())).collect()
+    }
+
+    fn drain(f: &mut Follower) -> Vec<ScoredFlow> {
+        let mut out = Vec::new();
+        loop {
+            let p = f.poll().unwrap();
+            out.extend(p.scored);
+            if !p.more {
+                return out;
+            }
+        }
+    }
+
+    /// Half a file, a checkpoint through JSON, a new follower, the rest appended: the scores
+    /// of one follower that read it all. A checkpoint of a file that is gone starts over and
+    /// skips what was scored.
+    #[test]
+    fn a_follower_resumed_from_its_checkpoint_scores_as_one_that_never_stopped() {
+        let (config, _) = RunConfig::from_query("seed=5&hosts=8&duration=120");
+        let run = run_fitted(&config, &native_clock(), &mut |_| true).unwrap();
+        let model = run.saved_model();
+        let text = to_zeek_conn_log(&run.output.scored.flows);
+        let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("#close")).collect();
+        let half = lines.len() / 2;
+        let first = lines[..half].join("\n") + "\n";
+        let rest = lines[half..].join("\n") + "\n";
+        let reorder = ReorderSettings {
+            reorder_s: 2.0,
+            reorder_max_flows: 1000,
+        };
+
+        let d = dir("whole");
+        append(&d.join("conn.log"), &(first.clone() + &rest));
+        let (mut whole, _) =
+            Follower::new(&model, "m", &config, reorder, &d, Start::Beginning, None).unwrap();
+        let mut expected = drain(&mut whole);
+        expected.extend(whole.finish().unwrap());
+
+        let d = dir("resumed");
+        let log = d.join("conn.log");
+        append(&log, &first);
+        let (mut a, _) =
+            Follower::new(&model, "m", &config, reorder, &d, Start::Beginning, None).unwrap();
+        let mut got = drain(&mut a);
+        let cp_path = d.join("checkpoint.json");
+        save_checkpoint(&cp_path, &a.checkpoint()).unwrap();
+        assert!(!d.join("checkpoint.json.tmp").exists());
+        let cp = load_checkpoint(&cp_path).unwrap().unwrap();
+        assert!(cp.scorer.is_some() && cp.position.is_some());
+        append(&log, &rest);
+        let (mut b, notes) = Follower::new(
+            &model,
+            "m",
+            &config,
+            reorder,
+            &d,
+            Start::Beginning,
+            Some(cp.clone()),
+        )
+        .unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        got.extend(drain(&mut b));
+        got.extend(b.finish().unwrap());
+        assert_eq!(scores(&got), scores(&expected));
+
+        // The file replaced by a copy (another inode): starts over, skips what was scored.
+        // (Written next to it and renamed over it, so the inode cannot be reused.)
+        let through = cp.scored_through_ts.unwrap();
+        append(&d.join("copy"), &(first + &rest));
+        std::fs::rename(d.join("copy"), &log).unwrap();
+        let (mut c, notes) =
+            Follower::new(&model, "m", &config, reorder, &d, Start::Beginning, Some(cp))
+                .unwrap();
+        assert!(notes.iter().any(|n| n.contains("starting over")), "{notes:?}");
+        let mut replayed = drain(&mut c);
+        replayed.extend(c.finish().unwrap());
+        assert!(c.skipped_replayed() > 0);
+        assert!(!replayed.is_empty());
+        assert!(replayed.iter().all(|s| s.flow.ts > through));
+
+        // Another model's checkpoint is ignored, with the reason.
+        let cp = load_checkpoint(&cp_path).unwrap();
+        let (_, notes) =
+            Follower::new(&model, "other", &config, reorder, &d, Start::Beginning, cp).unwrap();
+        assert!(notes[0].contains("another model"), "{notes:?}");
+    }
+
+    #[test]
+    fn checkpoint_files_are_checked() {
+        let d = dir("checkpoints");
+        assert!(load_checkpoint(&d.join("none.json")).unwrap().is_none());
+        std::fs::write(d.join("junk.json"), "{\"format\": 1}").unwrap();
+        let e = load_checkpoint(&d.join("junk.json")).unwrap_err().to_string();
+        assert!(e.contains("junk.json"), "{e}");
+        std::fs::write(
+            d.join("other.json"),
+            r#"{"format":"x","version":1,"model_sha1":"","position":null,"scorer":null,"scored_through_ts":null}"#,
+        )
+        .unwrap();
+        let e = load_checkpoint(&d.join("other.json")).unwrap_err().to_string();
+        assert!(e.contains("not a follow checkpoint"), "{e}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_conn_log_is_refused() {
+        let (config, _) = RunConfig::from_query("seed=5&hosts=8&duration=60");
+        let run = run_fitted(&config, &native_clock(), &mut |_| true).unwrap();
+        let model = run.saved_model();
+        let d = dir("foreign");
+        append(&d.join("conn.log"), "a,b,c\n1,2,3\n");
+        let (mut f, _) = Follower::new(
+            &model,
+            "m",
+            &config,
+            ReorderSettings::default(),
+            &d,
+            Start::Beginning,
+            None,
+        )
+        .unwrap();
+        let e = f.poll().unwrap_err().to_string();
+        assert!(e.contains("not a Zeek conn.log"), "{e}");
+    }
+}

@@ -320,7 +320,7 @@ impl<'a> FeatureStream<'a> {
     pub fn state(&self) -> FeatureStreamState {
         let mut gaps: Vec<(IpAddr, IpAddr, PairGaps)> =
             self.gaps.iter().map(|(&(s, d), &g)| (s, d, g)).collect();
-        gaps.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        gaps.sort_by_key(|g| (g.0, g.1));
         FeatureStreamState {
             window_s: self.window_s,
             window: self.window.iter().copied().collect(),
