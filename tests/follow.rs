@@ -441,10 +441,25 @@ fn help_and_bad_input() {
     std::fs::write(&csv, "a,b,c\n1,2,3\n").unwrap();
     let model = fixture().model.to_str().unwrap();
     for (args, reason) in [
-        (vec!["follow", "--model", model, csv.to_str().unwrap()], "not a Zeek conn.log"),
-        (vec!["follow", "--model", "/no/such/model.json", csv.to_str().unwrap()], "model.json"),
+        (
+            vec!["follow", "--model", model, csv.to_str().unwrap()],
+            "not a Zeek conn.log",
+        ),
+        (
+            vec![
+                "follow",
+                "--model",
+                "/no/such/model.json",
+                csv.to_str().unwrap(),
+            ],
+            "model.json",
+        ),
     ] {
-        let out = Command::new(DETECT).args(&args).stdin(Stdio::null()).output().unwrap();
+        let out = Command::new(DETECT)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(stderr.contains(reason), "{args:?}: {stderr}");

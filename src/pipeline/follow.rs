@@ -514,7 +514,9 @@ mod tests {
     }
 
     fn scores(s: &[ScoredFlow]) -> Vec<(u64, u64)> {
-        s.iter().map(|s| (s.position, s.ensemble.to_bits())).collect()
+        s.iter()
+            .map(|s| (s.position, s.ensemble.to_bits()))
+            .collect()
     }
 
     fn drain(f: &mut Follower) -> Vec<ScoredFlow> {
@@ -585,10 +587,20 @@ mod tests {
         let through = cp.scored_through_ts.unwrap();
         append(&d.join("copy"), &(first + &rest));
         std::fs::rename(d.join("copy"), &log).unwrap();
-        let (mut c, notes) =
-            Follower::new(&model, "m", &config, reorder, &d, Start::Beginning, Some(cp))
-                .unwrap();
-        assert!(notes.iter().any(|n| n.contains("starting over")), "{notes:?}");
+        let (mut c, notes) = Follower::new(
+            &model,
+            "m",
+            &config,
+            reorder,
+            &d,
+            Start::Beginning,
+            Some(cp),
+        )
+        .unwrap();
+        assert!(
+            notes.iter().any(|n| n.contains("starting over")),
+            "{notes:?}"
+        );
         let mut replayed = drain(&mut c);
         replayed.extend(c.finish().unwrap());
         assert!(c.skipped_replayed() > 0);
@@ -607,14 +619,18 @@ mod tests {
         let d = dir("checkpoints");
         assert!(load_checkpoint(&d.join("none.json")).unwrap().is_none());
         std::fs::write(d.join("junk.json"), "{\"format\": 1}").unwrap();
-        let e = load_checkpoint(&d.join("junk.json")).unwrap_err().to_string();
+        let e = load_checkpoint(&d.join("junk.json"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("junk.json"), "{e}");
         std::fs::write(
             d.join("other.json"),
             r#"{"format":"x","version":1,"model_sha1":"","position":null,"scorer":null,"scored_through_ts":null}"#,
         )
         .unwrap();
-        let e = load_checkpoint(&d.join("other.json")).unwrap_err().to_string();
+        let e = load_checkpoint(&d.join("other.json"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not a follow checkpoint"), "{e}");
     }
 
