@@ -968,7 +968,8 @@ mod cli {
         let mut last_data = Instant::now();
         let mut last_saved = Instant::now();
         let mut unsaved = false;
-        let mut header_due = !follower.resumed();
+        // A scorer carried over from a checkpoint means an earlier run wrote the CSV header.
+        let mut header_due = follower.scorer().is_none();
         let (mut written, mut alerts) = (0u64, 0u64);
         let why_stopped = loop {
             if stop.load(Ordering::SeqCst) {

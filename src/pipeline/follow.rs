@@ -14,6 +14,18 @@
 //! checkpoint are skipped, so nothing is written twice (a flow that genuinely started that
 //! early in a new file is then missed, and said so).
 //!
+//! Not in the checkpoint, by design: a TSV file's header (read again from the file's first
+//! lines on resume, so it is the file's own), the per-file counts of skipped lines (the notes
+//! on stderr start again from zero), and the format each file was read as (decided again from
+//! its first line). Everything a score depends on is in it.
+//!
+//! **Delivery.** Alerts are written and flushed, then the checkpoint is saved: a clean stop
+//! (SIGINT/SIGTERM, `--exit-when-idle-ms`) writes nothing twice and misses nothing. A hard
+//! kill between an alert batch's flush and the checkpoint's rename (microseconds) re-emits
+//! that batch on restart, with the same EVE `flow_id`s (they come from the scored position,
+//! which the checkpoint carries), so a SIEM can drop the duplicates. When standard output
+//! closes, the batch that failed is not checkpointed.
+//!
 //! Not here: where output goes and how it is formatted (the CLI's writer), signals.
 
 use super::error::DetectionError;

@@ -459,7 +459,8 @@ impl<'m> StreamScorer<'m> {
     }
 }
 
-#[cfg(test)]
+// Native only: the runs use the native clock (the wasm suite tests the pipeline in tests/web.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::pipeline::{native_clock, run_fitted};
