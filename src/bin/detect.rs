@@ -11,6 +11,8 @@
 //!   detect train [FILE] [--query Q] [--config run.json] [--out model.json]
 //!   detect score --model model.json FILE [--format csv|eve|ecs] [--out F] [--query Q]
 //!                [--reorder-s S] [--reorder-max-flows N] [--batch]
+//!   detect follow --model model.json PATH [--format eve|ecs|csv] [--checkpoint FILE]
+//!                 [--poll-ms N] [--from-start|--from-end] [--exit-when-idle-ms N]
 //!
 //! `analyse` (also what `detect` does with no subcommand, flags as before) runs the whole
 //! pipeline and prints the JSON report: `--flows-csv`/`--conn-log` write the generated flows as
@@ -29,6 +31,12 @@
 //! EVE / ECS alerts for flagged flows only, written a block of 1,024 flows at a time. The
 //! behavioural detectors (scans, floods, beacons, ...) do not run in `score`; `analyse
 //! --import FILE --model M` runs them.
+//!
+//! `follow` tails a growing Zeek conn.log, or the `conn.log` of a directory Zeek rotates
+//! into, and scores each complete line as it appears with the same streaming scorer
+//! (`pipeline::follow`: rotation, truncation, the checkpoint that makes a restart re-emit
+//! nothing and miss nothing). It runs until SIGINT/SIGTERM (a final checkpoint, exit 0) or
+//! `--exit-when-idle-ms`.
 //!
 //! Exit codes: 0 success (also when a reader closes standard output early, as `detect score
 //! ... | head -1` does: the output just ends); 1 the run failed (a file missing or
@@ -57,9 +65,11 @@ mod cli {
     use anomaly_detector::output::report::Scores;
     use anomaly_detector::output::siem;
     use anomaly_detector::pipeline::dataset::ImportInput;
+    use anomaly_detector::pipeline::follow::{self, Follower};
     use anomaly_detector::pipeline::stream_score::{ReorderSettings, ScoredFlow, StreamScorer};
     use anomaly_detector::pipeline::{self, FittedRun, Progress};
     use anomaly_detector::traffic::export;
+    use anomaly_detector::traffic::import::tail::Start;
     use anomaly_detector::traffic::import::zeek_stream::ZeekStream;
     use anomaly_detector::traffic::import::{self, Format, ImportLimits, ImportedTraffic};
     use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -122,6 +132,23 @@ mod cli {
         /// here: `detect analyse --import FILE --model MODEL` runs them.
         #[command(after_help = EXIT_CODES)]
         Score(ScoreArgs),
+        /// Follow a growing Zeek conn.log (or a directory Zeek rotates into) and score each
+        /// line as it appears.
+        ///
+        /// PATH is a conn.log (TSV or JSON lines) or a directory whose conn.log is followed.
+        /// Complete lines are scored with the saved model as `score` scores them (a last
+        /// line without its newline waits for it) and alerts are written and flushed as
+        /// soon as their line is read (within --poll-ms). Rotation (the file renamed or
+        /// removed and a new one created) and truncation are followed: the old file is read
+        /// to its end, then the new one from its start. With --checkpoint, the read position
+        /// and the scorer's state are saved (atomically) after each batch of alerts and every
+        /// --checkpoint-every-ms, and a restart resumes there: the same scores as a run that
+        /// never stopped, nothing written twice, nothing missed (a file rotated away while
+        /// stopped is found in its directory by its inode). SIGINT/SIGTERM stop cleanly
+        /// with a final checkpoint; so does --exit-when-idle-ms. Progress and notes go to
+        /// standard error.
+        #[command(after_help = EXIT_CODES)]
+        Follow(FollowArgs),
     }
 
     #[derive(Args, Debug, Clone, Default)]
@@ -253,6 +280,63 @@ mod cli {
         batch: bool,
     }
 
+    #[derive(Args, Debug)]
+    struct FollowArgs {
+        /// Saved model file (from `detect train`, `--save-model` or the page's "Download
+        /// model")
+        #[arg(long, value_name = "FILE", required = true)]
+        model: PathBuf,
+
+        /// The growing conn.log, or a directory whose conn.log is followed (Zeek's log
+        /// directory; rotated files such as conn.2026-12-07-20-00-00.log or conn.log.1 are
+        /// found there after a restart)
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+
+        /// Output format (csv: every flow; eve, ecs: alerts of flagged flows)
+        #[arg(long, value_enum, default_value = "eve")]
+        format: OutputFormat,
+
+        /// Save the read position and the scorer's state here, and resume from it
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+
+        /// Milliseconds between looks at the file when nothing new is there
+        #[arg(long, value_name = "MS", default_value_t = 200)]
+        poll_ms: u64,
+
+        /// Without a checkpoint: start at the file's first line (the default)
+        #[arg(long, conflicts_with = "from_end")]
+        from_start: bool,
+
+        /// Without a checkpoint: start after the file's last complete line
+        #[arg(long)]
+        from_end: bool,
+
+        /// Exit (with a final checkpoint) after this many milliseconds without new data
+        #[arg(long, value_name = "MS")]
+        exit_when_idle_ms: Option<u64>,
+
+        /// Save the checkpoint at least this often while lines are being read (it is also
+        /// saved after every batch of alerts written)
+        #[arg(long, value_name = "MS", default_value_t = 5000)]
+        checkpoint_every_ms: u64,
+
+        /// Threshold settings in the page's URL query form, as for `score`
+        #[arg(long, value_name = "QUERY")]
+        query: Option<String>,
+
+        /// Seconds a line may come after a later-starting one and still be scored in
+        /// start-time order; a flow is held until a flow starting this much later is read,
+        /// so 0 (the default) writes alerts at once
+        #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+        reorder_s: f64,
+
+        /// Most flows held for reordering
+        #[arg(long, value_name = "FLOWS", default_value_t = ReorderSettings::default().reorder_max_flows)]
+        reorder_max_flows: usize,
+    }
+
     fn file_name(path: &Path) -> String {
         path.file_name().map_or_else(
             || path.display().to_string(),
@@ -281,9 +365,19 @@ mod cli {
     }
 
     fn read_model(path: &Path) -> Result<DetectorModel, String> {
+        read_model_and_sha1(path).map(|(m, _)| m)
+    }
+
+    /// The model and the hex SHA-1 of its file (what a follow checkpoint belongs to).
+    fn read_model_and_sha1(path: &Path) -> Result<(DetectorModel, String), String> {
         let p = path.display();
         let text = std::fs::read_to_string(path).map_err(|e| format!("{p}: {e}"))?;
-        DetectorModel::from_json(&text).map_err(|e| format!("{p}: {e}"))
+        let sha1: String = siem::community_id::sha1(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let model = DetectorModel::from_json(&text).map_err(|e| format!("{p}: {e}"))?;
+        Ok((model, sha1))
     }
 
     /// The run configuration from --config (or the defaults, adjusted by `defaults`) with
@@ -594,16 +688,38 @@ mod cli {
         keys
     }
 
-    fn score(args: &ScoreArgs) -> Result<(), String> {
-        let model = read_model(&args.model)?;
-        let config = run_config(None, args.query.as_deref(), |_| {})?;
-        let ignored = ignored_score_keys(args.query.as_deref().unwrap_or(""));
+    /// The threshold settings of `--query` for scoring with a saved model (other keys are
+    /// named on stderr).
+    fn score_config(query: Option<&str>) -> Result<RunConfig, String> {
+        let config = run_config(None, query, |_| {})?;
+        let ignored = ignored_score_keys(query.unwrap_or(""));
         if !ignored.is_empty() {
             eprintln!(
                 "notice: {}: only the threshold settings apply when scoring with a saved model; ignored",
                 ignored.join(", ")
             );
         }
+        Ok(config)
+    }
+
+    fn reorder_settings(
+        reorder_s: f64,
+        reorder_max_flows: usize,
+    ) -> Result<ReorderSettings, String> {
+        if reorder_s.is_nan() || reorder_s < 0.0 {
+            return Err(format!(
+                "--reorder-s {reorder_s}: not a duration (seconds, 0 or more)"
+            ));
+        }
+        Ok(ReorderSettings {
+            reorder_s,
+            reorder_max_flows: reorder_max_flows.max(1),
+        })
+    }
+
+    fn score(args: &ScoreArgs) -> Result<(), String> {
+        let model = read_model(&args.model)?;
+        let config = score_config(args.query.as_deref())?;
         let p = args.file.display().to_string();
         // The head of the input decides the format, as the importer would from the whole
         // file (256 KiB: a conn.log's header is a few hundred bytes).
@@ -647,16 +763,7 @@ mod cli {
             }
             return score_batch(args, &model, &config, reader, &mut writer);
         }
-        let reorder = ReorderSettings {
-            reorder_s: args.reorder_s,
-            reorder_max_flows: args.reorder_max_flows.max(1),
-        };
-        if reorder.reorder_s.is_nan() || reorder.reorder_s < 0.0 {
-            return Err(format!(
-                "--reorder-s {}: not a duration (seconds, 0 or more)",
-                args.reorder_s
-            ));
-        }
+        let reorder = reorder_settings(args.reorder_s, args.reorder_max_flows)?;
         let Some(mut stream) = format.and_then(|f| ZeekStream::new(reader, f)) else {
             return Err(format!("{p}: not a Zeek conn.log"));
         };
@@ -801,6 +908,151 @@ mod cli {
         Ok(())
     }
 
+    /// `detect follow`: polls the file, writes what the follower scored, checkpoints, until
+    /// a signal or the idle limit.
+    fn follow_live(args: &FollowArgs) -> Result<(), String> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        use std::time::{Duration, Instant};
+
+        let (model, sha1) = read_model_and_sha1(&args.model)?;
+        let config = score_config(args.query.as_deref())?;
+        let reorder = reorder_settings(args.reorder_s, args.reorder_max_flows)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let stop = Arc::clone(&stop);
+            if let Err(e) = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst)) {
+                eprintln!("note: cannot catch SIGINT/SIGTERM ({e}): a signal ends without a final checkpoint");
+            }
+        }
+        let checkpoint = match &args.checkpoint {
+            Some(path) => follow::load_checkpoint(path).map_err(|e| e.to_string())?,
+            None => None,
+        };
+        let start = if args.from_end {
+            Start::End
+        } else {
+            Start::Beginning
+        };
+        let (mut follower, notes) = Follower::new(
+            &model, &sha1, &config, reorder, &args.path, start, checkpoint,
+        )
+        .map_err(|e| e.to_string())?;
+        for n in notes {
+            eprintln!("note: {n}");
+        }
+        let live = follower.live_path().display().to_string();
+        eprintln!(
+            "following {live} (scores with the model only: the behavioural detectors run in \
+             `detect analyse`)"
+        );
+        let stdout = std::io::stdout();
+        let mut writer = ScoreWriter {
+            out: Box::new(std::io::BufWriter::with_capacity(256 * 1024, stdout.lock())),
+            format: args.format,
+            threshold: f64::NAN,
+            threshold_method: String::new(),
+            closed: false,
+        };
+        let save = |follower: &Follower| -> Result<(), String> {
+            match &args.checkpoint {
+                Some(path) => {
+                    follow::save_checkpoint(path, &follower.checkpoint()).map_err(|e| e.to_string())
+                }
+                None => Ok(()),
+            }
+        };
+        let poll = Duration::from_millis(args.poll_ms.max(1));
+        let idle_limit = args.exit_when_idle_ms.map(Duration::from_millis);
+        let every = Duration::from_millis(args.checkpoint_every_ms);
+        let mut last_data = Instant::now();
+        let mut last_saved = Instant::now();
+        let mut unsaved = false;
+        // A scorer carried over from a checkpoint means an earlier run wrote the CSV header.
+        let mut header_due = follower.scorer().is_none();
+        let (mut written, mut alerts) = (0u64, 0u64);
+        let why_stopped = loop {
+            if stop.load(Ordering::SeqCst) {
+                break "stopped by a signal";
+            }
+            let polled = follower.poll().map_err(|e| e.to_string())?;
+            for n in &polled.notes {
+                eprintln!("note: {n}");
+            }
+            if let Some(s) = follower.scorer() {
+                if writer.threshold.is_nan() {
+                    writer.threshold = s.threshold().ensemble;
+                    writer.threshold_method = s.threshold().method.clone();
+                    if !s.missing_columns().is_empty() {
+                        eprintln!(
+                            "note: the traffic lacks {} of the model's columns ({}); scored at \
+                             their training medians",
+                            s.missing_columns().len(),
+                            s.missing_columns().join(", ")
+                        );
+                    }
+                }
+                if header_due {
+                    writer.header()?;
+                    header_due = false;
+                }
+            }
+            if polled.read_lines {
+                last_data = Instant::now();
+                unsaved = true;
+            }
+            let flagged = polled.scored.iter().filter(|s| s.flagged).count() as u64;
+            if !polled.scored.is_empty() {
+                writer.block(&polled.scored)?;
+                if writer.closed {
+                    // The reader went away: what this batch held was not delivered, so the
+                    // checkpoint stays at the previous batch.
+                    return Ok(());
+                }
+                written += polled.scored.len() as u64;
+                alerts += flagged;
+            }
+            let wrote =
+                flagged > 0 || (args.format == OutputFormat::Csv && !polled.scored.is_empty());
+            if wrote || (unsaved && last_saved.elapsed() >= every) {
+                save(&follower)?;
+                last_saved = Instant::now();
+                unsaved = false;
+            }
+            if polled.more {
+                continue;
+            }
+            if idle_limit.is_some_and(|limit| last_data.elapsed() >= limit) {
+                break "idle";
+            }
+            std::thread::sleep(poll);
+        };
+        if args.checkpoint.is_some() {
+            // Flows held for reordering stay in the checkpoint for the next run.
+            save(&follower)?;
+        } else {
+            let rest = follower.finish().map_err(|e| e.to_string())?;
+            alerts += rest.iter().filter(|s| s.flagged).count() as u64;
+            written += rest.len() as u64;
+            writer.block(&rest)?;
+        }
+        for n in follower.closing_notes() {
+            eprintln!("note: {n}");
+        }
+        if follower.skipped_replayed() > 0 {
+            eprintln!(
+                "note: {} flows skipped as scored before the restart",
+                follower.skipped_replayed()
+            );
+        }
+        let stats = follower.scorer().map(|s| s.stats()).unwrap_or_default();
+        eprintln!(
+            "{why_stopped}: {written} flows scored this run ({alerts} flagged), {} in all, {} late",
+            stats.flows, stats.late
+        );
+        Ok(())
+    }
+
     pub fn main() -> Result<(), String> {
         let cli = Cli::parse();
         match &cli.command {
@@ -808,6 +1060,7 @@ mod cli {
             Some(Command::Analyse(args)) => analyse(args),
             Some(Command::Train(args)) => train(args),
             Some(Command::Score(args)) => score(args),
+            Some(Command::Follow(args)) => follow_live(args),
         }
     }
 

@@ -12,6 +12,8 @@ pub mod explainer;
 pub mod fit;
 pub mod fitted_models;
 pub mod fitted_run;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod follow;
 pub mod rethreshold;
 pub mod run;
 pub mod run_output;

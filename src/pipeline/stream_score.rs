@@ -16,6 +16,12 @@
 //! near it) can differ from a batch run's. A file that is sorted, or whose disorder stays
 //! within `reorder_s` and `reorder_max_flows`, scores exactly as a batch run.
 //!
+//! **Latency and restarts** (`detect follow`): [`StreamScorer::flush`] scores a partial
+//! block at once (rows are scored independently, so block boundaries never change a score),
+//! and [`StreamScorer::state`] / [`StreamScorer::resume`] carry everything between flows
+//! (reorder buffer, feature window, pair gaps, counters) over a restart as serde data, so
+//! the scores after a resume equal those of a stream that never stopped.
+//!
 //! Memory: the reorder buffer (at most `reorder_max_flows` flows), the feature window (the
 //! flows of the last `window_s`, the host and pair keys inside it), one gap record per
 //! (source, destination) pair, and one block of rows. Not here: the behavioural detectors
@@ -26,12 +32,15 @@ use super::error::DetectionError;
 use super::run::with_model_settings;
 use super::threshold::thresholds_from;
 use crate::detection::detector_model::DetectorModel;
-use crate::detection::features::{FeatureStream, StreamStateSize, FEATURES};
+use crate::detection::features::{
+    FeatureStateError, FeatureStream, FeatureStreamState, StreamStateSize, FEATURES,
+};
 use crate::detection::preprocessing::{ColumnMap, ExtraColumns};
 use crate::detection::run_config::RunConfig;
 use crate::output::report::ThresholdInfo;
 use crate::traffic::flow::FlowRecord;
 use crate::util::matrix::Matrix;
+use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
@@ -75,7 +84,7 @@ pub struct ScoredFlow {
 }
 
 /// What a stream did so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct StreamStats {
     pub flows: u64,
     pub flagged: u64,
@@ -118,9 +127,62 @@ impl Ord for Waiting {
     }
 }
 
+/// A flow of the reorder buffer as plain data (missing extra values as `null`: JSON has no
+/// NaN).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct WaitingState {
+    seq: u64,
+    flow: FlowRecord,
+    uid: Option<String>,
+    extras: Vec<Option<f64>>,
+}
+
+/// Everything a [`StreamScorer`] carries from one flow to the next, as serde data (a `detect
+/// follow` checkpoint). Taken between blocks ([`StreamScorer::state`] after
+/// [`StreamScorer::flush`]), so no half-scored block is in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScorerState {
+    /// The extra columns each flow's extra values follow.
+    pub extra_columns: Vec<String>,
+    features: FeatureStreamState,
+    /// The reorder buffer in release order.
+    waiting: Vec<WaitingState>,
+    seq: u64,
+    /// `None`: no flow yet (JSON has no infinities).
+    newest_ts: Option<f64>,
+    released_ts: Option<f64>,
+    pub stats: StreamStats,
+}
+
+/// A saved state that cannot continue with this model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResumeError {
+    Features(FeatureStateError),
+    /// A buffered flow's sequence number is not below the next one.
+    Sequence {
+        seq: u64,
+        next: u64,
+    },
+}
+
+impl std::fmt::Display for ResumeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResumeError::Features(e) => write!(f, "{e}"),
+            ResumeError::Sequence { seq, next } => write!(
+                f,
+                "buffered flow {seq} is not before the next sequence number {next}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ResumeError {}
+
 /// A saved model scoring a stream of flows (see the module doc).
 pub struct StreamScorer<'m> {
     model: &'m DetectorModel,
+    extra_columns: Vec<String>,
     features: FeatureStream<'m>,
     columns: ColumnMap,
     missing: Vec<String>,
@@ -165,6 +227,7 @@ impl<'m> StreamScorer<'m> {
         }));
         StreamScorer {
             model,
+            extra_columns: extra_columns.to_vec(),
             features: FeatureStream::new(&pre.ports, &pre.features),
             columns: pre.column_map(Some(extra_columns)),
             missing,
@@ -180,6 +243,79 @@ impl<'m> StreamScorer<'m> {
             ready: Vec::new(),
             stats: StreamStats::default(),
         }
+    }
+
+    /// A scorer that continues from `state` (taken from a scorer of the same model): the
+    /// same scores, positions and counters for the following flows as the scorer it was taken
+    /// from would have given.
+    pub fn resume(
+        model: &'m DetectorModel,
+        config: &RunConfig,
+        reorder: ReorderSettings,
+        state: ScorerState,
+    ) -> Result<StreamScorer<'m>, ResumeError> {
+        let mut s = StreamScorer::new(model, config, &state.extra_columns, reorder);
+        let pre = &model.preprocessing;
+        s.features = FeatureStream::resume(&pre.ports, &pre.features, state.features)
+            .map_err(ResumeError::Features)?;
+        for w in state.waiting {
+            if w.seq >= state.seq {
+                return Err(ResumeError::Sequence {
+                    seq: w.seq,
+                    next: state.seq,
+                });
+            }
+            s.waiting.push(Waiting {
+                ts: w.flow.ts,
+                seq: w.seq,
+                flow: w.flow,
+                uid: w.uid,
+                extras: w
+                    .extras
+                    .into_iter()
+                    .map(|v| v.unwrap_or(f64::NAN))
+                    .collect(),
+            });
+        }
+        s.seq = state.seq;
+        s.newest_ts = state.newest_ts.unwrap_or(f64::NEG_INFINITY);
+        s.released_ts = state.released_ts.unwrap_or(f64::NEG_INFINITY);
+        s.stats = state.stats;
+        Ok(s)
+    }
+
+    /// The state to resume from; `None` while a block waits to be scored (call
+    /// [`StreamScorer::flush`] first).
+    pub fn state(&self) -> Option<ScorerState> {
+        if !self.block.is_empty() {
+            return None;
+        }
+        let finite = |t: f64| t.is_finite().then_some(t);
+        let mut waiting: Vec<&Waiting> = self.waiting.iter().collect();
+        // `Waiting`'s order is reversed (the heap pops the greatest).
+        waiting.sort_by(|a, b| b.cmp(a));
+        Some(ScorerState {
+            extra_columns: self.extra_columns.clone(),
+            features: self.features.state(),
+            waiting: waiting
+                .into_iter()
+                .map(|w| WaitingState {
+                    seq: w.seq,
+                    flow: w.flow.clone(),
+                    uid: w.uid.clone(),
+                    extras: w.extras.iter().map(|&v| finite(v)).collect(),
+                })
+                .collect(),
+            seq: self.seq,
+            newest_ts: finite(self.newest_ts),
+            released_ts: finite(self.released_ts),
+            stats: self.stats,
+        })
+    }
+
+    /// The extra columns each pushed flow's extra values follow.
+    pub fn extra_columns(&self) -> &[String] {
+        &self.extra_columns
     }
 
     pub fn threshold(&self) -> &ThresholdInfo {
@@ -243,6 +379,13 @@ impl<'m> StreamScorer<'m> {
         while let Some(w) = self.waiting.pop() {
             self.release(w)?;
         }
+        self.score_block()
+    }
+
+    /// Scores the flows released so far now, a partial block included (flows still in the
+    /// reorder buffer wait): for a reader who wants alerts without waiting for a full
+    /// block. Scores are the same either way.
+    pub fn flush(&mut self) -> Result<(), DetectionError> {
         self.score_block()
     }
 
@@ -313,5 +456,74 @@ impl<'m> StreamScorer<'m> {
         self.block_x = x_raw.into_vec();
         self.block_x.clear();
         Ok(())
+    }
+}
+
+// Native only: the runs use the native clock (the wasm suite tests the pipeline in tests/web.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::pipeline::{native_clock, run_fitted};
+
+    fn scores(scored: &[ScoredFlow]) -> Vec<(u64, u64, u64, bool)> {
+        scored
+            .iter()
+            .map(|s| (s.position, s.ensemble.to_bits(), s.mlp.to_bits(), s.flagged))
+            .collect()
+    }
+
+    /// Stopped half way (a partial block flushed, flows waiting for reordering), saved as
+    /// JSON and resumed: the same scores as one stream that never stopped.
+    #[test]
+    fn a_resumed_stream_scores_as_one_that_never_stopped() {
+        let (config, _) = RunConfig::from_query("seed=5&hosts=8&duration=120");
+        let run = run_fitted(&config, &native_clock(), &mut |_| true).unwrap();
+        let model = run.saved_model();
+        let flows = run.output.scored.flows.clone();
+        assert!(flows.len() > 300, "{}", flows.len());
+        let reorder = ReorderSettings {
+            reorder_s: 5.0,
+            reorder_max_flows: 1000,
+        };
+        let mut whole = StreamScorer::new(&model, &config, &[], reorder);
+        for f in &flows {
+            whole.push(f.clone(), None, vec![]).unwrap();
+        }
+        whole.finish().unwrap();
+        let expected = scores(&whole.take_scored());
+
+        let half = flows.len() / 2;
+        let mut first = StreamScorer::new(&model, &config, &[], reorder);
+        for f in &flows[..half] {
+            first.push(f.clone(), None, vec![]).unwrap();
+        }
+        assert!(first.state().is_none(), "a block is pending");
+        first.flush().unwrap();
+        let mut got = scores(&first.take_scored());
+        assert!(first.buffered() > 0);
+        let json = serde_json::to_string(&first.state().unwrap()).unwrap();
+        let state: ScorerState = serde_json::from_str(&json).unwrap();
+        let mut second = StreamScorer::resume(&model, &config, reorder, state).unwrap();
+        for f in &flows[half..] {
+            second.push(f.clone(), None, vec![]).unwrap();
+        }
+        second.finish().unwrap();
+        got.extend(scores(&second.take_scored()));
+        assert_eq!(got, expected);
+        assert_eq!(second.stats(), whole.stats());
+    }
+
+    #[test]
+    fn a_state_of_another_window_length_is_refused() {
+        let (config, _) = RunConfig::from_query("seed=5&hosts=8&duration=60");
+        let run = run_fitted(&config, &native_clock(), &mut |_| true).unwrap();
+        let model = run.saved_model();
+        let s = StreamScorer::new(&model, &config, &[], ReorderSettings::default());
+        let mut state = s.state().unwrap();
+        state.features.window_s += 1.0;
+        let e = StreamScorer::resume(&model, &config, ReorderSettings::default(), state)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("feature window"), "{e}");
     }
 }

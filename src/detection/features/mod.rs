@@ -18,4 +18,4 @@ pub use columns::{
 };
 pub use extract::{extract, extract_with_progress};
 pub use ports::PortFrequency;
-pub use stream::{FeatureStream, StreamStateSize};
+pub use stream::{FeatureStateError, FeatureStream, FeatureStreamState, StreamStateSize};

@@ -7,12 +7,15 @@
 //! holds one [`WindowEntry`]) plus one gap record per (source, destination) pair ever seen,
 //! never by the number of flows. Flows must arrive in `ts` order for the window to be the
 //! trailing one; ordering a stream is the caller's business (see `pipeline::stream_score`).
-//! Not here: column meanings (`columns`), port rarity (`ports`).
+//! Its state can be taken out as plain serde data ([`FeatureStreamState`]) and put back, so a
+//! stream stopped and resumed (`detect follow`'s checkpoint) gives the rows of one that never
+//! stopped. Not here: column meanings (`columns`), port rarity (`ports`).
 
 use super::columns::{FeatureConfig, FEATURES};
 use super::ports::PortFrequency;
 use crate::traffic::flow::{FlowRecord, Proto};
 use crate::util::math;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -25,7 +28,7 @@ const REGULARITY_EWMA: f64 = 0.2;
 
 /// Running statistics of the gaps between consecutive connections of a host pair, over the
 /// whole run so far (beacons repeat over minutes to hours, longer than the window).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct PairGaps {
     last_ts: f64,
     gaps: u32,
@@ -117,7 +120,7 @@ impl<V: Eq + Hash> Tally<V> {
 /// What the window keeps of a flow until it expires: the keys its counts were added under.
 /// Copied out of the flow so the window never needs the flows themselves (a stream has
 /// none to look back at).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct WindowEntry {
     ts: f64,
     src_ip: IpAddr,
@@ -255,6 +258,42 @@ pub struct StreamStateSize {
     pub pairs: usize,
 }
 
+/// What a [`FeatureStream`] carries from one flow to the next, as plain data: the window's
+/// flows (oldest first; the host and pair multisets are rebuilt from them) and the per-pair
+/// gap statistics (sorted by pair, so equal states serialize to equal bytes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureStreamState {
+    /// The window length the state was built with (a stream resumes only with the same).
+    pub window_s: f64,
+    window: Vec<WindowEntry>,
+    gaps: Vec<(IpAddr, IpAddr, PairGaps)>,
+}
+
+/// A saved state that does not fit the stream it is put back into.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeatureStateError {
+    /// Saved with another window length (another model).
+    WindowLength { saved: f64, expected: f64 },
+    /// The window's flows are not in time order, or a time is not a number.
+    WindowOrder { index: usize },
+}
+
+impl std::fmt::Display for FeatureStateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FeatureStateError::WindowLength { saved, expected } => write!(
+                f,
+                "feature window of {saved} s saved, the model's is {expected} s"
+            ),
+            FeatureStateError::WindowOrder { index } => {
+                write!(f, "feature window flow {index} is out of time order")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FeatureStateError {}
+
 /// Feature rows computed one flow at a time, in arrival order (which must be `ts` order:
 /// see the module doc).
 pub struct FeatureStream<'a> {
@@ -275,6 +314,49 @@ impl<'a> FeatureStream<'a> {
             gaps: HashMap::new(),
             window: VecDeque::new(),
         }
+    }
+
+    /// The state to carry over to [`FeatureStream::resume`].
+    pub fn state(&self) -> FeatureStreamState {
+        let mut gaps: Vec<(IpAddr, IpAddr, PairGaps)> =
+            self.gaps.iter().map(|(&(s, d), &g)| (s, d, g)).collect();
+        gaps.sort_by_key(|g| (g.0, g.1));
+        FeatureStreamState {
+            window_s: self.window_s,
+            window: self.window.iter().copied().collect(),
+            gaps,
+        }
+    }
+
+    /// A stream that continues where the one `state` was taken from left off: the same rows
+    /// for the same following flows, bit for bit.
+    pub fn resume(
+        ports: &'a PortFrequency,
+        config: &FeatureConfig,
+        state: FeatureStreamState,
+    ) -> Result<FeatureStream<'a>, FeatureStateError> {
+        if state.window_s.to_bits() != config.window_s.to_bits() {
+            return Err(FeatureStateError::WindowLength {
+                saved: state.window_s,
+                expected: config.window_s,
+            });
+        }
+        let mut stream = FeatureStream::new(ports, config);
+        let mut last = f64::NEG_INFINITY;
+        for (index, e) in state.window.into_iter().enumerate() {
+            if e.ts.is_nan() || e.ts < last {
+                return Err(FeatureStateError::WindowOrder { index });
+            }
+            last = e.ts;
+            stream.state.add(&e);
+            stream.window.push_back(e);
+        }
+        stream.gaps = state
+            .gaps
+            .into_iter()
+            .map(|(s, d, g)| ((s, d), g))
+            .collect();
+        Ok(stream)
     }
 
     /// Columns of a row ([`FEATURES`]).

@@ -11,7 +11,8 @@
 //! `progress`) sits below the readers (`pcap`, `pcapng`, `packet` with the link layers in
 //! `link`, `flow_table`, `zeek` with
 //! `zeek_kind`, `suricata`, `tabular` with `cic`, `kdd`, `unsw`, `argus`, `generic_csv`, `csv_reader`) and
-//! `detect`; this file only re-exports them and dispatches a file to its reader, and no child
+//! `detect`; `zeek_stream` reads a conn.log line by line and `tail` (native only) follows a
+//! growing one across rotation for `detect follow`; this file only re-exports them and dispatches a file to its reader, and no child
 //! imports it.
 
 pub mod argus;
@@ -32,6 +33,8 @@ pub mod pcapng;
 mod progress;
 mod suricata;
 pub mod tabular;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod tail;
 pub mod unsw;
 mod warnings;
 pub mod zeek;

@@ -6,7 +6,9 @@
 //! Holds one line at a time (at most [`MAX_LINE_BYTES`]; a longer line is skipped without
 //! being buffered) and does not sort: flows come out in file order, which for conn.log is
 //! the order connections ended. Ordering them is the caller's business
-//! (`pipeline::stream_score`). Not for other formats: they go through `import::import`.
+//! (`pipeline::stream_score`). [`ZeekLines`] is the per-line half, for lines that come from
+//! elsewhere (`pipeline::follow` tails a growing file). Not for other formats: they go
+//! through `import::import`.
 
 use super::error::ImportError;
 use super::format::Format;
@@ -56,29 +58,26 @@ pub struct StreamedFlow {
     pub extras: Vec<f64>,
 }
 
-/// A conn.log read line by line.
-pub struct ZeekStream<R> {
-    reader: R,
+/// Lines of a conn.log handed over one at a time, however they were read: the per-line half
+/// of [`ZeekStream`], which `pipeline::follow` feeds from a tailed file. Counts lines and
+/// skipped rows; holds no line.
+pub struct ZeekLines {
     parser: ConnLogParser,
     line_no: u64,
-    buf: Vec<u8>,
     skipped: Vec<SkippedRecord>,
     skipped_count: u64,
-    bytes_read: u64,
+    extras: Vec<f64>,
 }
 
-impl<R: BufRead> ZeekStream<R> {
-    /// A stream over `reader` in `format`; `None` for formats other than Zeek's.
-    pub fn new(reader: R, format: Format) -> Option<ZeekStream<R>> {
-        let parser = ConnLogParser::new(format, true)?;
-        Some(ZeekStream {
-            reader,
-            parser,
+impl ZeekLines {
+    /// Lines in `format`; `None` for formats other than Zeek's.
+    pub fn new(format: Format) -> Option<ZeekLines> {
+        Some(ZeekLines {
+            parser: ConnLogParser::new(format, true)?,
             line_no: 0,
-            buf: Vec::new(),
             skipped: Vec::new(),
             skipped_count: 0,
-            bytes_read: 0,
+            extras: Vec::new(),
         })
     }
 
@@ -91,10 +90,6 @@ impl<R: BufRead> ZeekStream<R> {
     /// Lines read so far.
     pub fn lines_read(&self) -> u64 {
         self.line_no
-    }
-
-    pub fn bytes_read(&self) -> u64 {
-        self.bytes_read
     }
 
     /// Skipped lines: how many, and the first [`SKIPPED_LISTED`] with their reasons.
@@ -112,12 +107,103 @@ impl<R: BufRead> ZeekStream<R> {
         }
     }
 
-    /// Reads the next line into `buf` without its line end; false at the end of the input.
+    /// A line longer than [`MAX_LINE_BYTES`] went by (not buffered): counted and skipped.
+    pub fn too_long(&mut self) {
+        self.line_no += 1;
+        self.skip(SkipReason::LineTooLong {
+            max_bytes: MAX_LINE_BYTES as u64,
+        });
+    }
+
+    /// The next line (without its line end): a connection, or `None` for a header, a blank
+    /// line or a skipped row. A file that is not a conn.log is an error.
+    pub fn line(&mut self, raw: &[u8]) -> Result<Option<StreamedFlow>, StreamError> {
+        self.line_no += 1;
+        let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let mut extras = std::mem::take(&mut self.extras);
+        extras.clear();
+        let outcome = self
+            .parser
+            .line(raw, &mut || true, &mut extras)
+            .map_err(|source| StreamError::Import {
+                line: self.line_no,
+                source,
+            })?;
+        match outcome {
+            LineOutcome::Flow { flow, uid, .. } => Ok(Some(StreamedFlow {
+                line: self.line_no,
+                flow,
+                uid,
+                extras,
+            })),
+            LineOutcome::Skipped(reason) => {
+                self.extras = extras;
+                self.skip(reason);
+                Ok(None)
+            }
+            LineOutcome::Nothing | LineOutcome::Stop => {
+                self.extras = extras;
+                Ok(None)
+            }
+        }
+    }
+
+    /// After the last line: refuses a file that held no conn.log rows (or no `#fields`
+    /// header); otherwise the warning about other logs' rows left out, if any.
+    pub fn finish(self) -> Result<Option<ImportWarning>, StreamError> {
+        let line = 0;
+        self.parser
+            .finish()
+            .map_err(|source| StreamError::Import { line, source })
+    }
+}
+
+/// A conn.log read line by line.
+pub struct ZeekStream<R> {
+    reader: R,
+    lines: ZeekLines,
+    buf: Vec<u8>,
+    bytes_read: u64,
+}
+
+impl<R: BufRead> ZeekStream<R> {
+    /// A stream over `reader` in `format`; `None` for formats other than Zeek's.
+    pub fn new(reader: R, format: Format) -> Option<ZeekStream<R>> {
+        Some(ZeekStream {
+            reader,
+            lines: ZeekLines::new(format)?,
+            buf: Vec::new(),
+            bytes_read: 0,
+        })
+    }
+
+    /// The extra numeric columns (for TSV, known once the first `#fields` line is read:
+    /// always before the first flow).
+    pub fn extra_columns(&self) -> &[String] {
+        self.lines.extra_columns()
+    }
+
+    /// Lines read so far.
+    pub fn lines_read(&self) -> u64 {
+        self.lines.lines_read()
+    }
+
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    /// Skipped lines: how many, and the first [`SKIPPED_LISTED`] with their reasons.
+    pub fn skipped(&self) -> (u64, &[SkippedRecord]) {
+        self.lines.skipped()
+    }
+
+    /// Reads the next line into `buf` (with its line end); false at the end of the input.
     /// A line over [`MAX_LINE_BYTES`] is consumed to its end and left empty, `too_long` set.
     fn read_line(&mut self, too_long: &mut bool) -> Result<bool, StreamError> {
         self.buf.clear();
         *too_long = false;
-        let line = self.line_no;
+        let line = self.lines.lines_read();
         let read_err = |source| StreamError::Read { line, source };
         let mut any = false;
         loop {
@@ -142,17 +228,7 @@ impl<R: BufRead> ZeekStream<R> {
                 break;
             }
         }
-        if !any {
-            return Ok(false);
-        }
-        self.line_no += 1;
-        if self.buf.last() == Some(&b'\n') {
-            self.buf.pop();
-        }
-        if self.buf.last() == Some(&b'\r') {
-            self.buf.pop();
-        }
-        Ok(true)
+        Ok(any)
     }
 
     /// The next connection, `None` at the end of the input. Rows that cannot be read are
@@ -162,30 +238,11 @@ impl<R: BufRead> ZeekStream<R> {
         let mut too_long = false;
         while self.read_line(&mut too_long)? {
             if too_long {
-                self.skip(SkipReason::LineTooLong {
-                    max_bytes: MAX_LINE_BYTES as u64,
-                });
+                self.lines.too_long();
                 continue;
             }
-            let mut extras = Vec::new();
-            let outcome = self
-                .parser
-                .line(&self.buf, &mut || true, &mut extras)
-                .map_err(|source| StreamError::Import {
-                    line: self.line_no,
-                    source,
-                })?;
-            match outcome {
-                LineOutcome::Flow { flow, uid, .. } => {
-                    return Ok(Some(StreamedFlow {
-                        line: self.line_no,
-                        flow,
-                        uid,
-                        extras,
-                    }))
-                }
-                LineOutcome::Skipped(reason) => self.skip(reason),
-                LineOutcome::Nothing | LineOutcome::Stop => {}
+            if let Some(flow) = self.lines.line(&self.buf)? {
+                return Ok(Some(flow));
             }
         }
         Ok(None)
@@ -194,10 +251,7 @@ impl<R: BufRead> ZeekStream<R> {
     /// After the last flow: refuses a file that held no conn.log rows (or no `#fields`
     /// header); otherwise the warning about other logs' rows left out, if any.
     pub fn finish(self) -> Result<Option<ImportWarning>, StreamError> {
-        let line = 0;
-        self.parser
-            .finish()
-            .map_err(|source| StreamError::Import { line, source })
+        self.lines.finish()
     }
 }
 
