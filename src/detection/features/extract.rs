@@ -99,6 +99,48 @@ mod tests {
     }
 
     #[test]
+    fn a_pair_silent_for_a_day_starts_over_and_idle_pairs_are_dropped() {
+        use super::super::stream::PAIR_IDLE_FORGET_S;
+        let ports = PortFrequency::default();
+        let config = FeatureConfig::default();
+        let mut stream = FeatureStream::new(&ports, &config);
+        let mut row = vec![0.0; FEATURES.len()];
+        let column = FEATURES
+            .iter()
+            .position(|f| f.name == "pair_gap_regularity")
+            .unwrap();
+        // Pair 1 beacons every 60 s for 10 minutes: a rhythm.
+        for k in 0..10 {
+            stream.push(
+                &flow(f64::from(k) * 60.0, 1, 1, 443, ConnState::SF),
+                &mut row,
+            );
+        }
+        assert!(row[column] > 0.9, "{}", row[column]);
+        // 200 other pairs over the next half day.
+        for k in 0..200u16 {
+            let f = flow(
+                600.0 + f64::from(k) * 200.0,
+                2,
+                (k % 250) as u8,
+                k,
+                ConnState::SF,
+            );
+            stream.push(&f, &mut row);
+        }
+        // A day and a bit later, pair 1 again: no rhythm carried over that silence.
+        let later = 540.0 + PAIR_IDLE_FORGET_S + 1.0;
+        stream.push(&flow(later, 1, 1, 443, ConnState::SF), &mut row);
+        assert_eq!(row[column], 0.0);
+        // Two days on, only the pairs seen since a day before (and the sweep's hour) stay.
+        stream.push(
+            &flow(later + PAIR_IDLE_FORGET_S + 10.0, 3, 3, 443, ConnState::SF),
+            &mut row,
+        );
+        assert_eq!(stream.state_size().pairs, 1, "{:?}", stream.state_size());
+    }
+
+    #[test]
     fn new_features_see_upload_share_dns_volume_and_rhythm() {
         let mut flows: Vec<FlowRecord> = Vec::new();
         // A clockwork pair (every 60 s ± 1 s) and a bursty one, interleaved.

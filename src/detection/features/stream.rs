@@ -4,8 +4,8 @@
 //! slice, so a stream and a batch give identical rows bit for bit.
 //!
 //! Memory is bounded by the traffic inside the window (each flow of the last `window_s`
-//! holds one [`WindowEntry`]) plus one gap record per (source, destination) pair ever seen,
-//! never by the number of flows. Flows must arrive in `ts` order for the window to be the
+//! holds one [`WindowEntry`]) plus one gap record per (source, destination) pair seen in the
+//! last [`PAIR_IDLE_FORGET_S`], never by the number of flows or the stream's age. Flows must arrive in `ts` order for the window to be the
 //! trailing one; ordering a stream is the caller's business (see `pipeline::stream_score`).
 //! Its state can be taken out as plain serde data ([`FeatureStreamState`]) and put back, so a
 //! stream stopped and resumed (`detect follow`'s checkpoint) gives the rows of one that never
@@ -25,6 +25,14 @@ use std::net::IpAddr;
 const REGULARITY_MIN_GAPS: u32 = 4;
 /// Weight of the newest gap in the running mean and mean absolute deviation.
 const REGULARITY_EWMA: f64 = 0.2;
+/// A host pair silent for longer than this starts its rhythm over, as a new pair: the
+/// beacons worth finding check in far more often, and it bounds the gap records of a stream
+/// that runs for weeks (`detect follow`) by the pairs of one day.
+pub const PAIR_IDLE_FORGET_S: f64 = 86_400.0;
+/// How often (stream time) the gap records of pairs idle past [`PAIR_IDLE_FORGET_S`] are
+/// dropped. Only memory depends on it: a record that old is started over when its pair
+/// returns, whether or not it was dropped, so the rows never do.
+const PAIR_SWEEP_EVERY_S: f64 = 3_600.0;
 
 /// Running statistics of the gaps between consecutive connections of a host pair, over the
 /// whole run so far (beacons repeat over minutes to hours, longer than the window).
@@ -301,6 +309,8 @@ pub struct FeatureStream<'a> {
     window_s: f64,
     state: WindowState,
     gaps: HashMap<(IpAddr, IpAddr), PairGaps>,
+    /// Stream time of the next sweep of idle gap records.
+    next_sweep_ts: f64,
     /// The window's flows, oldest first.
     window: VecDeque<WindowEntry>,
 }
@@ -312,6 +322,7 @@ impl<'a> FeatureStream<'a> {
             window_s: config.window_s,
             state: WindowState::default(),
             gaps: HashMap::new(),
+            next_sweep_ts: f64::NEG_INFINITY,
             window: VecDeque::new(),
         }
     }
@@ -419,10 +430,21 @@ impl<'a> FeatureStream<'a> {
             f.bytes_out as f64 / total_bytes as f64
         };
         row[18] = log1p(f64::from(state.src_dns(&f.src_ip)));
+        if f.ts >= self.next_sweep_ts {
+            self.gaps
+                .retain(|_, g| f.ts - g.last_ts <= PAIR_IDLE_FORGET_S);
+            self.next_sweep_ts = f.ts + PAIR_SWEEP_EVERY_S;
+        }
         let pair_gaps = self
             .gaps
             .entry((f.src_ip, f.dst_ip))
-            .and_modify(|g| g.add(f.ts))
+            .and_modify(|g| {
+                if f.ts - g.last_ts > PAIR_IDLE_FORGET_S {
+                    *g = PairGaps::new(f.ts);
+                } else {
+                    g.add(f.ts);
+                }
+            })
             .or_insert_with(|| PairGaps::new(f.ts));
         row[19] = pair_gaps.regularity();
     }
