@@ -151,7 +151,7 @@ pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
 pub fn threshold_at_fpr(scores: &[f64], positive: &[bool], max_fpr: f64) -> Option<f64> {
     let pos = positive.iter().filter(|&&p| p).count();
     let neg = positive.len() - pos;
-    if pos == 0 || neg == 0 || scores.len() != positive.len() || !(max_fpr >= 0.0) {
+    if pos == 0 || neg == 0 || scores.len() != positive.len() || max_fpr.is_nan() || max_fpr < 0.0 {
         return None;
     }
     let mut threshold = f64::INFINITY;
