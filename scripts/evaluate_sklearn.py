@@ -15,7 +15,9 @@ forest_weight; src/detection/ensemble.rs). Figures as src/findings/evaluation.rs
 computed with sklearn.metrics: roc_auc_score, average_precision_score, the TPR of roc_curve's
 last point with FPR <= 1 % / 0.1 %, and per-class recall at the 1 % FPR threshold.
 
-Output: one JSON object per line: {"model", "seed", "figures": {...}, "n_iter"}.
+Output: one JSON object per line: {"model", "seed", "figures": {...}, "n_iter"}; first, when
+the input carries our own ensemble scores, their figures as sklearn.metrics computes them
+("ours_ensemble_check"), which the evaluate binary compares with its own.
 """
 import argparse
 import json
@@ -117,6 +119,11 @@ def main():
     groups = np.asarray(meta["group"], dtype=object)
     params = meta["params"]
     w = float(params["forest_weight"])
+    if "ours_ensemble" in meta:
+        # Our own scores, to check that both sides compute the figures alike.
+        ours = np.asarray(meta["ours_ensemble"], dtype=float)
+        print(json.dumps({"model": "ours_ensemble_check", "seed": -1,
+                          "figures": figures(ours, y, groups), "n_iter": 0}), flush=True)
     for seed in [int(s) for s in args.seeds.split(",") if s]:
         forest, mlp = models(params, seed)
         forest.fit(x[train])

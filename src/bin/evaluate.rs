@@ -96,6 +96,9 @@ mod eval {
         /// generator seed for the detectors' tables.
         #[arg(long)]
         quick: bool,
+        /// Model seeds run side by side on this many threads (same figures, less waiting).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=16))]
+        jobs: u64,
         /// Leave out scikit-learn's rows.
         #[arg(long)]
         no_sklearn: bool,
@@ -147,6 +150,7 @@ mod eval {
 
     struct Settings {
         model_seeds: Vec<u64>,
+        jobs: usize,
         quick: bool,
         sklearn: bool,
         python: String,
@@ -165,6 +169,7 @@ mod eval {
         let scratch = std::env::temp_dir().join(format!("evaluate-{}", std::process::id()));
         let settings = Settings {
             model_seeds: (0..n_models).collect(),
+            jobs: args.jobs as usize,
             quick: args.quick,
             sklearn: !args.no_sklearn,
             python: args.python.clone(),
@@ -372,10 +377,16 @@ mod eval {
         );
         for e in &done {
             println!(
-                "- **{}**: {}; {} features; {} flows scored, {} of them attacks ({:.0} s).",
-                e.set.title, e.set.protocol, e.features, e.flows_scored, e.attacks, e.seconds
+                "- **{}**: {}; {} rows trained on, {} features; {} flows scored, {} of them \
+                 attacks ({:.0} s).",
+                e.set.title,
+                e.set.protocol,
+                e.trained_on,
+                e.features,
+                e.flows_scored,
+                e.attacks,
+                e.seconds
             );
-            let _ = e.trained_on;
         }
         println!();
         println!(
@@ -472,17 +483,87 @@ mod eval {
         );
     }
 
+    /// What the first model seed's run also gives: the shape of the evaluated set and the
+    /// features exported for scikit-learn.
+    struct FirstSeed {
+        flows_scored: usize,
+        attacks: usize,
+        trained_on: usize,
+        features: usize,
+        group_sizes: BTreeMap<String, usize>,
+        exported: Result<PathBuf, String>,
+    }
+
+    type PerModel = Vec<(&'static str, RankingFigures)>;
+
+    fn figures_per_model(scored: &pipeline::ScoredRun, labels: &EvalLabels) -> PerModel {
+        vec![
+            (
+                "isolation_forest",
+                RankingFigures::compute(&scored.isolation_forest, labels),
+            ),
+            ("mlp", RankingFigures::compute(&scored.mlp, labels)),
+            (
+                "ensemble",
+                RankingFigures::compute(&scored.ensemble, labels),
+            ),
+        ]
+    }
+
+    fn collect(runs: Vec<PerModel>) -> SeedFigures {
+        let mut out: SeedFigures = BTreeMap::new();
+        for run in runs {
+            for (model, f) in run {
+                out.entry(model.to_string()).or_default().push(f);
+            }
+        }
+        out
+    }
+
+    /// `f` over the seeds on up to `jobs` threads, results in the seeds' order.
+    fn par_map<T: Send>(seeds: &[u64], jobs: usize, f: &(dyn Fn(u64) -> T + Sync)) -> Vec<T> {
+        let jobs = jobs.clamp(1, seeds.len().max(1));
+        if jobs == 1 {
+            return seeds.iter().map(|&s| f(s)).collect();
+        }
+        let mut slots: Vec<Option<T>> = (0..seeds.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..jobs)
+                .map(|w| {
+                    scope.spawn(move || {
+                        seeds
+                            .iter()
+                            .enumerate()
+                            .skip(w)
+                            .step_by(jobs)
+                            .map(|(i, &s)| (i, f(s)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                match h.join() {
+                    Ok(done) => {
+                        for (i, t) in done {
+                            slots[i] = Some(t);
+                        }
+                    }
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+        slots.into_iter().flatten().collect()
+    }
+
     fn evaluate_public(
         settings: &Settings,
         id: &str,
         set: PublicSet,
     ) -> Result<Evaluated, EvalError> {
         let t0 = Instant::now();
-        let clock = pipeline::native_clock();
-        let mut ours: SeedFigures = BTreeMap::new();
-        let mut exported: Option<Result<PathBuf, String>> = None;
-        let mut shape = (0, 0, 0, 0, BTreeMap::new());
-        for &seed in &settings.model_seeds {
+        let first_seed = settings.model_seeds.first().copied();
+        let one = |seed: u64| -> Result<(PerModel, Option<FirstSeed>), EvalError> {
+            let clock = pipeline::native_clock();
             let config = with_model_seed(RunConfig::default(), seed);
             let input = ImportInput {
                 traffic: set.test.clone(),
@@ -500,37 +581,59 @@ mod eval {
                 scored.eval_start..scored.flows.len(),
                 &set.group,
             );
-            for (model, scores) in [
-                ("isolation_forest", &scored.isolation_forest),
-                ("mlp", &scored.mlp),
-                ("ensemble", &scored.ensemble),
-            ] {
-                ours.entry(model.to_string())
-                    .or_default()
-                    .push(RankingFigures::compute(scores, &labels));
-            }
-            if exported.is_none() {
+            let first = (Some(seed) == first_seed).then(|| {
                 let train = detectors::training_rows(scored.training_rows, &scored.held_out);
-                shape = (
-                    labels.len(),
-                    labels.attacks(),
-                    train.len(),
-                    fitted.explainer.x.cols(),
-                    labels.attack_group_sizes(),
-                );
-                exported = Some(if settings.sklearn {
-                    export_features(settings, id, &fitted, &train, &labels)
-                } else {
-                    Err("left out (--no-sklearn)".to_string())
-                });
+                FirstSeed {
+                    flows_scored: labels.len(),
+                    attacks: labels.attacks(),
+                    trained_on: train.len(),
+                    features: fitted.explainer.x.cols(),
+                    group_sizes: labels.attack_group_sizes(),
+                    exported: if settings.sklearn {
+                        export_features(settings, id, &fitted, &train, &labels)
+                    } else {
+                        Err("left out (--no-sklearn)".to_string())
+                    },
+                }
+            });
+            Ok((figures_per_model(scored, &labels), first))
+        };
+        let mut runs = Vec::new();
+        let mut first = None;
+        for r in par_map(&settings.model_seeds, settings.jobs, &one) {
+            let (figures, f) = r?;
+            runs.push(figures);
+            first = first.or(f);
+        }
+        let ours = collect(runs);
+        let Some(first) = first else {
+            return Err(EvalError::UnknownSection("no model seed".into()));
+        };
+        let FirstSeed {
+            flows_scored,
+            attacks,
+            trained_on,
+            features,
+            group_sizes,
+            exported,
+        } = first;
+        let mut sklearn = exported.and_then(|meta| run_sklearn(settings, &meta));
+        // sklearn.metrics on our own first-seed ensemble scores must give our figures.
+        if let Ok(sk) = &mut sklearn {
+            let check = sk.remove("ours_ensemble_check").unwrap_or_default();
+            let ours_first = ours.get("ensemble").and_then(|f| f.first());
+            match (check.first(), ours_first) {
+                (Some(theirs), Some(mine)) if same_figures(theirs, mine) => eprintln!(
+                    "{}: our figures equal sklearn.metrics' on our scores",
+                    set.title
+                ),
+                (theirs, mine) => println!(
+                    "Warning, {}: sklearn.metrics on our ensemble scores gives {theirs:?}, we \
+                     computed {mine:?}.\n",
+                    set.title
+                ),
             }
         }
-        let sklearn = match exported {
-            Some(Ok(meta)) => run_sklearn(settings, &meta),
-            Some(Err(reason)) => Err(reason),
-            None => Err("no run".to_string()),
-        };
-        let (flows_scored, attacks, trained_on, features, group_sizes) = shape;
         Ok(Evaluated {
             set,
             flows_scored,
@@ -542,6 +645,22 @@ mod eval {
             sklearn,
             seconds: t0.elapsed().as_secs_f64(),
         })
+    }
+
+    fn same_figures(a: &RankingFigures, b: &RankingFigures) -> bool {
+        let close = |x: Option<f64>, y: Option<f64>| match (x, y) {
+            (Some(x), Some(y)) => (x - y).abs() < 1e-9,
+            (None, None) => true,
+            _ => false,
+        };
+        close(a.roc_auc, b.roc_auc)
+            && close(a.pr_auc, b.pr_auc)
+            && close(a.tpr_at_1pct_fpr, b.tpr_at_1pct_fpr)
+            && close(a.tpr_at_01pct_fpr, b.tpr_at_01pct_fpr)
+            && a.class_recall.len() == b.class_recall.len()
+            && a.class_recall
+                .iter()
+                .all(|(k, v)| close(Some(*v), b.class_recall.get(k).copied()))
     }
 
     /// Writes the standardised matrix our models saw (raw little-endian f64) and a JSON file
@@ -576,6 +695,11 @@ mod eval {
             "attack": labels.attack,
             "group": labels.group.iter().map(|&g| labels.groups[g].clone()).collect::<Vec<_>>(),
             "params": fitted.output.report.config.detection,
+            "ours_ensemble": labels
+                .rows
+                .iter()
+                .map(|&r| fitted.output.scored.ensemble[r])
+                .collect::<Vec<f64>>(),
         });
         let path = settings.scratch.join(format!("{id}.json"));
         std::fs::write(&path, meta.to_string()).map_err(io(&path))?;
@@ -624,13 +748,11 @@ mod eval {
     /// (classes are the generator's attack kinds).
     fn generated_figures(
         query: &str,
-        seeds: &[u64],
+        settings: &Settings,
     ) -> Result<(SeedFigures, usize, usize), EvalError> {
         let base = config(query)?;
-        let clock = pipeline::native_clock();
-        let mut out: SeedFigures = BTreeMap::new();
-        let (mut rows, mut attacks) = (0, 0);
-        for &seed in seeds {
+        let one = |seed: u64| -> Result<(PerModel, usize, usize), EvalError> {
+            let clock = pipeline::native_clock();
             let c = with_model_seed(base.clone(), seed);
             let fitted = pipeline::run_fitted(&c, &clock, &mut |_| true).map_err(|source| {
                 EvalError::Run {
@@ -644,18 +766,19 @@ mod eval {
                 s.eval_start..s.flows.len(),
                 &same_name,
             );
-            (rows, attacks) = (labels.len(), labels.attacks());
-            for (model, scores) in [
-                ("isolation_forest", &s.isolation_forest),
-                ("mlp", &s.mlp),
-                ("ensemble", &s.ensemble),
-            ] {
-                out.entry(model.to_string())
-                    .or_default()
-                    .push(RankingFigures::compute(scores, &labels));
-            }
+            Ok((
+                figures_per_model(s, &labels),
+                labels.len(),
+                labels.attacks(),
+            ))
+        };
+        let (mut runs, mut rows, mut attacks) = (Vec::new(), 0, 0);
+        for r in par_map(&settings.model_seeds, settings.jobs, &one) {
+            let (figures, n, a) = r?;
+            runs.push(figures);
+            (rows, attacks) = (n, a);
         }
-        Ok((out, rows, attacks))
+        Ok((collect(runs), rows, attacks))
     }
 
     fn figures_of<'a>(f: &'a SeedFigures, model: &str) -> &'a [RankingFigures] {
@@ -677,7 +800,7 @@ mod eval {
             }
             let t0 = Instant::now();
             let (f, rows, attacks) =
-                generated_figures(&format!("preset={}&seed=1", preset.id), seeds)?;
+                generated_figures(&format!("preset={}&seed=1", preset.id), settings)?;
             let ens = figures_of(&f, "ensemble");
             let mut low = Vec::new();
             let kinds: std::collections::BTreeSet<&String> =
@@ -728,7 +851,7 @@ mod eval {
         for kind in AttackKind::ALL {
             for &level in levels {
                 let query = format!("preset=demo&attacks={kind}&{kind}.stealth={level}&seed=1");
-                let (f, _, attacks) = generated_figures(&query, seeds)?;
+                let (f, _, attacks) = generated_figures(&query, settings)?;
                 let recall = |model: &str| {
                     mean_sd_cell(
                         figures_of(&f, model)
