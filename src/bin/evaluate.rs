@@ -114,6 +114,7 @@ mod eval {
     #[derive(Debug)]
     pub enum EvalError {
         UnknownSection(String),
+        NoModelSeed,
         Io {
             path: PathBuf,
             source: std::io::Error,
@@ -142,6 +143,7 @@ mod eval {
                 EvalError::Import { path, source } => write!(f, "{}: {source}", path.display()),
                 EvalError::Run { what, source } => write!(f, "{what}: {source}"),
                 EvalError::Query { query, notices } => write!(f, "{query}: {notices}"),
+                EvalError::NoModelSeed => f.write_str("no model seed to run"),
             }
         }
     }
@@ -192,9 +194,9 @@ mod eval {
         }
         if wanted("detectors") {
             let seeds = if args.quick { 1 } else { args.seeds };
-            false_detections(seeds, args.quick)?;
-            per_kind("demo", seeds)?;
-            per_kind("stealthy_intrusion", seeds)?;
+            false_detections(seeds, args.quick, settings.jobs)?;
+            per_kind("demo", seeds, settings.jobs)?;
+            per_kind("stealthy_intrusion", seeds, settings.jobs)?;
         }
         let _ = std::fs::remove_dir_all(&settings.scratch);
         eprintln!("evaluate: {:.0} s in all", t0.elapsed().as_secs_f64());
@@ -607,7 +609,7 @@ mod eval {
         }
         let ours = collect(runs);
         let Some(first) = first else {
-            return Err(EvalError::UnknownSection("no model seed".into()));
+            return Err(EvalError::NoModelSeed);
         };
         let FirstSeed {
             flows_scored,
@@ -886,31 +888,42 @@ mod eval {
             })
     }
 
-    pub fn false_detections(seeds: u64, quick: bool) -> Result<(), EvalError> {
+    pub fn false_detections(seeds: u64, quick: bool, jobs: usize) -> Result<(), EvalError> {
         println!("## False detections on benign-only generated traffic\n");
         println!("| preset | seeds | flows | hours | hosts | detections | per hour per 100 hosts | kinds |");
         println!("|---|---:|---:|---:|---:|---:|---:|---|");
         let (mut all_detections, mut all_host_hours) = (0usize, 0.0);
+        let seed_list: Vec<u64> = (1..=seeds).collect();
         for preset in PRESETS {
             if quick && preset.id == "large_site" {
                 continue;
             }
-            let (mut flows, mut detections, mut hours, mut hosts) = (0usize, 0usize, 0.0, 0u32);
-            let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-            for seed in 1..=seeds {
+            // Per seed: flows, detection kinds, hours, hosts.
+            let one = |seed: u64| -> Result<(usize, Vec<&'static str>, f64, u32), EvalError> {
                 let c = config(&format!("preset={}&attacks=none&seed={seed}", preset.id))?;
                 let traffic = generator::generate(&c.generator).map_err(|e| EvalError::Run {
                     what: preset.id.to_string(),
                     source: DetectionError::InvalidScenario(e),
                 })?;
                 let found = behaviour::detect_all(&traffic.flows, &BehaviourParams::default());
-                flows += traffic.flows.len();
+                Ok((
+                    traffic.flows.len(),
+                    found.iter().map(|d| d.kind.as_str()).collect(),
+                    c.generator.duration_s / 3600.0,
+                    c.generator.hosts,
+                ))
+            };
+            let (mut flows, mut detections, mut hours, mut hosts) = (0usize, 0usize, 0.0, 0u32);
+            let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+            for r in par_map(&seed_list, jobs, &one) {
+                let (n, found, h, hs) = r?;
+                flows += n;
                 detections += found.len();
-                for d in &found {
-                    *kinds.entry(d.kind.as_str()).or_default() += 1;
+                for k in found {
+                    *kinds.entry(k).or_default() += 1;
                 }
-                hours += c.generator.duration_s / 3600.0;
-                hosts = c.generator.hosts;
+                hours += h;
+                hosts = hs;
             }
             let host_hours = hours * f64::from(hosts) / 100.0;
             all_detections += detections;
@@ -946,27 +959,41 @@ mod eval {
         format!("{mean:.3} (min {min:.3})")
     }
 
-    pub fn per_kind(preset: &str, seeds: u64) -> Result<(), EvalError> {
+    pub fn per_kind(preset: &str, seeds: u64, jobs: usize) -> Result<(), EvalError> {
         println!("## Each attack kind, preset `{preset}`: recall of its flows by the threshold (mean over {seeds} seeds, min)\n");
         println!("| kind | training | models | detectors | combined | combined FPR |");
         println!("|---|---|---:|---:|---:|---:|");
         let base = config(&format!("preset={preset}"))?;
-        let kinds: Vec<AttackKind> = if preset == "demo" {
+        let single = preset == "demo";
+        let kinds: Vec<AttackKind> = if single {
             AttackKind::ALL.to_vec()
         } else {
             base.generator.attacks.iter().map(|a| a.kind).collect()
         };
+        let seed_list: Vec<u64> = (1..=seeds).collect();
+        // Per training policy (and kind, when each kind runs alone): the runs' metrics; a
+        // preset with all its attacks runs once per policy for every kind.
+        let mut cache: BTreeMap<(String, &str), Vec<ModelMetrics>> = BTreeMap::new();
         for kind in kinds {
             for train in ["window", "all"] {
+                let key = (if single { kind.to_string() } else { String::new() }, train);
+                if !cache.contains_key(&key) {
+                    let query = |seed: u64| {
+                        if single {
+                            format!("preset={preset}&attacks={kind}&train={train}&seed={seed}")
+                        } else {
+                            format!("preset={preset}&train={train}&seed={seed}")
+                        }
+                    };
+                    let runs = par_map(&seed_list, jobs, &|seed| report_metrics(&query(seed)))
+                        .into_iter()
+                        .collect::<Result<Vec<_>, _>>()?;
+                    cache.insert(key.clone(), runs);
+                }
+                let runs = cache.get(&key).map(Vec::as_slice).unwrap_or(&[]);
                 let (mut models, mut detectors, mut combined, mut fpr) =
                     (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-                for seed in 1..=seeds {
-                    let query = if preset == "demo" {
-                        format!("preset={preset}&attacks={kind}&train={train}&seed={seed}")
-                    } else {
-                        format!("preset={preset}&train={train}&seed={seed}")
-                    };
-                    let m = report_metrics(&query)?;
+                for m in runs {
                     models.push(recall(Some(&m.ensemble), kind));
                     detectors.push(recall(m.detectors.as_ref(), kind));
                     combined.push(recall(m.combined.as_ref(), kind));
