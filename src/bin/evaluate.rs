@@ -976,7 +976,14 @@ mod eval {
         let mut cache: BTreeMap<(String, &str), Vec<ModelMetrics>> = BTreeMap::new();
         for kind in kinds {
             for train in ["window", "all"] {
-                let key = (if single { kind.to_string() } else { String::new() }, train);
+                let key = (
+                    if single {
+                        kind.to_string()
+                    } else {
+                        String::new()
+                    },
+                    train,
+                );
                 if !cache.contains_key(&key) {
                     let query = |seed: u64| {
                         if single {
