@@ -143,6 +143,35 @@ pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
     Some(ap)
 }
 
+/// The lowest score threshold (`score >= threshold` flagged) whose false-positive rate on
+/// these rows is at most `max_fpr`: the operating point "at 1 % FPR" read off the ROC curve
+/// (sklearn's `roc_curve` thresholds, no interpolation). `f64::INFINITY` (nothing flagged)
+/// when even the highest score's tie group exceeds the budget; `None` unless both classes
+/// are present.
+pub fn threshold_at_fpr(scores: &[f64], positive: &[bool], max_fpr: f64) -> Option<f64> {
+    let pos = positive.iter().filter(|&&p| p).count();
+    let neg = positive.len() - pos;
+    if pos == 0 || neg == 0 || scores.len() != positive.len() || max_fpr.is_nan() || max_fpr < 0.0 {
+        return None;
+    }
+    let mut threshold = f64::INFINITY;
+    for (fp, _, score) in cumulative_counts(scores, positive) {
+        if fp as f64 / neg as f64 > max_fpr {
+            break;
+        }
+        threshold = score;
+    }
+    Some(threshold)
+}
+
+/// The true-positive rate at the ROC curve's last point whose false-positive rate is at most
+/// `max_fpr` (the step reading of sklearn's `roc_curve`: `tpr[fpr <= max_fpr].max()`).
+/// `None` unless both classes are present.
+pub fn tpr_at_fpr(scores: &[f64], positive: &[bool], max_fpr: f64) -> Option<f64> {
+    let threshold = threshold_at_fpr(scores, positive, max_fpr)?;
+    Confusion::at_threshold(scores, positive, threshold).recall()
+}
+
 /// One point of a precision–recall curve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PrPoint {
@@ -448,5 +477,39 @@ mod tests {
         assert_eq!(t.len(), 11);
         assert_eq!(t[0], curve[0]);
         assert_eq!(t[10], curve[100]);
+    }
+
+    #[test]
+    fn tpr_at_fpr_reads_the_roc_curve_step() {
+        // 100 benign rows scored 0..99, 10 attacks scored 95.5 ... 50.5 (step 5).
+        let mut s: Vec<f64> = (0..100).map(f64::from).collect();
+        let mut y = vec![false; 100];
+        for k in 0..10 {
+            s.push(95.5 - 5.0 * f64::from(k));
+            y.push(true);
+        }
+        // 1 % FPR allows one benign row (99) above the threshold: attacks above 98.5 → none
+        // but the benign 99 itself, so the threshold is 99 and TPR 0; 5 % allows 95..99 and
+        // the attack at 95.5: TPR 0.1.
+        assert_eq!(threshold_at_fpr(&s, &y, 0.01), Some(99.0));
+        assert_eq!(tpr_at_fpr(&s, &y, 0.01), Some(0.0));
+        assert_eq!(threshold_at_fpr(&s, &y, 0.05), Some(95.0));
+        assert_eq!(tpr_at_fpr(&s, &y, 0.05), Some(0.1));
+        // Half the benign rows: attacks down to 50.5 are all above 50.
+        assert_eq!(tpr_at_fpr(&s, &y, 0.5), Some(1.0));
+        // No budget at all: only scores above every benign row count.
+        assert_eq!(threshold_at_fpr(&s, &y, 0.0), Some(f64::INFINITY));
+        assert_eq!(tpr_at_fpr(&s, &y, 0.0), Some(0.0));
+    }
+
+    #[test]
+    fn tpr_at_fpr_treats_ties_as_one_threshold() {
+        // The top score is shared by an attack and a benign row: with 1 benign of 4 the tie
+        // group costs 25 % FPR, so at 10 % nothing may be flagged.
+        let s = [0.9, 0.9, 0.5, 0.4, 0.3, 0.2];
+        let y = [true, false, true, false, false, false];
+        assert_eq!(tpr_at_fpr(&s, &y, 0.10), Some(0.0));
+        assert_eq!(tpr_at_fpr(&s, &y, 0.25), Some(1.0));
+        assert_eq!(tpr_at_fpr(&s, &[false; 6], 0.25), None);
     }
 }

@@ -126,6 +126,51 @@ impl ImportedTraffic {
             .unwrap_or(&[])
     }
 
+    /// The rows `rows` (indices into `flows`, kept in the order given) as traffic of their
+    /// own, with their labels and extra values; counts, skipped records and warnings are
+    /// the file's. When the format had no timestamps (flows placed one second apart in file
+    /// order), the selected flows are placed one second apart again, so that a subset has
+    /// the same synthetic pace as a whole file. Indices past the end are ignored.
+    pub fn select_rows(&self, rows: &[usize]) -> ImportedTraffic {
+        let width = self.extra_columns.len();
+        let rows: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&i| i < self.flows.len())
+            .collect();
+        let mut flows: Vec<FlowRecord> = rows.iter().map(|&i| self.flows[i].clone()).collect();
+        if self
+            .warnings
+            .contains(&ImportWarning::SynthesizedTimestamps)
+        {
+            let start = self.flows.first().map_or(0.0, |f| f.ts);
+            for (k, f) in flows.iter_mut().enumerate() {
+                f.ts = start + k as f64;
+            }
+        }
+        let mut extra_values = Vec::with_capacity(rows.len() * width);
+        for &i in &rows {
+            extra_values.extend_from_slice(self.extra_row(i));
+        }
+        ImportedTraffic {
+            format: self.format,
+            flows,
+            truth: rows
+                .iter()
+                .map(|&i| self.truth.get(i).copied().flatten())
+                .collect(),
+            label_names: self.label_names.clone(),
+            has_labels: self.has_labels,
+            extra_columns: self.extra_columns.clone(),
+            extra_values,
+            skipped: self.skipped.clone(),
+            skipped_count: self.skipped_count,
+            warnings: self.warnings.clone(),
+            bytes_read: self.bytes_read,
+            packet_stats: self.packet_stats,
+        }
+    }
+
     /// Interns a label text; beyond u16::MAX distinct labels the rest share the last id.
     pub(crate) fn label_id(&mut self, name: &str) -> u16 {
         let name = name.trim();
@@ -209,5 +254,51 @@ impl ImportedTraffic {
             self.extra_values = values;
         }
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traffic::import::{import, ImportLimits};
+
+    fn kdd_rows() -> ImportedTraffic {
+        let row = |label: &str, bytes: u32| {
+            format!(
+                "0,tcp,http,SF,{bytes},100,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,1,1,0,0,0,0,1,0,0,\
+                 9,9,1,0,0,0,0,0,0,0,{label},21\n"
+            )
+        };
+        let text: String = [
+            ("normal", 10),
+            ("neptune", 20),
+            ("normal", 30),
+            ("satan", 40),
+        ]
+        .iter()
+        .map(|(l, b)| row(l, *b))
+        .collect();
+        import(text.as_bytes(), None, &ImportLimits::default(), &mut |_| {
+            true
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn select_rows_keeps_labels_and_extras_and_respaces_synthetic_times() {
+        let t = kdd_rows();
+        assert_eq!(t.format, Format::Kdd);
+        assert!(t.warnings.contains(&ImportWarning::SynthesizedTimestamps));
+        let s = t.select_rows(&[0, 2, 99]);
+        assert_eq!(s.flows.len(), 2);
+        assert_eq!(s.flows[0].bytes_out, 10);
+        assert_eq!(s.flows[1].bytes_out, 30);
+        assert_eq!(s.flows[1].ts - s.flows[0].ts, 1.0);
+        assert_eq!(s.is_attack(), vec![Some(false), Some(false)]);
+        assert_eq!(s.extra_values.len(), 2 * s.extra_columns.len());
+        assert_eq!(s.extra_row(1), t.extra_row(2));
+        let attacks = t.select_rows(&[3, 1]);
+        assert_eq!(attacks.is_attack(), vec![Some(true), Some(true)]);
+        assert_eq!(attacks.flows[0].bytes_out, 40);
     }
 }
