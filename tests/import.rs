@@ -2219,3 +2219,223 @@ fn importing_a_capture_twice_gives_the_same_flows_in_the_same_order() {
     assert!(compared > 300, "{compared} captures imported");
     println!("{compared} captures imported four times each: identical flows");
 }
+
+/// nfdump 1.6 `-o csv`: the columns after `obyt`, the same in every row of the fixture.
+const NFDUMP_TAIL: &str = "0,0,0,0,24,24,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0.000,0.000,0.000,10.0.0.254,0/0,1,2019-03-07 10:02:30.000";
+
+const NFDUMP_16_HEADER: &str = "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr";
+
+fn nfdump_16_csv() -> String {
+    let rows = [
+        "2019-03-07 10:02:26.123,2019-03-07 10:02:27.456,1.333,192.168.1.10,93.184.216.34,53211,443,TCP,.AP.SF,0,0,12,1500,10,9000",
+        "2019-03-07 10:02:26.200,2019-03-07 10:02:26.210,0.010,192.168.1.10,8.8.8.8,53212,53,UDP,......,0,0,1,76,1,120",
+        "2019-03-07 10:02:27.000,2019-03-07 10:02:27.001,0.001,192.168.1.10,192.168.1.1,0,8.0,ICMP,......,0,0,1,84,1,84",
+        "2019-03-07 10:02:27.500,2019-03-07 10:02:27.500,0.000,192.168.1.1,192.168.1.10,0,771,ICMP,......,0,0,1,112,0,0",
+        "2019-03-07 10:02:28.000,2019-03-07 10:02:28.000,0.000,not-an-address,192.168.1.10,1,2,TCP,......,0,0,1,40,0,0",
+        "2019-03-07 10:02:29,2019-03-07 10:02:32,3.000,10.9.9.9,192.168.1.10,40000,22,6,....S.,0,0,3,180,0,0",
+    ];
+    let mut csv = format!("{NFDUMP_16_HEADER}\n");
+    for r in rows {
+        csv.push_str(&format!("{r},{NFDUMP_TAIL}\n"));
+    }
+    // What nfdump 1.6 prints after the records.
+    csv.push_str("\nSummary\nflows,bytes,packets,avg_bps,avg_pps,avg_bpp\n6,1992,19,2656,4,104\n");
+    csv
+}
+
+#[test]
+fn nfdump_16_csv_with_its_summary_block() {
+    let t = run(nfdump_16_csv().as_bytes(), None).unwrap();
+    assert_eq!(t.format, Format::Nfdump);
+    // The row with a bad address is skipped with its line; the summary is not a bad row.
+    assert_eq!(skipped_lines(&t), vec![6]);
+    assert!(
+        matches!(&t.skipped[0].reason, SkipReason::BadValue { column, value }
+            if column == "sa" && value == "not-an-address"),
+        "{:?}",
+        t.skipped[0].reason
+    );
+    assert!(
+        t.warnings
+            .contains(&ImportWarning::SummaryLeftOut { line: 9 }),
+        "{:?}",
+        t.warnings
+    );
+    assert!(t.warnings.contains(&ImportWarning::LocalTimesAsUtc));
+    assert!(!t
+        .warnings
+        .iter()
+        .any(|w| matches!(w, ImportWarning::NothingSentBack { .. })));
+    assert_eq!(t.flows.len(), 5);
+    let f = &t.flows[0];
+    assert!((f.ts - 1_551_952_946.123).abs() < 1e-3, "{}", f.ts);
+    assert!((f.duration_s - 1.333).abs() < 1e-9);
+    assert_eq!((f.src_ip, f.src_port), (ip("192.168.1.10"), 53211));
+    assert_eq!((f.dst_ip, f.dst_port), (ip("93.184.216.34"), 443));
+    assert_eq!(f.proto, Proto::Tcp);
+    assert_eq!(
+        (f.bytes_out, f.pkts_out, f.bytes_in, f.pkts_in),
+        (1500, 12, 9000, 10)
+    );
+    assert_eq!(f.conn_state, ConnState::SF);
+    let dns = &t.flows[1];
+    assert_eq!((dns.proto, dns.service), (Proto::Udp, Service::Dns));
+    assert_eq!((dns.bytes_out, dns.bytes_in), (76, 120));
+    assert_eq!(dns.conn_state, ConnState::SF);
+    // ICMP type and code from the destination port, both spellings, as Zeek logs them.
+    let echo = &t.flows[2];
+    assert_eq!(
+        (echo.proto, echo.src_port, echo.dst_port),
+        (Proto::Icmp, 8, 0)
+    );
+    let unreachable = &t.flows[3];
+    assert_eq!((unreachable.src_port, unreachable.dst_port), (3, 3));
+    assert_eq!(unreachable.conn_state, ConnState::S0);
+    // A numeric protocol, a time without milliseconds, a lone SYN.
+    let syn = &t.flows[4];
+    assert_eq!(syn.proto, Proto::Tcp);
+    assert!((syn.ts - 1_551_952_949.0).abs() < 1e-6, "{}", syn.ts);
+    assert_eq!(syn.conn_state, ConnState::S0);
+    assert!(t.truth.iter().all(Option::is_none));
+    assert!(!t.has_labels);
+    for not_a_feature in ["te", "flg", "ismc", "ra", "tr", "dir"] {
+        assert!(
+            !t.extra_columns.iter().any(|c| c == not_a_feature),
+            "{not_a_feature} in {:?}",
+            t.extra_columns
+        );
+    }
+}
+
+#[test]
+fn nfdump_17_unidirectional_export_says_nothing_was_counted_back() {
+    let csv = "firstSeen,lastSeen,duration,proto,srcAddr,dstAddr,srcPort,dstPort,flags,inPackets,inBytes,outPackets,outBytes\n\
+               2024-05-01 12:00:00.000,2024-05-01 12:00:02.500,2.500,6,10.1.1.1,10.2.2.2,50000,80,...AP.SF,6,700,0,0\n\
+               2024-05-01 12:00:01.000,2024-05-01 12:00:01.000,0.000,6,10.1.1.1,10.2.2.3,50001,25,......S.,1,60,0,0\n\
+               2024-05-01 12:00:02.000,2024-05-01 12:00:02.000,0.000,17,10.1.1.1,10.2.2.4,50002,123,........,1,76,0,0\n\
+               2024-05-01 12:00:03.000,2024-05-01 12:00:03.000,0.000,1,10.1.1.1,10.2.2.4,0,8.0,........,1,84,0,0\n";
+    let t = run(csv.as_bytes(), None).unwrap();
+    assert_eq!(t.format, Format::Nfdump);
+    assert!(t.skipped.is_empty(), "{:?}", t.skipped);
+    assert_eq!(t.flows.len(), 4);
+    let f = &t.flows[0];
+    assert!((f.duration_s - 2.5).abs() < 1e-9);
+    assert_eq!(
+        (f.bytes_out, f.pkts_out, f.bytes_in, f.pkts_in),
+        (700, 6, 0, 0)
+    );
+    assert_eq!(f.conn_state, ConnState::SF);
+    assert_eq!(t.flows[1].conn_state, ConnState::S0);
+    assert_eq!(t.flows[2].proto, Proto::Udp);
+    assert_eq!(t.flows[2].conn_state, ConnState::S0);
+    assert_eq!(
+        (t.flows[3].proto, t.flows[3].src_port, t.flows[3].dst_port),
+        (Proto::Icmp, 8, 0)
+    );
+    assert!(
+        t.warnings.contains(&ImportWarning::NothingSentBack {
+            columns: vec!["outPackets".into(), "outBytes".into()]
+        }),
+        "{:?}",
+        t.warnings
+    );
+    // Said once, not again as constant columns.
+    assert!(
+        !t.warnings.iter().any(|w| matches!(
+            w,
+            ImportWarning::ConstantColumn {
+                quantity: Quantity::BytesIn | Quantity::PktsIn,
+                ..
+            }
+        )),
+        "{:?}",
+        t.warnings
+    );
+    assert!(t.warnings.contains(&ImportWarning::LocalTimesAsUtc));
+}
+
+#[test]
+fn nfdump_csv_fast_takes_the_duration_from_first_and_last_seen() {
+    let csv = "cnt,af,firstSeen,lastSeen,proto,srcAddr,srcPort,dstAddr,dstPort,srcAS,dstAS,input,output,flags,srcTos,packets,bytes\n\
+               1,2,1714564800000,1714564801250,6,10.1.1.1,50000,10.2.2.2,443,0,0,0,0,.A..S.,0,4,400\n\
+               2,2,1714564802000,not-a-time,6,10.1.1.1,50001,10.2.2.2,443,0,0,0,0,.A..S.,0,4,400\n";
+    let t = run(csv.as_bytes(), Some(Format::Nfdump)).unwrap();
+    assert_eq!(detect_format(csv.as_bytes()), Some(Format::Nfdump));
+    assert_eq!(skipped_lines(&t), vec![3]);
+    assert_eq!(t.flows.len(), 1);
+    let f = &t.flows[0];
+    assert!((f.ts - 1_714_564_800.0).abs() < 1e-6);
+    assert!((f.duration_s - 1.25).abs() < 1e-9);
+    assert_eq!((f.bytes_out, f.pkts_out), (400, 4));
+    assert_eq!(f.conn_state, ConnState::S1);
+    assert!(!t.extra_columns.iter().any(|c| c == "cnt" || c == "af"));
+    assert!(!t.warnings.iter().any(|w| matches!(
+        w,
+        ImportWarning::ColumnNotFound {
+            quantity: Quantity::Duration,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn nfdump_is_detected_and_others_are_not_taken_for_it() {
+    assert_eq!(
+        detect_format(nfdump_16_csv().as_bytes()),
+        Some(Format::Nfdump)
+    );
+    assert_eq!(
+        detect_format(b"firstSeen,lastSeen,duration,proto,srcAddr,dstAddr,srcPort,dstPort,flags,inPackets,inBytes\n"),
+        Some(Format::Nfdump)
+    );
+    assert_eq!(detect_format(CTU_BINETFLOW.as_bytes()), Some(Format::Argus));
+    assert_eq!(detect_format(ZEEK_TSV.as_bytes()), Some(Format::ZeekTsv));
+    assert_eq!(
+        detect_format(b"Flow ID, Source IP, Flow Duration, Total Fwd Packets\n"),
+        Some(Format::Cic)
+    );
+    assert_eq!(
+        detect_format(b"ts,src_ip,dst_ip,src_port,dst_port,bytes\n1,10.0.0.1,10.0.0.2,1,2,3\n"),
+        Some(Format::GenericCsv)
+    );
+    for name in ["nfdump", "netflow", "NetFlow", "ipfix"] {
+        assert_eq!(Format::parse(name), Some(Format::Nfdump), "{name}");
+    }
+    assert_eq!(Format::Nfdump.as_str(), "nfdump");
+    // Asked for by name, a file of another format is refused with what was expected.
+    assert!(matches!(
+        run(CTU_BINETFLOW.as_bytes(), Some(Format::Nfdump)),
+        Err(ImportError::NotThisFormat {
+            format: Format::Nfdump,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn nfdump_hostile_cells_do_not_panic() {
+    let mut csv = String::from("ts,te,td,sa,da,sp,dp,pr,flg,ipkt,ibyt,opkt,obyt\n");
+    for cell in [
+        "\u{0}",
+        "é",
+        "0xffff",
+        "99999999999999999999",
+        "-1",
+        "1.2.3",
+        "ÿ.ÿ",
+        "....S.\u{301}",
+    ] {
+        csv.push_str(&format!(
+            "{cell},{cell},{cell},10.0.0.1,10.0.0.2,{cell},{cell},ICMP,{cell},1,1,0,0\n"
+        ));
+        csv.push_str(&format!(
+            "2019-03-07 10:00:00,2019-03-07 10:00:01,1,10.0.0.1,10.0.0.2,1,{cell},TCP,{cell},1,1,{cell},0\n"
+        ));
+    }
+    csv.push_str(
+        "2019-03-07 10:00:00,2019-03-07 10:00:01,1,10.0.0.1,10.0.0.2,1,2,TCP,.A....,1,1,0,0\n",
+    );
+    let t = run(csv.as_bytes(), Some(Format::Nfdump)).unwrap();
+    assert_eq!(t.flows.len() + t.skipped.len(), 17);
+    assert_eq!(t.flows.last().map(|f| f.conn_state), Some(ConnState::OTH));
+}

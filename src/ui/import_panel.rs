@@ -96,7 +96,7 @@ pub fn ImportPanel() -> impl IntoView {
         <fieldset class="group import" disabled=running>
             <legend>"Your own traffic"</legend>
             <p class="hint">
-                "Zeek conn.log (TSV or JSON), Suricata eve.json, CICFlowMeter / CIC-IDS CSV, Argus binetflow (CTU-13), NSL-KDD, UNSW-NB15, other CSV, pcap or pcapng. Files are read in this tab and never leave your machine. You can also drop a file anywhere on the page."
+                "Zeek conn.log (TSV or JSON), Suricata eve.json, CICFlowMeter / CIC-IDS CSV, Argus binetflow (CTU-13), nfdump CSV (NetFlow / IPFIX), NSL-KDD, UNSW-NB15, other CSV, pcap or pcapng. Files are read in this tab and never leave your machine. You can also drop a file anywhere on the page."
             </p>
             <div class="field">
                 <label for="import-traffic">"Import traffic"</label>

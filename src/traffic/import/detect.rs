@@ -101,6 +101,9 @@ pub fn detect_format(bytes: &[u8]) -> Option<Format> {
     if super::argus::looks_like_header(&names) {
         return Some(Format::Argus);
     }
+    if super::nfdump::looks_like_header(&names) {
+        return Some(Format::Nfdump);
+    }
     // A header row naming at least two flow fields (so prose with commas is not a CSV).
     let first = first_line(text);
     if fields.len() > 1 && first.len() < 64 * 1024 && mapped_fields(&suggest_mapping(&fields)) >= 2

@@ -14,6 +14,8 @@ pub enum Format {
     Unsw,
     /// Argus binetflow CSV (CTU-13).
     Argus,
+    /// nfdump's CSV output (NetFlow / IPFIX), 1.6 and 1.7 column names.
+    Nfdump,
     /// Any CSV with a header; columns come from a `ColumnMapping` (suggested from the header
     /// when none is given).
     GenericCsv,
@@ -24,13 +26,14 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::ZeekTsv,
         Format::ZeekJson,
         Format::Cic,
         Format::Kdd,
         Format::Unsw,
         Format::Argus,
+        Format::Nfdump,
         Format::GenericCsv,
         Format::Pcap,
         Format::Pcapng,
@@ -45,6 +48,7 @@ impl Format {
             Format::Kdd => "kdd",
             Format::Unsw => "unsw",
             Format::Argus => "argus",
+            Format::Nfdump => "nfdump",
             Format::GenericCsv => "generic_csv",
             Format::Pcap => "pcap",
             Format::Pcapng => "pcapng",
@@ -61,6 +65,7 @@ impl Format {
             Format::Kdd => "NSL-KDD / KDD Cup 99",
             Format::Unsw => "UNSW-NB15 CSV",
             Format::Argus => "Argus binetflow CSV (CTU-13)",
+            Format::Nfdump => "nfdump CSV (NetFlow / IPFIX)",
             Format::GenericCsv => "CSV (column mapping)",
             Format::Pcap => "pcap capture",
             Format::Pcapng => "pcapng capture",
@@ -79,6 +84,9 @@ impl Format {
                 "nsl-kdd" | "nsl_kdd" | "kdd99" => Some(Format::Kdd),
                 "unsw-nb15" | "unsw_nb15" => Some(Format::Unsw),
                 "binetflow" | "ctu-13" | "ctu13" | "ctu_13" => Some(Format::Argus),
+                "netflow" | "nfdump_csv" | "nfdump-csv" | "ipfix" | "nfcapd" => {
+                    Some(Format::Nfdump)
+                }
                 "cicflowmeter" | "cic-ids" | "cic_ids" => Some(Format::Cic),
                 "suricata" | "eve" | "eve.json" | "eve_json" => Some(Format::SuricataEve),
                 _ => None,

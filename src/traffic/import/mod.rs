@@ -1,7 +1,7 @@
 //! Bring your own traffic: parses flow logs and packet captures into `FlowRecord`s, in memory.
 //!
 //! Formats: Zeek conn.log (TSV and JSON lines), Suricata EVE JSON flow events, CICFlowMeter /
-//! CIC-IDS CSV, NSL-KDD / KDD Cup 99 rows, UNSW-NB15 CSV, Argus binetflow CSV (CTU-13), any CSV through a `ColumnMapping`,
+//! CIC-IDS CSV, NSL-KDD / KDD Cup 99 rows, UNSW-NB15 CSV, Argus binetflow CSV (CTU-13), nfdump CSV (NetFlow / IPFIX), any CSV through a `ColumnMapping`,
 //! and pcap / pcapng assembled into bidirectional flows with Zeek-like fields. Detection is from content and can be overridden.
 //! Bad records are skipped and reported with their line or byte offset; what parsed is kept.
 //! Ground-truth labels are carried beside the flows (`truth`), never inside them, so nothing
@@ -10,7 +10,7 @@
 //! Layout: the shared vocabulary (`format`, `limits`, `warnings`, `error`, `imported`,
 //! `progress`) sits below the readers (`pcap`, `pcapng`, `packet` with the link layers in
 //! `link`, `flow_table`, `zeek` with
-//! `zeek_kind`, `suricata`, `tabular` with `cic`, `kdd`, `unsw`, `argus`, `generic_csv`, `csv_reader`) and
+//! `zeek_kind`, `suricata`, `tabular` with `cic`, `kdd`, `unsw`, `argus`, `nfdump`, `generic_csv`, `csv_reader`) and
 //! `detect`; `zeek_stream` reads a conn.log line by line and `tail` (native only) follows a
 //! growing one across rotation for `detect follow`; this file only re-exports them and dispatches a file to its reader, and no child
 //! imports it.
@@ -27,6 +27,7 @@ mod imported;
 pub mod kdd;
 mod limits;
 pub mod link;
+pub mod nfdump;
 pub mod packet;
 pub mod pcap;
 pub mod pcapng;
@@ -93,9 +94,12 @@ pub fn import_with_mapping(
             zeek::import_conn_log(bytes, format, limits, &mut progress)
         }
         Format::SuricataEve => suricata::import_eve(bytes, limits, &mut progress),
-        Format::Cic | Format::Kdd | Format::Unsw | Format::Argus | Format::GenericCsv => {
-            tabular::import_csv(bytes, format, mapping, limits, &mut progress)
-        }
+        Format::Cic
+        | Format::Kdd
+        | Format::Unsw
+        | Format::Argus
+        | Format::Nfdump
+        | Format::GenericCsv => tabular::import_csv(bytes, format, mapping, limits, &mut progress),
     }?;
     progress.done();
     result.finish()

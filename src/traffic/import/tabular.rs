@@ -1,21 +1,25 @@
-//! The CSV driver shared by CIC, KDD, UNSW-NB15 and generic CSV: reads the header (or makes
+//! The CSV driver shared by CIC, KDD, UNSW-NB15, Argus, nfdump and generic CSV: reads the header (or makes
 //! one), settles the column mapping, converts rows, collects labels and extra numeric columns.
 //!
-//! Not here: what the columns mean per format (see `cic`, `kdd`, `unsw`, `generic_csv`).
+//! Not here: what the columns mean per format (see `cic`, `kdd`, `unsw`, `argus`, `nfdump`,
+//! `generic_csv`).
 
 use super::argus;
 use super::cic;
-use super::csv_reader::{normalize_name, parse_count, parse_f64, sniff_delimiter, CsvReader};
+use super::csv_reader::{
+    normalize_name, parse_count, parse_f64, parse_time, sniff_delimiter, CsvReader,
+};
 use super::error::ImportError;
 use super::format::Format;
 use super::generic_csv::{row_to_flow, spellings, suggest_mapping, ColumnMapping};
 use super::imported::ImportedTraffic;
 use super::kdd;
 use super::limits::ImportLimits;
+use super::nfdump;
 use super::progress::Progress;
 use super::unsw;
 use super::warnings::{ImportWarning, LimitKind, Location, Quantity, SkipReason};
-use crate::traffic::flow::FlowRecord;
+use crate::traffic::flow::{FlowRecord, Proto};
 
 /// Names never used as extra features: identifiers, row numbers and ground truth.
 fn never_extra(name: &str) -> bool {
@@ -34,12 +38,18 @@ fn value(q: Quantity, f: &FlowRecord) -> f64 {
 }
 
 /// Warns about mapped quantity columns with one value in every row (two rows at least): a
-/// mis-mapped column, or one the exporter left empty, reads as a constant.
-fn warn_constant_columns(out: &mut ImportedTraffic, m: &ColumnMapping, header: &[String]) {
+/// mis-mapped column, or one the exporter left empty, reads as a constant. `said` are
+/// quantities another warning already explains.
+fn warn_constant_columns(
+    out: &mut ImportedTraffic,
+    m: &ColumnMapping,
+    header: &[String],
+    said: &[Quantity],
+) {
     if out.flows.len() < 2 {
         return;
     }
-    for q in Quantity::ALL {
+    for q in Quantity::ALL.into_iter().filter(|q| !said.contains(q)) {
         let Some(column) = m.quantity(q).and_then(|c| header.get(c)) else {
             continue;
         };
@@ -164,6 +174,27 @@ pub(crate) fn import_csv(
             }
         }
     }
+    // nfdump: fixed column names (1.6 or 1.7 spelling), flags for the TCP state, the end
+    // time for the duration when no duration column is written (see `nfdump`).
+    let mut nfdump_flags = None;
+    let mut nfdump_end = None;
+    if format == Format::Nfdump {
+        if !nfdump::looks_like_header(&names) {
+            return Err(ImportError::NotThisFormat {
+                format,
+                expected: "an nfdump CSV header (ts,te,td,sa,da,... or firstSeen,srcAddr,...)"
+                    .into(),
+            });
+        }
+        let cols = nfdump::columns(&names);
+        if mapping.is_none() {
+            m = cols.mapping;
+        }
+        nfdump_flags = cols.flags;
+        nfdump_end = cols
+            .end
+            .filter(|_| m.duration.is_none() && m.time.is_some());
+    }
     if format == Format::Cic && !cic::looks_like_header(&names) {
         return Err(ImportError::NotThisFormat {
             format,
@@ -200,6 +231,8 @@ pub(crate) fn import_csv(
         let argus_covered = match q {
             Quantity::BytesIn => argus_tot_bytes.is_some(),
             Quantity::PktsIn => argus_both_ways_pkts,
+            // nfdump without td: last seen − first seen.
+            Quantity::Duration => nfdump_end.is_some(),
             _ => false,
         };
         if m.quantity(q).is_none() && !argus_covered {
@@ -221,6 +254,7 @@ pub(crate) fn import_csv(
         .filter(|c| {
             !(format == Format::Argus && (Some(*c) == argus_tot_bytes || names[*c] == "dir"))
         })
+        .filter(|c| !(format == Format::Nfdump && nfdump::is_not_feature(&names[*c])))
         .collect();
     out.extra_columns = extra_cols
         .iter()
@@ -245,6 +279,10 @@ pub(crate) fn import_csv(
             }
         }
         pending_first_row = false;
+        if format == Format::Nfdump && nfdump::is_summary_row(&fields) {
+            out.warn(ImportWarning::SummaryLeftOut { line: row_pos.line });
+            break;
+        }
         progress.at(reader.position() as u64)?;
         rows += 1;
         if rows > limits.max_rows as u64 {
@@ -313,6 +351,39 @@ pub(crate) fn import_csv(
                 }
                 o
             }
+            Ok(mut o) if format == Format::Nfdump => {
+                if let Some(c) = nfdump_end {
+                    let text = fields[c].trim();
+                    match parse_time(text) {
+                        Some((end, _)) => o.flow.duration_s = (end - o.flow.ts).max(0.0),
+                        None => {
+                            out.skip(
+                                limits,
+                                line,
+                                SkipReason::BadValue {
+                                    column: header[c].trim().to_string(),
+                                    value: text.to_string(),
+                                },
+                            );
+                            continue;
+                        }
+                    }
+                }
+                if o.flow.proto == Proto::Icmp {
+                    if let Some((ty, code)) =
+                        m.dst_port.and_then(|c| nfdump::icmp_type_code(&fields[c]))
+                    {
+                        o.flow.src_port = ty;
+                        o.flow.dst_port = code;
+                    }
+                }
+                if let Some(state) =
+                    nfdump_flags.and_then(|c| nfdump::conn_state(&fields[c], o.flow.proto))
+                {
+                    o.flow.conn_state = state;
+                }
+                o
+            }
             Ok(o) => o,
             Err(bad) => {
                 let column = header
@@ -362,7 +433,23 @@ pub(crate) fn import_csv(
         out.flows.push(outcome.flow);
         out.truth.push(truth);
     }
-    warn_constant_columns(&mut out, &m, &header);
+    // A unidirectional nfdump export: output counts 0 everywhere (see `nfdump`).
+    let mut said = Vec::new();
+    if format == Format::Nfdump
+        && !out.flows.is_empty()
+        && out.flows.iter().all(|f| f.bytes_in == 0 && f.pkts_in == 0)
+    {
+        let columns: Vec<String> = [m.pkts_in, m.bytes_in]
+            .into_iter()
+            .flatten()
+            .map(|c| header[c].trim().to_string())
+            .collect();
+        if !columns.is_empty() {
+            out.warn(ImportWarning::NothingSentBack { columns });
+            said = vec![Quantity::BytesIn, Quantity::PktsIn];
+        }
+    }
+    warn_constant_columns(&mut out, &m, &header, &said);
     if non_finite > 0 {
         out.warn(ImportWarning::NonFiniteCells { count: non_finite });
     }

@@ -183,6 +183,12 @@ pub enum ImportWarning {
     /// One packet count for both directions (Argus `TotPkts`): stored as packets sent by the
     /// source, packets back read as 0.
     PacketsBothWays { column: String },
+    /// Output counts (nfdump `opkt`/`obyt`) read 0 in every row: a unidirectional export,
+    /// each record one direction, so bytes and packets back are not known.
+    NothingSentBack { columns: Vec<String> },
+    /// The summary block at the end of nfdump's output (totals, not flows) was left out,
+    /// from this line on.
+    SummaryLeftOut { line: u64 },
     /// TCP connections whose sequence numbers show data the capture did not hold (Zeek's
     /// `missed_bytes`); their byte counts include it, as Zeek's do.
     CaptureGaps { connections: u64, missed_bytes: u64 },
@@ -277,6 +283,19 @@ impl fmt::Display for ImportWarning {
             ImportWarning::PacketsBothWays { column } => write!(
                 f,
                 "Column {column:?} counts the packets of both directions together: it is stored as packets sent by the source, and packets sent back read as 0 (not known), so packet-count features mix both directions"
+            ),
+            ImportWarning::NothingSentBack { columns } => write!(
+                f,
+                "Columns {} read 0 in every row: the export counts one direction per record (unidirectional NetFlow), so bytes and packets sent back read as 0 (not known, not unanswered), and an answer, if exported, is a flow of its own",
+                columns
+                    .iter()
+                    .map(|c| format!("{c:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            ImportWarning::SummaryLeftOut { line } => write!(
+                f,
+                "the summary block from line {line} on (totals, not flows) was left out"
             ),
             ImportWarning::CaptureGaps {
                 connections,
