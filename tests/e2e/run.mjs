@@ -484,8 +484,15 @@ try {
     console.log(`     re-thresholded in ${Date.now() - t0} ms`);
     assert.notEqual(await page.getByTestId('threshold-cost').innerText(), costBefore);
     assert.match(page.url(), /threshold=score/);
+    // Wait for Home's own re-evaluation: at End the count can already be above 0 (a detection's
+    // flows stay flagged at any threshold), and a re-evaluation arriving after the Details
+    // click below would close the panel it opened.
+    const atEnd = await page.getByTestId('anomaly-count').innerText();
     await slider.press('Home');
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=anomaly-count]').innerText.replace(/,/g, '')) > 0);
+    await page.waitForFunction((e) => {
+      const text = document.querySelector('[data-testid=anomaly-count]').innerText;
+      return text !== e && Number(text.replace(/,/g, '')) > 0;
+    }, atEnd, { timeout: 10000 });
 
     // Details of the first anomaly: flow fields, both scores, both explanations.
     await page.getByRole('button', { name: /^Details of flow/ }).first().click();
