@@ -14,6 +14,7 @@ use super::incidents::{self, DetectedIncident, FoundBy, Grouping, IncidentParams
 use crate::detection::behaviour::{BehaviourDetection, BehaviourKind, KeyRole};
 use crate::traffic::flow::FlowRecord;
 use crate::util::index_sort;
+use std::collections::BTreeSet;
 
 /// Strength (value / threshold of the weakest test) at which a detection is one severity
 /// level worse than its kind's floor.
@@ -128,19 +129,13 @@ pub fn incidents(
         index_sort::sort_indices_by(&mut rows, &mut |a, b| {
             flows[a].ts.total_cmp(&flows[b].ts).then(a.cmp(&b))
         });
-        let mut peers: Vec<std::net::IpAddr> = rows
-            .iter()
-            .map(|&r| {
-                let f = &flows[r];
-                if f.dst_ip == ip {
-                    f.src_ip
-                } else {
-                    f.dst_ip
-                }
-            })
-            .collect();
-        peers.sort_unstable();
-        peers.dedup();
+        // A B-tree set, not sort + dedup: the wasm already carries B-tree sets of addresses,
+        // while sorting addresses would add a sort instantiation (see `index_sort`).
+        let mut peers: BTreeSet<std::net::IpAddr> = BTreeSet::new();
+        for &r in &rows {
+            let f = &flows[r];
+            peers.insert(if f.dst_ip == ip { f.src_ip } else { f.dst_ip });
+        }
         let mut inc = incidents::build(flows, &rows, scores, threshold, Grouping::Victim, ip);
         inc.severity = Severity::Low;
         collateral_links.push((out.len(), attack, peers.len()));
