@@ -147,6 +147,15 @@ pub struct TrafficSource {
     pub baseline: Option<ImportSummary>,
 }
 
+impl TrafficSource {
+    /// The scored file has no addresses: its flows carry the importer's stand-ins.
+    pub fn placeholder_addresses(&self) -> bool {
+        self.import
+            .as_ref()
+            .is_some_and(|i| i.synthesized_addresses)
+    }
+}
+
 /// What an import read, kept, skipped and warned about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportSummary {

@@ -71,10 +71,7 @@ pub(super) fn report_run(
         .map(|(&a, &b)| calibration.combine(a, b))
         .collect();
     let attack_flows = (0..n).filter(|&i| ground_truth.is_attack(i)).count() as u64;
-    let placeholder_addresses = source
-        .import
-        .as_ref()
-        .is_some_and(|i| i.synthesized_addresses);
+    let placeholder_addresses = source.placeholder_addresses();
     let scored = ScoredRun {
         placeholder_addresses,
         flows,

@@ -4,7 +4,7 @@
 use super::community_id;
 use crate::detection::behaviour::{BehaviourKind, Evidence, Technique};
 use crate::findings::incidents::{Grouping, Severity};
-use crate::output::report::{Anomaly, ImportSummary, Report, Scores};
+use crate::output::report::{Anomaly, Report, Scores};
 use crate::traffic::flow::{ConnState, FlowRecord, Proto, Service};
 use crate::util::format_value::format_value;
 use crate::util::time_format::format_utc;
@@ -340,9 +340,7 @@ pub fn flow_alert_view(
 /// time order).
 pub fn alert_views(report: &Report, unit: AlertUnit) -> Vec<AlertView> {
     let mut views = alert_views_as_read(report, unit);
-    let placeholders =
-        |i: &Option<ImportSummary>| i.as_ref().is_some_and(|i| i.synthesized_addresses);
-    if placeholders(&report.data.source.import) {
+    if report.data.source.placeholder_addresses() {
         let anomaly_rows = matches!(unit, AlertUnit::Anomaly).then(|| {
             report
                 .anomalies
