@@ -311,6 +311,9 @@ pub struct PathStep {
     pub threshold: f64,
     /// `row[feature] <= threshold`.
     pub went_left: bool,
+    /// Training rows that reached the split node, and those of them on the row's side.
+    pub samples: u32,
+    pub samples_on_side: u32,
 }
 
 /// The model: parameters plus, after `fit`, the forest. Serialises whole; deserialising
@@ -537,14 +540,18 @@ impl IsolationForest {
                 }
                 let feature = node.feature as usize;
                 let went_left = row[feature] <= node.value;
+                let next = if went_left { node.left } else { node.right } as usize;
+                let samples_at = |k: usize| fitted.samples.get(k).copied().unwrap_or(1);
                 visitor(&PathStep {
                     tree,
                     depth,
                     feature,
                     threshold: node.value,
                     went_left,
+                    samples: samples_at(i),
+                    samples_on_side: samples_at(next),
                 });
-                i = if went_left { node.left } else { node.right } as usize;
+                i = next;
                 depth += 1;
             }
         }
@@ -560,30 +567,13 @@ impl IsolationForest {
     /// plain count of splits cannot tell. Non-negative, sums to 1; all zeros when no tree
     /// split at all (constant data).
     pub fn explain(&self, row: &[f64]) -> Result<Vec<f64>, ModelError> {
-        let fitted = self.checked_row(row)?;
-        let mut weights = vec![0.0; fitted.n_features_in];
-        for &root in &fitted.roots {
-            let mut i = root as usize;
-            loop {
-                let node = fitted.nodes[i];
-                if node.is_leaf() {
-                    break;
-                }
-                let next = if row[node.feature as usize] <= node.value {
-                    node.left
-                } else {
-                    node.right
-                } as usize;
-                let (n, m) = (
-                    fitted.samples.get(i).copied().unwrap_or(1).max(1),
-                    fitted.samples.get(next).copied().unwrap_or(1).max(1),
-                );
-                if n > m {
-                    weights[node.feature as usize] += math::log2(f64::from(n) / f64::from(m));
-                }
-                i = next;
+        let mut weights = vec![0.0; self.checked_row(row)?.n_features_in];
+        self.visit_path(row, &mut |step| {
+            let (n, m) = (step.samples.max(1), step.samples_on_side.max(1));
+            if n > m {
+                weights[step.feature] += math::log2(f64::from(n) / f64::from(m));
             }
-        }
+        })?;
         let total: f64 = weights.iter().sum();
         if total > 0.0 {
             weights.iter_mut().for_each(|w| *w /= total);
