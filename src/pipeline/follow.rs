@@ -507,22 +507,10 @@ mod tests {
     use super::*;
     use crate::pipeline::{native_clock, run_fitted};
     use crate::traffic::export::to_zeek_conn_log;
-    use std::io::Write;
+    use crate::traffic::import::tail::test_files::append;
 
     fn dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("follow-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
-
-    fn append(path: &Path, text: &str) {
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .unwrap();
-        f.write_all(text.as_bytes()).unwrap();
+        crate::traffic::import::tail::test_files::dir("follow", name)
     }
 
     fn scores(s: &[ScoredFlow]) -> Vec<(u64, u64)> {

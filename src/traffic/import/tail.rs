@@ -584,25 +584,38 @@ fn head_lines(path: &Path, limit: u64) -> Result<Vec<Vec<u8>>, TailError> {
     Ok(lines)
 }
 
+/// Files for the tests of tailing and following: a fresh directory, and appends as a writer
+/// makes them.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_files {
     use std::io::Write;
+    use std::path::{Path, PathBuf};
 
-    fn dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("tail-{}-{name}", std::process::id()));
+    /// An empty directory of its own under the temp dir (`owner` and `name` keep tests apart).
+    pub(crate) fn dir(owner: &str, name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("{owner}-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
     }
 
-    fn append(path: &Path, text: &str) {
+    pub(crate) fn append(path: &Path, text: &str) {
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .unwrap();
         f.write_all(text.as_bytes()).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_files::append;
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        super::test_files::dir("tail", name)
     }
 
     fn describe(items: Vec<TailItem>) -> Vec<String> {
