@@ -371,8 +371,9 @@ fn follow_up(scope: &DedicatedWorkerGlobalScope, request: WorkerRequest) {
         WorkerRequest::Reevaluate {
             threshold,
             forest_weight,
+            incident_budget,
         } => relabel(scope, |fitted| {
-            if fitted.reevaluate(&threshold, forest_weight) {
+            if fitted.reevaluate(&threshold, forest_weight, incident_budget) {
                 post_plot(scope, &fitted.output.plot);
             }
             true

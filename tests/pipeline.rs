@@ -351,7 +351,10 @@ fn reevaluating_a_fitted_run_with_another_forest_weight_matches_a_fresh_run() {
     let spec = ThresholdSpec::Contamination {
         contamination: 0.03,
     };
-    assert!(fitted.reevaluate(&spec, 0.2), "the weight changed");
+    assert!(
+        fitted.reevaluate(&spec, 0.2, config.detection.incident_budget),
+        "the weight changed"
+    );
     let mut other = config.clone();
     other.detection.forest_weight = 0.2;
     other.detection.set_threshold_spec(&spec);
@@ -364,7 +367,7 @@ fn reevaluating_a_fitted_run_with_another_forest_weight_matches_a_fresh_run() {
         fresh.report.without_timings()
     );
     // Same weight again: only the threshold moves.
-    assert!(!fitted.reevaluate(&spec, 0.2));
+    assert!(!fitted.reevaluate(&spec, 0.2, config.detection.incident_budget));
 
     // Scored by a saved model: its calibration stands.
     let model = fitted.saved_model();
@@ -372,7 +375,7 @@ fn reevaluating_a_fitted_run_with_another_forest_weight_matches_a_fresh_run() {
     let mut scored =
         pipeline::run_generated_with_model(&traffic, &model, &clock, &mut |_| true).unwrap();
     let before = scored.output.scored.ensemble.clone();
-    assert!(!scored.reevaluate(&spec, 0.9));
+    assert!(!scored.reevaluate(&spec, 0.9, config.detection.incident_budget));
     assert_eq!(scored.output.scored.ensemble, before);
 }
 

@@ -1,5 +1,5 @@
 //! Whether a finished run still shows what the form asks for, and what it takes to catch up:
-//! a new threshold or a new ensemble weight re-evaluates the kept scores at once (nothing
+//! a new threshold, a new ensemble weight or a new incident budget re-evaluates the kept scores at once (nothing
 //! retrains), anything else makes the results out of date until the next run.
 //!
 //! For the page's "out of date — Run to update" marker and its instant re-evaluation; the
@@ -26,6 +26,8 @@ pub struct Freshness {
     /// The forest's ensemble weight to re-combine the scores with, when the form's differs
     /// (never for a run scored by a saved model: its calibration is the model's).
     pub forest_weight: Option<f64>,
+    /// The incident budget to re-list the incidents with, when the form's differs.
+    pub incident_budget: Option<f64>,
     /// What changed that only a new run can show, in words ("traffic settings", "attacks",
     /// "the traffic file", ...); empty while the results are current.
     pub stale: Vec<&'static str>,
@@ -34,7 +36,7 @@ pub struct Freshness {
 impl Freshness {
     /// True when the kept scores can be re-evaluated to follow the form.
     pub fn needs_reevaluation(&self) -> bool {
-        self.threshold.is_some() || self.forest_weight.is_some()
+        self.threshold.is_some() || self.forest_weight.is_some() || self.incident_budget.is_some()
     }
 
     /// The marker's words, e.g. "Results are out of date (attacks changed): Run to update.".
@@ -68,6 +70,9 @@ pub fn compare(basis: &RunBasis, form: &RunBasis) -> Freshness {
     }
     if !with_model && now.detection.forest_weight != run.detection.forest_weight {
         out.forest_weight = Some(now.detection.forest_weight);
+    }
+    if now.detection.incident_budget.to_bits() != run.detection.incident_budget.to_bits() {
+        out.incident_budget = Some(now.detection.incident_budget);
     }
 
     let mut stale = Vec::new();
@@ -144,6 +149,7 @@ fn covers_every_field(d: &DetectionConfig) -> bool {
         mlp: _,
         autoencoder_max_rows: _,
         max_reported_anomalies: _,
+        incident_budget: _,
         behaviour: _,
         train_on_detected: _,
     } = d;
@@ -170,9 +176,13 @@ mod tests {
     }
 
     #[test]
-    fn threshold_and_weight_are_instant() {
+    fn threshold_weight_and_budget_are_instant() {
         let run = basis("seed=3");
+        let f = compare(&run, &basis("seed=3&incident_budget=0"));
+        assert_eq!(f.incident_budget, Some(0.0));
+        assert!(f.stale.is_empty() && f.needs_reevaluation(), "{f:?}");
         let f = compare(&run, &basis("seed=3&contamination=0.05&forest_weight=0.3"));
+        assert_eq!(f.incident_budget, None);
         assert_eq!(
             f.threshold,
             Some(ThresholdSpec::Contamination {

@@ -29,11 +29,13 @@ pub enum WorkerRequest {
     RunImported(Box<ImportRequest>),
     /// Looks at the first bytes of the attached `traffic` file: format, CSV header, mapping.
     Inspect,
-    /// Moves the last run to another threshold and ensemble weight without retraining
-    /// (`FittedRun::reevaluate`); the new chart series come first when the weight changed.
+    /// Moves the last run to another threshold, ensemble weight and incident budget without
+    /// retraining (`FittedRun::reevaluate`); the new chart series come first when the weight
+    /// changed.
     Reevaluate {
         threshold: ThresholdSpec,
         forest_weight: f64,
+        incident_budget: f64,
     },
     /// An analyst's verdict on an incident of the last run (`None` withdraws it).
     Verdict {
@@ -296,10 +298,12 @@ mod tests {
             WorkerRequest::Reevaluate {
                 threshold: ThresholdSpec::TargetFpr { target_fpr: 0.001 },
                 forest_weight: 0.25,
+                incident_budget: 3.0,
             },
             WorkerRequest::Reevaluate {
                 threshold: ThresholdSpec::Score { score: f64::NAN },
                 forest_weight: f64::NAN,
+                incident_budget: f64::NAN,
             },
             WorkerRequest::Verdict {
                 incident_id: 17,

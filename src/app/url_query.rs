@@ -24,14 +24,18 @@ pub const TARGET_FPR_MIN: f64 = 0.00001;
 pub const TARGET_FPR_MAX: f64 = 0.5;
 /// Ensemble scores are robust z-scores; this bounds typing accidents, not meaningful values.
 pub const THRESHOLD_SCORE_ABS_MAX: f64 = 1e6;
-/// The keys that set the threshold policy: all a run scored by a saved model takes from a
-/// query (the model brings everything else).
-pub const THRESHOLD_KEYS: [&str; 4] = [
+/// The keys that set the threshold policy and the incident budget: all a run scored by a
+/// saved model takes from a query (the model brings everything else).
+pub const THRESHOLD_KEYS: [&str; 5] = [
     "threshold",
     "contamination",
     "target_fpr",
     "threshold_score",
+    "incident_budget",
 ];
+/// `incident_budget`: model-only incidents per hour per 100 hosts; 0 lists them all, the top
+/// bounds typing accidents.
+pub const INCIDENT_BUDGET_MAX: f64 = 10_000.0;
 pub const TREES_MIN: usize = 1;
 pub const TREES_MAX: usize = 1000;
 pub const MAX_SAMPLES_MIN: usize = 2;
@@ -383,6 +387,11 @@ impl RunConfig {
                     d.forest_weight = v;
                 }
             }
+            "incident_budget" => {
+                if let Some(v) = n.float(key, raw, 0.0, INCIDENT_BUDGET_MAX) {
+                    d.incident_budget = v;
+                }
+            }
             "trees" => {
                 if let Some(v) = n.integer(key, raw, TREES_MIN as u64, TREES_MAX as u64) {
                     d.isolation_forest.n_estimators = v as usize;
@@ -621,6 +630,9 @@ impl RunConfig {
         if d.threshold_score != dd.threshold_score {
             parts.push(format!("threshold_score={}", d.threshold_score));
         }
+        if d.incident_budget != dd.incident_budget {
+            parts.push(format!("incident_budget={}", d.incident_budget));
+        }
         if d.forest_weight != dd.forest_weight {
             parts.push(format!("forest_weight={}", d.forest_weight));
         }
@@ -705,6 +717,16 @@ mod tests {
                 "{key}"
             );
         }
+        // The last key sets the incident budget, which a saved model's run also takes.
+        assert_eq!(THRESHOLD_KEYS[4], "incident_budget");
+        let (c, notices) = RunConfig::from_query("incident_budget=0");
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(c.detection.incident_budget, 0.0);
+        assert!(
+            c.to_query().ends_with("&incident_budget=0"),
+            "{}",
+            c.to_query()
+        );
     }
 
     #[test]

@@ -553,6 +553,9 @@ mod cli {
             m.ensemble.roc_auc.unwrap_or(f64::NAN),
             out.report.timings_ms.get("total").copied().unwrap_or(0.0)
         );
+        if let Some(held) = out.report.incident_budget.held_back_message() {
+            eprintln!("incidents {}: {held}", out.report.incident_count);
+        }
         Ok(())
     }
 

@@ -41,8 +41,10 @@ mod eval {
     use anomaly_detector::detection::behaviour::{self, BehaviourParams};
     use anomaly_detector::detection::run_config::RunConfig;
     use anomaly_detector::findings::evaluation::{
-        benign_split, mean_sd_cell, training_rows_with_attacks, EvalLabels, RankingFigures,
+        benign_split, mean_sd_cell, training_rows_with_attacks, EvalLabels, IncidentFigures,
+        RankingFigures,
     };
+    use anomaly_detector::findings::incidents::IncidentParams;
     use anomaly_detector::output::report::{Metrics, ModelMetrics};
     use anomaly_detector::pipeline::dataset::ImportInput;
     use anomaly_detector::pipeline::{self, detectors, DetectionError, FittedRun};
@@ -59,13 +61,14 @@ mod eval {
     use std::time::Instant;
 
     /// Sections `--only` can select.
-    const SECTIONS: [&str; 6] = [
+    const SECTIONS: [&str; 7] = [
         "nsl_kdd",
         "nsl_kdd_contaminated",
         "unsw",
         "presets",
         "stealth",
         "detectors",
+        "incidents",
     ];
     const MODELS: [(&str, &str); 3] = [
         ("isolation_forest", "Isolation Forest"),
@@ -89,7 +92,7 @@ mod eval {
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=20))]
         model_seeds: Option<u64>,
         /// Comma-separated sections to run: nsl_kdd, nsl_kdd_contaminated, unsw, presets,
-        /// stealth, detectors (default: all).
+        /// stealth, detectors, incidents (default: all).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// A faster pass: 2 model seeds, no large_site preset, stealth 0.5 only, one
@@ -197,6 +200,10 @@ mod eval {
             false_detections(seeds, args.quick, settings.jobs)?;
             per_kind("demo", seeds, settings.jobs)?;
             per_kind("stealthy_intrusion", seeds, settings.jobs)?;
+        }
+        if wanted("incidents") {
+            let seeds = if args.quick { 1 } else { args.seeds };
+            incidents(seeds, args.quick, settings.jobs)?;
         }
         let _ = std::fs::remove_dir_all(&settings.scratch);
         eprintln!("evaluate: {:.0} s in all", t0.elapsed().as_secs_f64());
@@ -942,6 +949,95 @@ mod eval {
             all_detections as f64 / all_host_hours
         );
         std::io::stdout().flush().ok();
+        Ok(())
+    }
+
+    /// Incidents an analyst would read at the default settings, with the incident budget and
+    /// without it: how many, how many hold no attack flow, and which injected attacks an
+    /// incident holds.
+    pub fn incidents(seeds: u64, quick: bool, jobs: usize) -> Result<(), EvalError> {
+        let default_budget = RunConfig::default().detection.incident_budget;
+        println!("## Incidents at the default settings, with the incident budget ({default_budget} model-only incidents per hour per 100 hosts) and without (generator seeds 1 to {seeds})\n");
+        println!("| preset | budget | hours × 100 hosts | incidents | false incidents | false per hour per 100 hosts | attacks recalled | kinds not always recalled (recalled/injected) |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---|");
+        let seed_list: Vec<u64> = (1..=seeds).collect();
+        let budgets = [default_budget, 0.0];
+        for preset in PRESETS {
+            if quick && preset.id == "large_site" {
+                continue;
+            }
+            let t0 = Instant::now();
+            // Per seed: hours × hosts / 100, and the figures at each budget.
+            let one = |seed: u64| -> Result<(f64, Vec<IncidentFigures>), EvalError> {
+                let query = format!("preset={}&seed={seed}", preset.id);
+                let c = config(&query)?;
+                let clock = pipeline::native_clock();
+                let fitted = pipeline::run_fitted(&c, &clock, &mut |_| true).map_err(|source| {
+                    EvalError::Run {
+                        what: query.clone(),
+                        source,
+                    }
+                })?;
+                let scored = &fitted.output.scored;
+                let spec = c.detection.threshold_spec();
+                let figures = budgets
+                    .iter()
+                    .map(|&b| {
+                        let t =
+                            pipeline::rethreshold(scored, &spec, &IncidentParams::with_budget(b));
+                        IncidentFigures::of(&t.incidents, &scored.flows, &scored.truth)
+                    })
+                    .collect();
+                let host_hours =
+                    scored.evaluated_duration_s / 3600.0 * f64::from(c.generator.hosts) / 100.0;
+                Ok((host_hours, figures))
+            };
+            let mut host_hours = 0.0;
+            let mut totals = vec![IncidentFigures::default(); budgets.len()];
+            for r in par_map(&seed_list, jobs, &one) {
+                let (h, figures) = r?;
+                host_hours += h;
+                for (t, f) in totals.iter_mut().zip(&figures) {
+                    t.add(f);
+                }
+            }
+            for (b, t) in budgets.iter().zip(&totals) {
+                let (hit, injected) = t
+                    .recalled
+                    .values()
+                    .fold((0, 0), |(h, n), &(a, b)| (h + a, n + b));
+                let missed: Vec<String> = t
+                    .recalled
+                    .iter()
+                    .filter(|(_, (h, n))| h < n)
+                    .map(|(k, (h, n))| format!("{k} {h}/{n}"))
+                    .collect();
+                println!(
+                    "| {} | {} | {host_hours:.1} | {} | {} | {:.1} | {hit}/{injected} | {} |",
+                    preset.id,
+                    if *b > 0.0 {
+                        b.to_string()
+                    } else {
+                        "none".to_string()
+                    },
+                    t.listed,
+                    t.false_listed,
+                    t.false_listed as f64 / host_hours,
+                    if missed.is_empty() {
+                        "–".to_string()
+                    } else {
+                        missed.join(", ")
+                    },
+                );
+            }
+            std::io::stdout().flush().ok();
+            eprintln!(
+                "incidents {}: {:.0} s",
+                preset.id,
+                t0.elapsed().as_secs_f64()
+            );
+        }
+        println!();
         Ok(())
     }
 

@@ -11,10 +11,14 @@
 //! running the pipeline or printing tables (`src/bin/evaluate.rs`).
 
 use super::ground_truth::GroundTruth;
+use super::incidents::DetectedIncident;
+use super::metrics::truth_incident;
 use super::metrics::{average_precision, roc_auc, threshold_at_fpr, tpr_at_fpr};
+use crate::traffic::flow::{AttackKind, FlowRecord};
+use crate::traffic::generator::Incident;
 use crate::util::rng::DetRng;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Range;
 
@@ -360,5 +364,106 @@ mod tests {
         assert_eq!(all, (0..15).collect::<Vec<_>>());
         assert_eq!((train.clone(), test), benign_split(&y, 0.5, 3));
         assert_ne!(train, benign_split(&y, 0.5, 4).0);
+    }
+}
+
+/// How a run's listed incidents fare against the generator's ground truth: how many there
+/// are, how many hold no attack flow at all (false incidents, what an analyst wastes time
+/// on), and which injected attacks at least one incident holds a flow of.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IncidentFigures {
+    pub listed: u64,
+    pub false_listed: u64,
+    /// Per attack kind: (injected attacks an incident holds a flow of, injected attacks).
+    pub recalled: BTreeMap<AttackKind, (u64, u64)>,
+}
+
+impl IncidentFigures {
+    /// Figures of `incidents` (rows into `flows`) against the injected attacks `truth`.
+    pub fn of(
+        incidents: &[DetectedIncident],
+        flows: &[FlowRecord],
+        truth: &[Incident],
+    ) -> IncidentFigures {
+        let mut out = IncidentFigures {
+            listed: incidents.len() as u64,
+            ..IncidentFigures::default()
+        };
+        let mut hit: BTreeSet<u32> = BTreeSet::new();
+        for inc in incidents {
+            let mut any_attack = false;
+            for &r in &inc.flows {
+                let Some(f) = flows.get(r as usize) else {
+                    continue;
+                };
+                if f.label.is_attack() {
+                    any_attack = true;
+                    if let Some(id) = truth_incident(f, truth) {
+                        hit.insert(id);
+                    }
+                }
+            }
+            out.false_listed += u64::from(!any_attack);
+        }
+        for t in truth {
+            let e = out.recalled.entry(t.kind).or_default();
+            e.0 += u64::from(hit.contains(&t.id));
+            e.1 += 1;
+        }
+        out
+    }
+
+    /// Adds another run's figures (several generator seeds in one row).
+    pub fn add(&mut self, other: &IncidentFigures) {
+        self.listed += other.listed;
+        self.false_listed += other.false_listed;
+        for (k, (h, t)) in &other.recalled {
+            let e = self.recalled.entry(*k).or_default();
+            e.0 += h;
+            e.1 += t;
+        }
+    }
+}
+
+#[cfg(test)]
+mod incident_figure_tests {
+    use super::*;
+    use crate::findings::incidents::tests::flow;
+    use crate::findings::incidents::{build, Grouping};
+    use crate::traffic::flow::Label;
+
+    #[test]
+    fn false_incidents_and_recalled_attacks_are_counted() {
+        let mut f = vec![
+            flow(0.0, [10, 0, 0, 1], [10, 0, 0, 9], 80),
+            flow(1.0, [10, 0, 0, 2], [10, 0, 0, 9], 22),
+            flow(2.0, [10, 0, 0, 3], [10, 0, 0, 9], 443),
+        ];
+        f[1].label = Label::Attack(AttackKind::ALL[0]);
+        f[1].incident_id = Some(0);
+        let truth: Vec<Incident> = [0u32, 1]
+            .iter()
+            .map(|&id| Incident {
+                id,
+                kind: AttackKind::ALL[0],
+                start_ts: 1.0,
+                end_ts: 1.0,
+                attacker: f[1].src_ip,
+                victim: f[1].dst_ip,
+                victims: vec![f[1].dst_ip],
+                flows: 1,
+            })
+            .collect();
+        let scores = [1.0; 3];
+        let incs: Vec<DetectedIncident> = (0..3)
+            .map(|r| build(&f, &[r], &scores, 0.5, Grouping::Source, f[r].src_ip))
+            .collect();
+        let figures = IncidentFigures::of(&incs, &f, &truth);
+        assert_eq!((figures.listed, figures.false_listed), (3, 2));
+        assert_eq!(figures.recalled[&AttackKind::ALL[0]], (1, 2));
+        let mut twice = figures.clone();
+        twice.add(&figures);
+        assert_eq!((twice.listed, twice.false_listed), (6, 4));
+        assert_eq!(twice.recalled[&AttackKind::ALL[0]], (2, 4));
     }
 }

@@ -10,6 +10,7 @@
 //! Deterministic: same flows, flags and detections, same incidents in the same order. Not
 //! responsible for the rules (`detection::behaviour`), thresholds or feedback.
 
+use super::budget;
 use super::incidents::{self, DetectedIncident, FoundBy, Grouping, IncidentParams, Severity};
 use crate::detection::behaviour::{BehaviourDetection, BehaviourKind, KeyRole};
 use crate::traffic::flow::FlowRecord;
@@ -40,9 +41,27 @@ pub fn floor(kind: BehaviourKind) -> Severity {
     }
 }
 
+/// The incident budget of one run (see `budget`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ModelBudget<'a> {
+    /// Model-only incidents the run may list; `None`: all.
+    pub allowed: Option<u64>,
+    /// Per row: a known source using a port it never used in the training part.
+    pub first_seen: &'a [bool],
+}
+
+/// What the budget left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeldBack {
+    /// Model-only incidents before the budget.
+    pub model_incidents: u64,
+    pub incidents: u64,
+    pub flows: u64,
+}
+
 /// Incidents from the models' flagged rows and the detections, most severe first, numbered
-/// from 1. `detections` carry their rows (already without the rows feedback suppresses);
-/// `scores`/`threshold` are the ensemble's.
+/// from 1, with the model-only ones cut to `budget`. `detections` carry their rows (already
+/// without the rows feedback suppresses); `scores`/`threshold` are the ensemble's.
 pub fn incidents(
     flows: &[FlowRecord],
     model_flagged: &[usize],
@@ -50,7 +69,8 @@ pub fn incidents(
     scores: &[f64],
     threshold: f64,
     params: &IncidentParams,
-) -> Vec<DetectedIncident> {
+    budget: &ModelBudget,
+) -> (Vec<DetectedIncident>, HeldBack) {
     let mut flagged_by_model = vec![false; flows.len()];
     for &i in model_flagged {
         if let Some(f) = flagged_by_model.get_mut(i) {
@@ -141,7 +161,17 @@ pub fn incidents(
         collateral_links.push((out.len(), attack, peers.len()));
         out.push(inc);
     }
-    out.extend(incidents::group(flows, &rest, scores, threshold, params));
+    let model_only = incidents::group(flows, &rest, scores, threshold, params);
+    let model_incidents = model_only.len() as u64;
+    let (kept, held_incidents, held_flows) = budget::keep_within(
+        model_only,
+        budget.allowed,
+        flows,
+        budget.first_seen,
+        scores,
+        threshold,
+    );
+    out.extend(kept);
     let order = index_sort::sorted_indices_by(out.len(), &mut |i, j| {
         let (a, b) = (&out[i], &out[j]);
         b.severity
@@ -165,7 +195,12 @@ pub fn incidents(
     for (n, inc) in out.iter_mut().enumerate() {
         inc.id = n as u32 + 1;
     }
-    out
+    let held = HeldBack {
+        model_incidents,
+        incidents: held_incidents,
+        flows: held_flows,
+    };
+    (out, held)
 }
 
 /// "14 flagged flows between 10.0.0.11 and 9 other hosts during the SYN flood on it
@@ -240,7 +275,9 @@ mod tests {
             &scores,
             5.0,
             &IncidentParams::default(),
-        );
+            &ModelBudget::default(),
+        )
+        .0;
         assert_eq!(out.len(), 1);
         let inc = &out[0];
         assert_eq!(inc.found_by, FoundBy::Detector);
@@ -268,7 +305,9 @@ mod tests {
             &scores,
             5.0,
             &IncidentParams::default(),
-        );
+            &ModelBudget::default(),
+        )
+        .0;
         assert_eq!(out.len(), 2, "{out:#?}");
         let by_detector = out.iter().find(|i| i.kind.is_some()).unwrap();
         assert_eq!(by_detector.found_by, FoundBy::Both);
@@ -313,11 +352,13 @@ mod tests {
         let out = incidents(
             &f,
             &flagged,
-            &[flood],
+            std::slice::from_ref(&flood),
             &scores,
             5.0,
             &IncidentParams::default(),
-        );
+            &ModelBudget::default(),
+        )
+        .0;
         let attack = out.iter().find(|i| i.kind.is_some()).unwrap();
         let collateral: Vec<&DetectedIncident> =
             out.iter().filter(|i| i.collateral_of.is_some()).collect();
@@ -346,6 +387,31 @@ mod tests {
             rest.contains(&vec![46]) && rest.contains(&vec![47]),
             "{rest:?}"
         );
+        // A budget of one model-only incident keeps the attack and its collateral note and
+        // holds back one of the two others.
+        let (budgeted, held) = incidents(
+            &f,
+            &flagged,
+            std::slice::from_ref(&flood),
+            &scores,
+            5.0,
+            &IncidentParams::default(),
+            &ModelBudget {
+                allowed: Some(1),
+                first_seen: &[],
+            },
+        );
+        assert_eq!(budgeted.len(), out.len() - 1, "{budgeted:#?}");
+        assert!(budgeted.iter().any(|i| i.kind.is_some()));
+        assert!(budgeted.iter().any(|i| i.collateral_of.is_some()));
+        assert_eq!(
+            held,
+            HeldBack {
+                model_incidents: 2,
+                incidents: 1,
+                flows: 1
+            }
+        );
         // Nothing to block in a victim's ordinary peers.
         let plan = crate::findings::response::suggest(
             c,
@@ -369,7 +435,7 @@ mod tests {
         }
         let p = IncidentParams::default();
         assert_eq!(
-            incidents(&f, &flagged, &[], &scores, 5.0, &p),
+            incidents(&f, &flagged, &[], &scores, 5.0, &p, &ModelBudget::default()).0,
             incidents::group(&f, &flagged, &scores, 5.0, &p)
         );
     }

@@ -32,6 +32,20 @@ pub struct IncidentParams {
     /// attack, is collateral of it (see `fusion`): the context features trail by about a
     /// minute, so the attack's traffic still colours the victim's flows that long after.
     pub collateral_margin_s: f64,
+    /// Model-only incidents listed per hour of evaluated traffic per 100 monitored hosts
+    /// (`budget`); 0, the default here, lists them all. Runs take it from
+    /// `DetectionConfig::incident_budget` ([`IncidentParams::with_budget`]).
+    pub model_budget: f64,
+}
+
+impl IncidentParams {
+    /// The default grouping with a budget of `per_hour_per_100_hosts` model-only incidents.
+    pub fn with_budget(per_hour_per_100_hosts: f64) -> IncidentParams {
+        IncidentParams {
+            model_budget: per_hour_per_100_hosts,
+            ..IncidentParams::default()
+        }
+    }
 }
 
 impl Default for IncidentParams {
@@ -42,6 +56,7 @@ impl Default for IncidentParams {
             flood_max_flows_per_source: 3,
             flood_window_s: 30.0,
             collateral_margin_s: 60.0,
+            model_budget: 0.0,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! and detection. Must not import output, pipeline or app: findings are data, formats are
 //! written above.
 
+pub mod budget;
 pub mod evaluation;
 pub mod feedback;
 pub mod fusion;

@@ -5,6 +5,7 @@
 //! is identical for the same configuration and seed. Not responsible for computing anything.
 
 use crate::detection::run_config::{DetectionConfig, RunConfig, ThresholdMode};
+use crate::findings::budget::BudgetOutcome;
 use crate::findings::feedback::VerdictRecord;
 use crate::findings::incidents::DetectedIncident;
 use crate::findings::metrics::{Confusion, DetectionDelay, PrPoint, RocPoint};
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-pub const SCHEMA_VERSION: &str = "1.5.0";
+pub const SCHEMA_VERSION: &str = "1.6.0";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -37,6 +38,10 @@ pub struct Report {
     /// Number of incidents (the page's copy of a report lists only the first ones).
     #[serde(default)]
     pub incident_count: u64,
+    /// How the incident budget (`config.detection.incident_budget`) applied: model-only
+    /// incidents allowed, found and held back (their flows stay in `anomalies`).
+    #[serde(default)]
+    pub incident_budget: BudgetOutcome,
     /// Number of flagged flows in the evaluated part (may exceed `anomalies.len()`).
     pub anomaly_count: u64,
     /// True when `anomalies` lists only the highest-scoring `max_reported_anomalies`.

@@ -11,6 +11,7 @@ use super::rethreshold::{rethreshold, Thresholded};
 use super::run_output::{PlotData, RunOutput, ScoredRun};
 use super::stage::{Progress, Stage};
 use crate::detection::run_config::RunConfig;
+use crate::findings::budget;
 use crate::findings::feedback::Feedback;
 use crate::findings::incidents::IncidentParams;
 use crate::output::report::{DataSummary, Report, ReportConfig, TrainingSummary, SCHEMA_VERSION};
@@ -72,8 +73,14 @@ pub(super) fn report_run(
         .collect();
     let attack_flows = (0..n).filter(|&i| ground_truth.is_attack(i)).count() as u64;
     let placeholder_addresses = source.placeholder_addresses();
+    // Rows a saved model scores had no training part here: `n_train` is 0 and the budget
+    // counts repeated sources instead.
+    let monitored_hosts = budget::monitored_hosts(&flows, n_train);
+    let first_seen_services = budget::first_seen_services(&flows, n_train);
     let scored = ScoredRun {
         placeholder_addresses,
+        monitored_hosts,
+        first_seen_services,
         flows,
         isolation_forest: if_scores,
         mlp: mlp_scores,
@@ -102,7 +109,12 @@ pub(super) fn report_run(
         flagged,
         incidents,
         suppressed: _,
-    } = rethreshold(&scored, &d.threshold_spec(), &IncidentParams::default());
+        budget,
+    } = rethreshold(
+        &scored,
+        &d.threshold_spec(),
+        &IncidentParams::with_budget(d.incident_budget),
+    );
     // A saved model brings no training rows: the scored traffic sets the typical ranges.
     let reference_rows = if n_train > 0 { 0..n_train } else { 0..n };
     let explainer = Explainer {
@@ -189,6 +201,7 @@ pub(super) fn report_run(
         injected_attacks: scored.truth.clone(),
         responses: responses(&incidents, &allowlist, last_ts),
         incident_count: incidents.len() as u64,
+        incident_budget: budget,
         incidents,
         anomaly_count: flagged.len() as u64,
         anomalies_truncated: truncated,

@@ -61,10 +61,23 @@ impl FittedRun {
 
     /// Follows the form without retraining: re-combines the two models' kept scores with the
     /// forest's new ensemble weight (a run that trained its models; a saved model's weight is
-    /// its own), then moves to `spec`. The result is the report and chart series a fresh run
-    /// with these settings gives (tests/pipeline.rs). True when the ensemble scores, and with
-    /// them the chart series, changed.
-    pub fn reevaluate(&mut self, spec: &ThresholdSpec, forest_weight: f64) -> bool {
+    /// its own), then moves to `spec` and lists the incidents within `incident_budget` (see
+    /// `DetectionConfig::incident_budget`; a negative or non-finite one is taken as 0, no
+    /// budget). The result is the report and chart series a fresh run with these settings
+    /// gives (tests/pipeline.rs). True when the ensemble scores, and with them the chart
+    /// series, changed.
+    pub fn reevaluate(
+        &mut self,
+        spec: &ThresholdSpec,
+        forest_weight: f64,
+        incident_budget: f64,
+    ) -> bool {
+        self.output.report.config.detection.incident_budget =
+            if incident_budget.is_finite() && incident_budget > 0.0 {
+                incident_budget
+            } else {
+                0.0
+            };
         let weight = forest_weight.clamp(0.0, 1.0);
         let reweigh = self.output.scored.reference.is_none()
             && weight.to_bits() != self.calibration.forest_weight.to_bits();
@@ -100,10 +113,11 @@ impl FittedRun {
             flagged,
             incidents,
             suppressed,
+            budget,
         } = rethreshold_with(
             &out.scored,
             spec,
-            &IncidentParams::default(),
+            &IncidentParams::with_budget(out.report.config.detection.incident_budget),
             &self.feedback,
         );
         let max = out.report.config.detection.max_reported_anomalies;
@@ -116,6 +130,7 @@ impl FittedRun {
         report.metrics = metrics;
         report.responses = responses(&incidents, &self.allowlist, report.data.end_ts);
         report.incident_count = incidents.len() as u64;
+        report.incident_budget = budget;
         report.incidents = incidents;
         report.anomaly_count = flagged.len() as u64;
         report.anomalies_truncated = truncated;

@@ -5,8 +5,9 @@ use super::run_output::ScoredRun;
 use super::threshold::thresholds;
 use crate::detection::behaviour::BehaviourDetection;
 use crate::detection::run_config::ThresholdSpec;
+use crate::findings::budget::{self, BudgetOutcome};
 use crate::findings::feedback::Feedback;
-use crate::findings::fusion;
+use crate::findings::fusion::{self, ModelBudget};
 use crate::findings::ground_truth::GroundTruth;
 use crate::findings::incidents::{self, DetectedIncident, IncidentParams};
 use crate::findings::metrics::{self, Confusion, PrPoint, RocPoint};
@@ -26,6 +27,8 @@ pub struct Thresholded {
     pub incidents: Vec<DetectedIncident>,
     /// Rows above the threshold that analyst feedback suppressed.
     pub suppressed: usize,
+    /// How the incident budget applied.
+    pub budget: BudgetOutcome,
 }
 
 /// Re-thresholds a scored run without retraining: new thresholds, metrics, flagged rows and
@@ -150,14 +153,36 @@ pub fn rethreshold_with(
         .clone()
         .filter(|&i| above(i) && is_suppressed(i))
         .count();
-    let mut incidents = fusion::incidents(
+    let allowed = budget::allowed(
+        params.model_budget,
+        scored.evaluated_duration_s,
+        scored.monitored_hosts,
+    );
+    let (mut incidents, held) = fusion::incidents(
         &scored.flows,
         &model_flagged,
         &detections,
         &scored.ensemble,
         threshold.ensemble,
         params,
+        &ModelBudget {
+            allowed,
+            first_seen: &scored.first_seen_services,
+        },
     );
+    let budget = BudgetOutcome {
+        per_hour_per_100_hosts: if allowed.is_some() {
+            params.model_budget
+        } else {
+            0.0
+        },
+        monitored_hosts: scored.monitored_hosts,
+        evaluated_hours: scored.evaluated_duration_s.max(0.0) / 3600.0,
+        allowed,
+        model_incidents: held.model_incidents,
+        held_back_incidents: held.incidents,
+        held_back_flows: held.flows,
+    };
     if scored.placeholder_addresses {
         for inc in &mut incidents {
             incidents::without_addresses(inc);
@@ -180,6 +205,7 @@ pub fn rethreshold_with(
         flagged,
         incidents,
         suppressed,
+        budget,
     }
 }
 
@@ -287,6 +313,8 @@ mod tests {
         }
         ScoredRun {
             placeholder_addresses: false,
+            monitored_hosts: 100,
+            first_seen_services: Vec::new(),
             ground_truth: GroundTruth::from_generated(&flows),
             isolation_forest: ens.clone(),
             mlp: ens.clone(),

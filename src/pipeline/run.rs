@@ -179,7 +179,7 @@ fn checked(dataset: &dataset::Dataset) -> Progress {
 }
 
 /// The configuration a saved model's run reports: the model's own detection settings, with
-/// the user's current threshold and anomaly-list settings.
+/// the user's current threshold, anomaly-list and incident-budget settings.
 pub(super) fn with_model_settings(config: &RunConfig, model: &DetectorModel) -> RunConfig {
     let mut effective = config.clone();
     let user = &config.detection;
@@ -189,6 +189,7 @@ pub(super) fn with_model_settings(config: &RunConfig, model: &DetectorModel) -> 
         target_fpr: user.target_fpr,
         threshold_score: user.threshold_score,
         max_reported_anomalies: user.max_reported_anomalies,
+        incident_budget: user.incident_budget,
         ..model.detection.clone()
     };
     effective

@@ -71,4 +71,11 @@ pub struct ScoredRun {
     /// rows, not hosts (`incidents::without_addresses`).
     #[serde(default)]
     pub placeholder_addresses: bool,
+    /// The hosts the incident budget scales with (`budget::monitored_hosts`).
+    #[serde(default)]
+    pub monitored_hosts: u64,
+    /// Per row: a source of the training part using a port it never used there
+    /// (`budget::first_seen_services`; empty without a training part).
+    #[serde(default)]
+    pub first_seen_services: Vec<bool>,
 }

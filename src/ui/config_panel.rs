@@ -260,6 +260,15 @@ pub fn ConfigPanel() -> impl IntoView {
                 min=0.0
                 max=1.0
             />
+            <NumberField
+                id="incident-budget".into()
+                label="Model-only incidents per hour per 100 hosts (0: all)".into()
+                key="incident_budget".into()
+                value=Signal::derive(move || cfg.with(|c| c.detection.incident_budget))
+                step="1"
+                min=0.0
+                max=url_query::INCIDENT_BUDGET_MAX
+            />
         </fieldset>
 
         <details class="group">

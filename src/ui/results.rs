@@ -191,6 +191,9 @@ pub fn IncidentList() -> impl IntoView {
                             {format!("The {INCIDENTS_SHOWN} most severe are listed here; the report and the SIEM downloads carry all {}.", format_value(count as f64))}
                         </p>
                     })}
+                    {r.incident_budget.held_back_message().map(|m| view! {
+                        <p class="hint" data-testid="incidents-held-back">{m}</p>
+                    })}
                     <VerdictList/>
                     <div class="table-wrap">
                         <table class="incident-table">

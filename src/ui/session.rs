@@ -367,6 +367,7 @@ pub(super) fn follow_form(state: AppState) {
                 let d = &form.config.detection;
                 b.config.detection.set_threshold_spec(&d.threshold_spec());
                 b.config.detection.forest_weight = d.forest_weight;
+                b.config.detection.incident_budget = d.incident_budget;
             }
         });
         if state.reevaluate_busy.get_untracked() {
@@ -378,13 +379,18 @@ pub(super) fn follow_form(state: AppState) {
 }
 
 fn send_reevaluation(state: AppState) {
-    let (threshold, forest_weight) = state
-        .config
-        .with_untracked(|c| (c.detection.threshold_spec(), c.detection.forest_weight));
+    let (threshold, forest_weight, incident_budget) = state.config.with_untracked(|c| {
+        (
+            c.detection.threshold_spec(),
+            c.detection.forest_weight,
+            c.detection.incident_budget,
+        )
+    });
     state.reevaluate_busy.set(true);
     state.request(WorkerRequest::Reevaluate {
         threshold,
         forest_weight,
+        incident_budget,
     });
 }
 
