@@ -64,6 +64,25 @@ impl SortKey {
     }
 }
 
+/// Rows of one detected incident, or rows in none of the listed incidents (the groups the
+/// incident budget held back: `findings::budget`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IncidentFilter {
+    /// Rows grouped into incident `incidents[].id`.
+    Listed(u32),
+    /// Rows in no listed incident.
+    Unlisted,
+}
+
+impl IncidentFilter {
+    fn matches(self, detected_incident: Option<u32>) -> bool {
+        match self {
+            IncidentFilter::Listed(id) => detected_incident == Some(id),
+            IncidentFilter::Unlisted => detected_incident.is_none(),
+        }
+    }
+}
+
 /// Which rows, in which order, and which page of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -77,6 +96,8 @@ pub struct AnomalyQuery {
     pub host: String,
     /// Only rows whose ensemble score is at least this.
     pub min_ensemble: Option<f64>,
+    /// Only the rows of one incident, or those in no listed incident.
+    pub incident: Option<IncidentFilter>,
     pub offset: usize,
     pub limit: usize,
 }
@@ -89,6 +110,7 @@ impl Default for AnomalyQuery {
             label: None,
             host: String::new(),
             min_ensemble: None,
+            incident: None,
             offset: 0,
             limit: DEFAULT_PAGE_ROWS,
         }
@@ -109,6 +131,11 @@ pub struct AnomalyPage {
 
 impl AnomalyQuery {
     fn matches(&self, a: &Anomaly) -> bool {
+        if let Some(f) = self.incident {
+            if !f.matches(a.detected_incident) {
+                return false;
+            }
+        }
         if let Some(label) = &self.label {
             if &a.label != label {
                 return false;
@@ -234,6 +261,27 @@ mod tests {
             ..AnomalyQuery::default()
         };
         assert_eq!(indices(&query(&rows(), &by_time)), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn an_incident_filter_keeps_its_rows_or_the_unlisted_ones() {
+        let mut r = rows();
+        r[1].detected_incident = Some(1);
+        r[2].detected_incident = Some(1);
+        r[3].detected_incident = Some(2);
+        let of = |f: IncidentFilter| {
+            indices(&query(
+                &r,
+                &AnomalyQuery {
+                    incident: Some(f),
+                    ..AnomalyQuery::default()
+                },
+            ))
+        };
+        assert_eq!(of(IncidentFilter::Listed(1)), vec![1, 2]);
+        assert_eq!(of(IncidentFilter::Listed(2)), vec![3]);
+        assert_eq!(of(IncidentFilter::Listed(3)), Vec::<u64>::new());
+        assert_eq!(of(IncidentFilter::Unlisted), vec![4, 0]);
     }
 
     #[test]

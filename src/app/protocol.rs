@@ -250,7 +250,7 @@ pub enum WorkerEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::anomaly_query::SortKey;
+    use crate::app::anomaly_query::{IncidentFilter, SortKey};
     use crate::detection::models::isolation_forest::MaxSamples;
     use crate::detection::models::mlp::{Activation, BatchSize};
     use crate::traffic::flow::{AttackKind, Service};
@@ -324,8 +324,13 @@ mod tests {
                 label: Some("dns_tunnel".into()),
                 host: "10.0.".into(),
                 min_ensemble: Some(2.5),
+                incident: Some(IncidentFilter::Listed(7)),
                 offset: 40,
                 limit: 20,
+            }),
+            WorkerRequest::Anomalies(AnomalyQuery {
+                incident: Some(IncidentFilter::Unlisted),
+                ..AnomalyQuery::default()
             }),
             WorkerRequest::File(FileKind::EcsNdjson),
         ]

@@ -2,7 +2,7 @@
 //! of anomalies with their explanations.
 
 use super::state::AppState;
-use crate::app::anomaly_query::{AnomalyQuery, SortKey};
+use crate::app::anomaly_query::{AnomalyQuery, IncidentFilter, SortKey};
 use crate::app::protocol::{FileKind, WorkerRequest, INCIDENTS_SHOWN};
 use crate::findings::feedback::{Feedback, Verdict};
 use crate::findings::incidents::DetectedIncident;
@@ -192,7 +192,13 @@ pub fn IncidentList() -> impl IntoView {
                         </p>
                     })}
                     {r.incident_budget.held_back_message().map(|m| view! {
-                        <p class="hint" data-testid="incidents-held-back">{m}</p>
+                        <p class="hint" data-testid="incidents-held-back">
+                            {m}
+                            " "
+                            <button class="link" on:click=move |_| show_flows(state, IncidentFilter::Unlisted)>
+                                "Show these flows"
+                            </button>
+                        </p>
                     })}
                     <VerdictList/>
                     <div class="table-wrap">
@@ -226,7 +232,12 @@ pub fn IncidentList() -> impl IntoView {
                                                 {evidence_details(i)}
                                                 {plan.map(response_details)}
                                             </td>
-                                            <td data-label="Flows">{format_value(i.flow_count as f64)}</td>
+                                            <td data-label="Flows">
+                                                {format_value(i.flow_count as f64)}
+                                                " "
+                                                <button class="link" on:click=move |_| show_flows(state, IncidentFilter::Listed(id))
+                                                    aria-label=format!("Show the flows of incident {id}")>"Show"</button>
+                                            </td>
                                             <td data-label="Peak ensemble score">{format!("{:.2}", i.max_score)}</td>
                                             <td class="verdict" data-label="Your verdict">
                                                 {match verdict {
@@ -255,6 +266,16 @@ pub fn IncidentList() -> impl IntoView {
             }
         })}
     }
+}
+
+/// Lists the flows of one incident (or those in no listed incident) in the anomaly table, with
+/// no other filter, and moves the focus to the table's heading (which scrolls it into view).
+fn show_flows(state: AppState, filter: IncidentFilter) {
+    state.anomaly_query.set(AnomalyQuery {
+        incident: Some(filter),
+        ..AnomalyQuery::default()
+    });
+    super::browser::focus_id("anomalies-heading");
 }
 
 /// What found an incident and, for a detector's, the behaviour and its ATT&CK technique.
@@ -396,10 +417,24 @@ pub fn AnomalyTable() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
+    // The incidents the page lists (the report's first ones).
+    let incident_ids = move || {
+        state.output.with(|o| {
+            o.as_ref()
+                .map(|o| {
+                    o.report
+                        .incidents
+                        .iter()
+                        .map(|i| i.id)
+                        .collect::<Vec<u32>>()
+                })
+                .unwrap_or_default()
+        })
+    };
     view! {
         <Show when=move || state.output.with(Option::is_some)>
             <section class="anomaly-explorer" aria-labelledby="anomalies-heading">
-                <h3 id="anomalies-heading">"Anomalies"</h3>
+                <h3 id="anomalies-heading" tabindex="-1">"Anomalies"</h3>
                 <div class="filters">
                     <label>
                         "Sort by"
@@ -436,6 +471,28 @@ pub fn AnomalyTable() -> impl IntoView {
                                     class_title(&k)
                                 };
                                 view! { <option value=k.clone()>{title}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        "Incident"
+                        <select data-testid="incident-filter" on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            let filter = match value.as_str() {
+                                "" => None,
+                                "unlisted" => Some(IncidentFilter::Unlisted),
+                                id => id.parse().ok().map(IncidentFilter::Listed),
+                            };
+                            refine(&|q| q.incident = filter);
+                        }>
+                            <option value="" selected=move || query.with(|q| q.incident.is_none())>"Any"</option>
+                            <option value="unlisted" selected=move || query.with(|q| q.incident == Some(IncidentFilter::Unlisted))>
+                                "In no listed incident"
+                            </option>
+                            {move || incident_ids().into_iter().map(|id| view! {
+                                <option value=id.to_string() selected=move || query.with(|q| q.incident == Some(IncidentFilter::Listed(id)))>
+                                    {format!("Incident #{id}")}
+                                </option>
                             }).collect_view()}
                         </select>
                     </label>

@@ -324,6 +324,20 @@ try {
     const listed = async () => Number((await heading.innerText()).replace(/[^\d]/g, ''));
     const budgeted = await listed();
     assert.match(await page.getByTestId('incidents-held-back').innerText(), /beyond the incident budget \(3 an hour per 100 hosts: 1 for \d+ hosts/);
+    // Their flows are one click away in the anomaly table, as are each incident's.
+    const heldFlows = Number((await page.getByTestId('incidents-held-back').innerText()).match(/flagged ([\d,]+) more flow/)[1].replace(/,/g, ''));
+    const caption = page.locator('table.anomalies caption');
+    const matching = async () => Number((await caption.innerText()).match(/of ([\d,]+) matching/)[1].replace(/,/g, ''));
+    await page.getByRole('button', { name: 'Show these flows' }).click();
+    await page.waitForFunction((n) => (document.querySelector('table.anomalies caption')?.innerText || '').includes(`of ${n.toLocaleString('en-US')} matching`), heldFlows, { timeout: 5000 })
+      .catch(async () => assert.fail(`held-back flows: ${heldFlows}, table: ${await caption.innerText()}`));
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'anomalies-heading');
+    assert.equal(await page.getByTestId('incident-filter').inputValue(), 'unlisted');
+    await page.getByRole('button', { name: 'Show the flows of incident 1', exact: true }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=incident-filter]').value === '1', null, { timeout: 5000 });
+    await page.waitForFunction((n) => !(document.querySelector('table.anomalies caption')?.innerText || '').includes(`of ${n.toLocaleString('en-US')} matching`), heldFlows, { timeout: 5000 });
+    assert.ok(await matching() > 0, await caption.innerText());
+    await page.getByTestId('incident-filter').selectOption('');
     await page.getByLabel('Model-only incidents per hour per 100 hosts (0: all)', { exact: true }).fill('0');
     await page.getByLabel('Model-only incidents per hour per 100 hosts (0: all)', { exact: true }).press('Tab');
     await page.waitForFunction((n) => Number(document.querySelector('#incidents-heading').innerText.replace(/[^\d]/g, '')) > n, budgeted, { timeout: 5000 })
