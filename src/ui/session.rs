@@ -6,7 +6,7 @@
 use super::browser;
 use super::state::{AppState, ChosenFile, PreTrainingCheck, RunState};
 use super::worker_client::{self, Incoming};
-use crate::app::anomaly_query::AnomalyQuery;
+use crate::app::anomaly_query::{AnomalyQuery, IncidentFilter};
 use crate::app::freshness::{self, RunBasis};
 use crate::app::protocol::{ImportRequest, PageRun, WorkerEvent, WorkerRequest};
 use crate::detection::run_config::ThresholdSpec;
@@ -57,7 +57,13 @@ impl AppState {
                     }
                     self.anomaly_page.set(None);
                     self.selected_anomaly.set(None);
-                    self.anomaly_query.update(|q| q.offset = 0);
+                    // Incidents are renumbered: a filter on one of them would now name another.
+                    self.anomaly_query.update(|q| {
+                        q.offset = 0;
+                        if matches!(q.incident, Some(IncidentFilter::Listed(_))) {
+                            q.incident = None;
+                        }
+                    });
                     self.output.set(Some(Arc::new(next)));
                 }
                 on_reevaluated(*self);
