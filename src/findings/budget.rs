@@ -41,6 +41,8 @@ pub struct BudgetOutcome {
     pub held_back_incidents: u64,
     /// Flagged flows of the held-back incidents (still in the anomalies table).
     pub held_back_flows: u64,
+    /// The file has no addresses, so there are no hosts to count: the budget did not apply.
+    pub hosts_unknown: bool,
 }
 
 impl BudgetOutcome {
@@ -276,6 +278,7 @@ mod tests {
             model_incidents: 2996,
             held_back_incidents: 2973,
             held_back_flows: 6834,
+            hosts_unknown: false,
         };
         assert_eq!(
             o.held_back_message().unwrap(),

@@ -153,11 +153,17 @@ pub fn rethreshold_with(
         .clone()
         .filter(|&i| above(i) && is_suppressed(i))
         .count();
-    let allowed = budget::allowed(
-        params.model_budget,
-        scored.evaluated_duration_s,
-        scored.monitored_hosts,
-    );
+    // A file without addresses has stand-ins for hosts: there is nothing to count the budget
+    // by, so every group is listed.
+    let allowed = if scored.placeholder_addresses {
+        None
+    } else {
+        budget::allowed(
+            params.model_budget,
+            scored.evaluated_duration_s,
+            scored.monitored_hosts,
+        )
+    };
     let (mut incidents, held) = fusion::incidents(
         &scored.flows,
         &model_flagged,
@@ -182,6 +188,7 @@ pub fn rethreshold_with(
         model_incidents: held.model_incidents,
         held_back_incidents: held.incidents,
         held_back_flows: held.flows,
+        hosts_unknown: scored.placeholder_addresses,
     };
     if scored.placeholder_addresses {
         for inc in &mut incidents {
@@ -377,5 +384,40 @@ mod tests {
         );
         assert!((t.threshold.ensemble - 98.01).abs() < 1e-9);
         assert_eq!(t.threshold.method, "training_quantile");
+    }
+
+    #[test]
+    fn the_budget_holds_model_only_groups_back_unless_the_file_has_no_hosts() {
+        let mut run = scored();
+        // The five benign evaluated rows from five other hosts: six groups in all.
+        for k in 0..5u8 {
+            run.flows[105 + usize::from(k)].src_ip = std::net::IpAddr::from([10, 0, 0, 20 + k]);
+        }
+        let spec = ThresholdSpec::Score { score: 52.0 };
+        let all = rethreshold(&run, &spec, &IncidentParams::default());
+        let n = all.incidents.len() as u64;
+        assert!(n > 1, "{:#?}", all.incidents);
+        assert_eq!(
+            (all.budget.allowed, all.budget.held_back_incidents),
+            (None, 0)
+        );
+        // 0.5 an hour per 100 hosts, one hour, 100 hosts: one incident.
+        let one = rethreshold(&run, &spec, &IncidentParams::with_budget(0.5));
+        assert_eq!(one.budget.allowed, Some(1));
+        assert_eq!(one.incidents.len(), 1);
+        assert_eq!(one.budget.model_incidents, n);
+        assert_eq!(one.budget.held_back_incidents, n - 1);
+        // Flags are the same either way: held-back flows stay flagged.
+        assert_eq!(one.flagged, all.flagged);
+        let listed: u64 = one.incidents.iter().map(|i| i.flow_count).sum();
+        assert_eq!(
+            listed + one.budget.held_back_flows,
+            all.flagged.len() as u64
+        );
+        // Stand-in addresses: no hosts to count, every group listed.
+        run.placeholder_addresses = true;
+        let stand_ins = rethreshold(&run, &spec, &IncidentParams::with_budget(0.5));
+        assert_eq!(stand_ins.incidents.len() as u64, n);
+        assert!(stand_ins.budget.hosts_unknown && stand_ins.budget.allowed.is_none());
     }
 }
