@@ -985,7 +985,12 @@ mod eval {
                     .map(|&b| {
                         let t =
                             pipeline::rethreshold(scored, &spec, &IncidentParams::with_budget(b));
-                        IncidentFigures::of(&t.incidents, &scored.flows, &scored.truth)
+                        IncidentFigures::of(
+                            &t.incidents,
+                            &scored.flows,
+                            &scored.ground_truth,
+                            &scored.truth,
+                        )
                     })
                     .collect();
                 let host_hours =

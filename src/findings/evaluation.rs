@@ -379,10 +379,12 @@ pub struct IncidentFigures {
 }
 
 impl IncidentFigures {
-    /// Figures of `incidents` (rows into `flows`) against the injected attacks `truth`.
+    /// Figures of `incidents` (rows into `flows`) against the labels (`ground_truth`: which
+    /// rows are attacks) and the injected attacks `truth` (which attack a row belongs to).
     pub fn of(
         incidents: &[DetectedIncident],
         flows: &[FlowRecord],
+        ground_truth: &GroundTruth,
         truth: &[Incident],
     ) -> IncidentFigures {
         let mut out = IncidentFigures {
@@ -396,7 +398,7 @@ impl IncidentFigures {
                 let Some(f) = flows.get(r as usize) else {
                     continue;
                 };
-                if f.label.is_attack() {
+                if ground_truth.is_attack(r as usize) {
                     any_attack = true;
                     if let Some(id) = truth_incident(f, truth) {
                         hit.insert(id);
@@ -458,7 +460,7 @@ mod incident_figure_tests {
         let incs: Vec<DetectedIncident> = (0..3)
             .map(|r| build(&f, &[r], &scores, 0.5, Grouping::Source, f[r].src_ip))
             .collect();
-        let figures = IncidentFigures::of(&incs, &f, &truth);
+        let figures = IncidentFigures::of(&incs, &f, &GroundTruth::from_generated(&f), &truth);
         assert_eq!((figures.listed, figures.false_listed), (3, 2));
         assert_eq!(figures.recalled[&AttackKind::ALL[0]], (1, 2));
         let mut twice = figures.clone();

@@ -214,6 +214,52 @@ pub struct ModelMetrics {
     /// Detectors and models combined: what the incidents show (flagged by either).
     #[serde(default)]
     pub combined: Option<Metrics>,
+    /// The listed incidents against the labels; `None` for unlabelled traffic.
+    #[serde(default)]
+    pub incidents: Option<IncidentTruth>,
+}
+
+impl IncidentTruth {
+    /// "Against the labels, 5 incidents are listed and 2 of them hold no attack flow (6.7 per
+    /// hour per 100 hosts); 3 of the 3 injected attacks are in a listed incident."
+    pub fn sentence(&self) -> String {
+        let per = self
+            .false_per_hour_per_100_hosts
+            .map(|v| format!(" ({v:.1} per hour per 100 hosts)"))
+            .unwrap_or_default();
+        let attacks = if self.attacks > 0 {
+            format!(
+                "; {} of the {} injected attacks {} in a listed incident",
+                self.attacks_held,
+                self.attacks,
+                if self.attacks_held == 1 { "is" } else { "are" }
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "Against the labels, {} incident{} {} listed and {} of them {} no attack flow{per}{attacks}.",
+            self.listed,
+            if self.listed == 1 { "" } else { "s" },
+            if self.listed == 1 { "is" } else { "are" },
+            self.false_incidents,
+            if self.false_incidents == 1 { "holds" } else { "hold" },
+        )
+    }
+}
+
+/// What an analyst reading the incident list would meet, against the ground truth.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct IncidentTruth {
+    pub listed: u64,
+    /// Listed incidents holding no attack flow.
+    pub false_incidents: u64,
+    /// False incidents per hour of evaluated traffic per 100 monitored hosts
+    /// (`incident_budget.monitored_hosts`); `None` without evaluated time.
+    pub false_per_hour_per_100_hosts: Option<f64>,
+    /// Injected attacks (generated traffic) at least one listed incident holds a flow of.
+    pub attacks_held: u64,
+    pub attacks: u64,
 }
 
 /// One model's quality against the ground truth, on the evaluated rows. Areas are `null` when
@@ -379,6 +425,33 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn incident_truth_sentence() {
+        let t = IncidentTruth {
+            listed: 5,
+            false_incidents: 2,
+            false_per_hour_per_100_hosts: Some(6.666),
+            attacks_held: 3,
+            attacks: 3,
+        };
+        assert_eq!(
+            t.sentence(),
+            "Against the labels, 5 incidents are listed and 2 of them hold no attack flow (6.7 \
+             per hour per 100 hosts); 3 of the 3 injected attacks are in a listed incident."
+        );
+        let one = IncidentTruth {
+            listed: 1,
+            false_incidents: 1,
+            false_per_hour_per_100_hosts: None,
+            attacks_held: 0,
+            attacks: 0,
+        };
+        assert_eq!(
+            one.sentence(),
+            "Against the labels, 1 incident is listed and 1 of them holds no attack flow."
+        );
+    }
 
     #[test]
     fn explanation_sentence() {

@@ -6,12 +6,13 @@ use super::threshold::thresholds;
 use crate::detection::behaviour::BehaviourDetection;
 use crate::detection::run_config::ThresholdSpec;
 use crate::findings::budget::{self, BudgetOutcome};
+use crate::findings::evaluation::IncidentFigures;
 use crate::findings::feedback::Feedback;
 use crate::findings::fusion::{self, ModelBudget};
 use crate::findings::ground_truth::GroundTruth;
 use crate::findings::incidents::{self, DetectedIncident, IncidentParams};
 use crate::findings::metrics::{self, Confusion, PrPoint, RocPoint};
-use crate::output::report::{Metrics, ModelMetrics, ThresholdInfo};
+use crate::output::report::{IncidentTruth, Metrics, ModelMetrics, ThresholdInfo};
 use crate::traffic::flow::FlowRecord;
 use crate::traffic::generator::Incident;
 use serde::{Deserialize, Serialize};
@@ -130,12 +131,13 @@ pub fn rethreshold_with(
             .collect();
         (Some(ev(&binary, 1.0)), Some(ev(&fused, threshold.ensemble)))
     };
-    let metrics = ModelMetrics {
+    let mut metrics = ModelMetrics {
         isolation_forest: ev(&scored.isolation_forest, threshold.isolation_forest),
         mlp: ev(&scored.mlp, threshold.mlp),
         ensemble: ev(&scored.ensemble, threshold.ensemble),
         detectors,
         combined,
+        incidents: None,
     };
     let above = |i: usize| scored.ensemble[i] >= threshold.ensemble;
     let eval_start = eval.start;
@@ -194,6 +196,28 @@ pub fn rethreshold_with(
         for inc in &mut incidents {
             incidents::without_addresses(inc);
         }
+    }
+    if scored.ground_truth.labelled {
+        let f = IncidentFigures::of(
+            &incidents,
+            &scored.flows,
+            &scored.ground_truth,
+            &scored.truth,
+        );
+        let (attacks_held, attacks) = f
+            .recalled
+            .values()
+            .fold((0, 0), |(h, n), &(a, b)| (h + a, n + b));
+        let host_hours =
+            scored.evaluated_duration_s / 3600.0 * scored.monitored_hosts as f64 / 100.0;
+        metrics.incidents = Some(IncidentTruth {
+            listed: f.listed,
+            false_incidents: f.false_listed,
+            false_per_hour_per_100_hosts: (host_hours > 0.0 && host_hours.is_finite())
+                .then(|| f.false_listed as f64 / host_hours),
+            attacks_held,
+            attacks,
+        });
     }
     // Flagged: the models' flags in the evaluated part and every flow a detection covers
     // (a detection in the training part is still an attack).

@@ -137,6 +137,7 @@ pub fn MetricsSummary() -> impl IntoView {
                         </table>
                     </div>
                     {per_kind}
+                    {m.incidents.map(|t| view! { <p class="hint" data-testid="incident-truth">{t.sentence()}</p> })}
                 </div>
             }
         })}

@@ -202,6 +202,10 @@ try {
     }
     const auc = Number(await page.getByTestId('ensemble-auc').innerText());
     assert.ok(auc >= 0.9, `ensemble ROC-AUC ${auc} < 0.9`);
+    // The incident list against the labels: every injected attack of the demo is in an incident.
+    const truthLine = await page.getByTestId('incident-truth').innerText();
+    const held = truthLine.match(/^Against the labels, \d+ incidents? (?:is|are) listed and \d+ of them holds? no attack flow \([\d.]+ per hour per 100 hosts\); (\d+) of the (\d+) injected attacks (?:is|are) in a listed incident\.$/);
+    assert.ok(held && held[1] === held[2] && Number(held[2]) > 0, truthLine);
     const rows = await page.locator('table.anomalies tbody tr').count();
     assert.ok(rows > 0, 'anomaly table has rows');
     // The tables fit their panel at a common laptop width (the incident table used to be
