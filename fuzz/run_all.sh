@@ -11,7 +11,8 @@ cd "$(dirname "$0")"
 SECONDS_PER_TARGET="${1:-600}"
 shift || true
 ALL=(import_pcap import_pcapng import_zeek_tsv import_zeek_json import_cic import_kdd
-    import_unsw import_generic_csv import_auto model_json run_config_query worker_request)
+    import_unsw import_generic_csv import_auto model_json run_config_query worker_request
+    import_suricata_eve import_argus import_nfdump)
 TARGETS=("${@:-${ALL[@]}}")
 
 # Inputs longer than this rarely add coverage and slow every execution down.

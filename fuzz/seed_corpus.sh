@@ -17,7 +17,8 @@ CORPUS="$FUZZ_DIR/corpus"
 MAX_SEED_BYTES=65536
 
 TARGETS=(import_pcap import_pcapng import_zeek_tsv import_zeek_json import_cic import_kdd
-    import_unsw import_generic_csv import_auto model_json run_config_query worker_request)
+    import_unsw import_generic_csv import_auto model_json run_config_query worker_request
+    import_suricata_eve import_argus import_nfdump)
 
 for t in "${TARGETS[@]}"; do
     mkdir -p "$CORPUS/$t"
@@ -28,7 +29,8 @@ for t in "${TARGETS[@]}"; do
     done
 done
 # Every text seed is also a seed for detection.
-for t in import_zeek_tsv import_zeek_json import_cic import_kdd import_unsw; do
+for t in import_zeek_tsv import_zeek_json import_cic import_kdd import_unsw import_suricata_eve \
+    import_argus import_nfdump; do
     cp -f "$CORPUS/$t"/* "$CORPUS/import_auto/" 2>/dev/null || true
 done
 

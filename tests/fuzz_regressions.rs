@@ -29,6 +29,9 @@ fn run_target(target: &str, data: &[u8]) {
         "import_cic" => drop(checks::import_bytes(data, Some(Format::Cic))),
         "import_kdd" => drop(checks::import_bytes(data, Some(Format::Kdd))),
         "import_unsw" => drop(checks::import_bytes(data, Some(Format::Unsw))),
+        "import_suricata_eve" => drop(checks::import_bytes(data, Some(Format::SuricataEve))),
+        "import_argus" => drop(checks::import_bytes(data, Some(Format::Argus))),
+        "import_nfdump" => drop(checks::import_bytes(data, Some(Format::Nfdump))),
         "import_auto" => drop(checks::import_bytes(data, None)),
         "import_generic_csv" => match data.split_first() {
             Some((mode, rest)) if mode % 2 == 0 => drop(checks::import_generic_csv(rest, None)),
@@ -104,5 +107,5 @@ fn fuzz_findings_stay_fixed() {
 fn fuzz_seeds_pass_the_target_checks() {
     let n = replay(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds"));
     // The seeds exist for every target; an empty replay means the folder moved.
-    assert!(n >= 12, "only {n} seed files found under fuzz/seeds");
+    assert!(n >= 15, "only {n} seed files found under fuzz/seeds");
 }

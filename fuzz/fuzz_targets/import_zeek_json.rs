@@ -1,8 +1,9 @@
 #![no_main]
 //! Zeek conn.log, JSON lines.
+use anomaly_detector::traffic::import::Format;
 use anomaly_detector_fuzz::checks;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = checks::import_bytes(data, Some(anomaly_detector::import::Format::ZeekJson));
+    let _ = checks::import_bytes(data, Some(Format::ZeekJson));
 });
