@@ -1007,10 +1007,7 @@ mod eval {
                 }
             }
             for (b, t) in budgets.iter().zip(&totals) {
-                let (hit, injected) = t
-                    .recalled
-                    .values()
-                    .fold((0, 0), |(h, n), &(a, b)| (h + a, n + b));
+                let (hit, injected) = t.attacks_held();
                 let missed: Vec<String> = t
                     .recalled
                     .iter()

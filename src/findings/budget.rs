@@ -14,7 +14,7 @@
 //!
 //! Not responsible for grouping flows (`incidents`, `fusion`) or for thresholds.
 
-use super::incidents::{format_duration, DetectedIncident};
+use super::incidents::{format_duration, plural, DetectedIncident};
 use crate::detection::behaviour::net::is_internal;
 use crate::traffic::flow::FlowRecord;
 use crate::util::format_value::format_value;
@@ -56,27 +56,16 @@ impl BudgetOutcome {
         }
         let allowed = self.allowed.unwrap_or(0);
         Some(format!(
-            "The models alone flagged {} more flow{} in {} group{} beyond the incident budget \
-             ({} an hour per 100 hosts: {} for {} host{} over {}). They stay in the anomaly \
-             list; a budget of 0 lists every group as an incident.",
-            format_value(self.held_back_flows as f64),
-            plural(self.held_back_flows),
-            format_value(self.held_back_incidents as f64),
-            plural(self.held_back_incidents),
+            "The models alone flagged {} in {} beyond the incident budget ({} an hour per \
+             100 hosts: {} for {} over {}). They stay in the anomaly list; a budget of 0 lists \
+             every group as an incident.",
+            plural(self.held_back_flows, "more flow", "more flows"),
+            plural(self.held_back_incidents, "group", "groups"),
             format_value(self.per_hour_per_100_hosts),
             format_value(allowed as f64),
-            format_value(self.monitored_hosts as f64),
-            plural(self.monitored_hosts),
+            plural(self.monitored_hosts, "host", "hosts"),
             format_duration(self.evaluated_hours * 3600.0),
         ))
-    }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 
@@ -142,6 +131,15 @@ pub fn allowed(per_hour_per_100_hosts: f64, evaluated_s: f64, monitored_hosts: u
     Some(if n.is_finite() { (n as u64).max(1) } else { 1 })
 }
 
+/// What [`keep_within`] left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeldBack {
+    /// Model-only incidents before the budget.
+    pub model_incidents: u64,
+    pub incidents: u64,
+    pub flows: u64,
+}
+
 /// What ranks a model-only incident for the budget.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Priority {
@@ -174,8 +172,8 @@ fn priority(
 
 /// Keeps the `allowed` most pressing of the model-only incidents `model_only` (all of them
 /// when `allowed` is `None`), in their original order, and says in each kept incident's
-/// summary which ports its host uses for the first time. Returns the kept incidents and, for
-/// the outcome, the held-back incidents and flows.
+/// summary which ports its host uses for the first time. Returns the kept incidents and what
+/// was held back.
 pub fn keep_within(
     model_only: Vec<DetectedIncident>,
     allowed: Option<u64>,
@@ -183,7 +181,11 @@ pub fn keep_within(
     first_seen: &[bool],
     scores: &[f64],
     threshold: f64,
-) -> (Vec<DetectedIncident>, u64, u64) {
+) -> (Vec<DetectedIncident>, HeldBack) {
+    let mut held = HeldBack {
+        model_incidents: model_only.len() as u64,
+        ..HeldBack::default()
+    };
     let keep: Vec<bool> = match allowed {
         Some(n) if (n as usize) < model_only.len() => {
             let p: Vec<Priority> = model_only
@@ -204,18 +206,17 @@ pub fn keep_within(
         }
         _ => vec![true; model_only.len()],
     };
-    let (mut held_incidents, mut held_flows) = (0u64, 0u64);
     let mut kept = Vec::new();
     for (mut inc, k) in model_only.into_iter().zip(keep) {
         if k {
             note_first_seen(&mut inc, flows, first_seen);
             kept.push(inc);
         } else {
-            held_incidents += 1;
-            held_flows += inc.flow_count;
+            held.incidents += 1;
+            held.flows += inc.flow_count;
         }
     }
-    (kept, held_incidents, held_flows)
+    (kept, held)
 }
 
 /// Appends "; first use of 3389/tcp by this host since the training part" (ports it never
@@ -335,9 +336,15 @@ mod tests {
         let incs: Vec<DetectedIncident> = (1..4)
             .map(|r| build(&f, &[r], &scores, 0.5, Grouping::Source, f[r].src_ip))
             .collect();
-        let (kept, held, held_flows) =
-            keep_within(incs.clone(), Some(2), &f, &first_seen, &scores, 0.5);
-        assert_eq!((held, held_flows), (1, 1));
+        let (kept, held) = keep_within(incs.clone(), Some(2), &f, &first_seen, &scores, 0.5);
+        assert_eq!(
+            held,
+            HeldBack {
+                model_incidents: 3,
+                incidents: 1,
+                flows: 1
+            }
+        );
         // Row 3 (first seen) and row 2 (largest excess), in their original order.
         assert_eq!(
             kept.iter().map(|i| i.flows[0]).collect::<Vec<_>>(),
@@ -351,7 +358,7 @@ mod tests {
             kept[1].summary
         );
         assert!(!kept[0].summary.contains("first use"));
-        let (all, held, _) = keep_within(incs, None, &f, &first_seen, &scores, 0.5);
-        assert_eq!((all.len(), held), (3, 0));
+        let (all, held) = keep_within(incs, None, &f, &first_seen, &scores, 0.5);
+        assert_eq!((all.len(), held.incidents), (3, 0));
     }
 }

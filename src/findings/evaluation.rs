@@ -415,6 +415,13 @@ impl IncidentFigures {
         out
     }
 
+    /// Injected attacks an incident holds a flow of, and injected attacks, over every kind.
+    pub fn attacks_held(&self) -> (u64, u64) {
+        self.recalled
+            .values()
+            .fold((0, 0), |(h, n), &(a, b)| (h + a, n + b))
+    }
+
     /// Adds another run's figures (several generator seeds in one row).
     pub fn add(&mut self, other: &IncidentFigures) {
         self.listed += other.listed;
@@ -467,5 +474,6 @@ mod incident_figure_tests {
         twice.add(&figures);
         assert_eq!((twice.listed, twice.false_listed), (6, 4));
         assert_eq!(twice.recalled[&AttackKind::ALL[0]], (2, 4));
+        assert_eq!(twice.attacks_held(), (2, 4));
     }
 }

@@ -10,7 +10,7 @@
 //! Deterministic: same flows, flags and detections, same incidents in the same order. Not
 //! responsible for the rules (`detection::behaviour`), thresholds or feedback.
 
-use super::budget;
+use super::budget::{self, HeldBack};
 use super::incidents::{self, DetectedIncident, FoundBy, Grouping, IncidentParams, Severity};
 use crate::detection::behaviour::{BehaviourDetection, BehaviourKind, KeyRole};
 use crate::traffic::flow::FlowRecord;
@@ -48,15 +48,6 @@ pub struct ModelBudget<'a> {
     pub allowed: Option<u64>,
     /// Per row: a known source using a port it never used in the training part.
     pub first_seen: &'a [bool],
-}
-
-/// What the budget left out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct HeldBack {
-    /// Model-only incidents before the budget.
-    pub model_incidents: u64,
-    pub incidents: u64,
-    pub flows: u64,
 }
 
 /// Incidents from the models' flagged rows and the detections, most severe first, numbered
@@ -161,10 +152,8 @@ pub fn incidents(
         collateral_links.push((out.len(), attack, peers.len()));
         out.push(inc);
     }
-    let model_only = incidents::group(flows, &rest, scores, threshold, params);
-    let model_incidents = model_only.len() as u64;
-    let (kept, held_incidents, held_flows) = budget::keep_within(
-        model_only,
+    let (kept, held) = budget::keep_within(
+        incidents::group(flows, &rest, scores, threshold, params),
         budget.allowed,
         flows,
         budget.first_seen,
@@ -195,11 +184,6 @@ pub fn incidents(
     for (n, inc) in out.iter_mut().enumerate() {
         inc.id = n as u32 + 1;
     }
-    let held = HeldBack {
-        model_incidents,
-        incidents: held_incidents,
-        flows: held_flows,
-    };
     (out, held)
 }
 

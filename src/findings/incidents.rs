@@ -547,7 +547,8 @@ pub fn format_bytes(b: u64) -> String {
     }
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
+/// "1 port", "1,234 ports": a count with its noun.
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
     format!(
         "{} {}",
         format_value(n as f64),

@@ -204,10 +204,7 @@ pub fn rethreshold_with(
             &scored.ground_truth,
             &scored.truth,
         );
-        let (attacks_held, attacks) = f
-            .recalled
-            .values()
-            .fold((0, 0), |(h, n), &(a, b)| (h + a, n + b));
+        let (attacks_held, attacks) = f.attacks_held();
         let host_hours =
             scored.evaluated_duration_s / 3600.0 * scored.monitored_hosts as f64 / 100.0;
         metrics.incidents = Some(IncidentTruth {
